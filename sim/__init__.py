@@ -1,0 +1,1 @@
+"""ccsim: discrete-event simulation of contact centers."""

@@ -1,0 +1,213 @@
+"""The SimPy model: trunk lines, IVR, queues and agent groups, and the life of a call through them.
+
+SimPy's Environment is the clock and event heap. Calls are plain data moved by event callbacks (no process per
+call): an arrival, an IVR end, a service end and, only for a caller who really queues, a patience timer. Shift
+changes are SimPy processes. Routing decisions are delegated to the pure ``Router``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Event
+
+from sim.callers import Callers
+from sim.layout import Layout
+from sim.records import ABANDONED, ANSWERED, BLOCKED, DEFLECTED, Recorder, Records
+from sim.routing import WAITING, Router
+
+_CHUNK = 16384
+"""Callers are read from numpy into Python lists this many at a time (fast scalar access, bounded memory)."""
+_IN_SERVICE, _LEFT = 2, 3
+
+
+class Call:
+    """A call in the system."""
+
+    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group")
+
+    def __init__(self, id: int, type: int, work: float, patience: float):
+        self.id = id
+        self.type = type
+        self.work = work
+        self.patience = patience
+        self.queue_at = 0.0
+        self.state = 0
+        self.group = -1
+
+
+class _Due(Event):
+    """An event that is already triggered and only needs to fire its one callback at its time."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[Event], None], value: Any):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+
+
+class CallCenter:
+    """One replication's contact center, wired into a SimPy environment."""
+
+    def __init__(self, env: simpy.Environment, layout: Layout, callers: Callers):
+        self.env = env
+        self.callers = callers
+        self.rec = Recorder(len(callers))
+        self.router = Router(layout.skills, len(layout.type_names), layout.priorities)
+        self.factors = layout.handle_factors
+        self.lines = layout.lines
+        self.max_queue = layout.max_queue
+        self.queues: list[deque[Call]] = [deque() for _ in layout.type_names]
+        self.queued = [0] * len(layout.type_names)
+        self.idle: list[deque[float]] = [deque() for _ in layout.groups]
+        self.leaving = [0] * len(layout.groups)
+        self.in_system = 0
+        self._next = 0
+        self._chunk_at = 0
+        self._chunk: tuple[list[Any], ...] = ()
+        for g, steps in enumerate(layout.staffing):
+            self._change_staff(g, steps[0][1])
+            if len(steps) > 1:
+                env.process(self._shifts(g, steps))
+        if len(callers):
+            self._schedule(self._on_arrival, None, float(callers.arrival_at[0]))
+
+    def run(self, until: float) -> Records:
+        """Simulate up to ``until`` (horizon + drain) and return the facts."""
+        self.env.run(until=until)
+        return self.rec.freeze(self.callers)
+
+    # -- events ---------------------------------------------------------------------------------------------------
+
+    def _schedule(self, callback: Callable[[Event], None], value: Any, delay: float) -> None:
+        self.env.schedule(_Due(self.env, callback, value), NORMAL, delay)
+
+    def _on_arrival(self, _: Event) -> None:
+        i = self._next
+        k = i - self._chunk_at
+        if k >= _CHUNK or not self._chunk:
+            self._load_chunk(i)
+            k = 0
+        types, arrivals, ivr, deflected, work, patience = self._chunk
+        self._next = i + 1
+        if self._next < len(self.callers):
+            nxt = arrivals[k + 1] if k + 1 < len(arrivals) else float(self.callers.arrival_at[self._next])
+            self._schedule(self._on_arrival, None, nxt - self.env._now)
+        if self.in_system >= self.lines:
+            self._leave(i, BLOCKED, count_line=False)
+            return
+        self.in_system += 1
+        call = Call(i, types[k], work[k], patience[k])
+        if deflected[k]:
+            self._schedule(self._on_self_service_end, call, ivr[k])
+        elif ivr[k] > 0.0:
+            self._schedule(self._on_ivr_end, call, ivr[k])
+        else:
+            self._enter_queue(call)
+
+    def _load_chunk(self, i: int) -> None:
+        c, j = self.callers, slice(i, i + _CHUNK)
+        work = c.talk_time[j] + c.wrap_up_time[j]
+        self._chunk = (c.call_type[j].tolist(), c.arrival_at[j].tolist(), c.ivr_time[j].tolist(),
+                       c.deflected[j].tolist(), work.tolist(), c.patience[j].tolist())
+        self._chunk_at = i
+
+    def _on_self_service_end(self, event: Event) -> None:
+        self._leave(event._value.id, DEFLECTED)
+
+    def _on_ivr_end(self, event: Event) -> None:
+        self._enter_queue(event._value)
+
+    def _enter_queue(self, call: Call) -> None:
+        now = self.env._now
+        call.queue_at = now
+        t = call.type
+        g = self.router.pick_group(t, self.idle)
+        if g >= 0:
+            self.idle[g].popleft()
+            self._start(call, g, now)
+        elif self.queued[t] >= self.max_queue[t]:
+            self._leave(call.id, BLOCKED)
+        else:
+            call.state = WAITING
+            self.queues[t].append(call)
+            self.queued[t] += 1
+            if call.patience != math.inf:
+                self._schedule(self._on_patience, call, call.patience)
+
+    def _start(self, call: Call, g: int, now: float) -> None:
+        call.state = _IN_SERVICE
+        call.group = g
+        self.rec.start_at[call.id] = now
+        self.rec.group[call.id] = g
+        self._schedule(self._on_service_end, call, call.work * self.factors[g])
+
+    def _on_service_end(self, event: Event) -> None:
+        call = event._value
+        self._leave(call.id, ANSWERED)
+        g = call.group
+        if self.leaving[g]:
+            self.leaving[g] -= 1
+            self.rec.staff_log.append((self.env._now, g, -1))
+        elif not self._serve_next(g):
+            self.idle[g].append(self.env._now)
+
+    def _serve_next(self, g: int) -> bool:
+        """Give a free agent of group ``g`` the next waiting call it should take; False if none waits."""
+        t = self.router.pick_call(g, self.queues)
+        if t < 0:
+            return False
+        self.queued[t] -= 1
+        self._start(self.queues[t].popleft(), g, self.env._now)
+        return True
+
+    def _on_patience(self, event: Event) -> None:
+        call = event._value
+        if call.state == WAITING:
+            call.state = _LEFT
+            self.queued[call.type] -= 1
+            self._leave(call.id, ABANDONED)
+
+    def _leave(self, i: int, outcome: int, count_line: bool = True) -> None:
+        self.rec.outcome[i] = outcome
+        self.rec.end_at[i] = self.env._now
+        if count_line:
+            self.in_system -= 1
+
+    # -- staffing -------------------------------------------------------------------------------------------------
+
+    def _shifts(self, g: int, steps: list[tuple[float, int]]) -> Generator[Event, None, None]:
+        for (_, before), (at, after) in zip(steps, steps[1:], strict=False):
+            yield self.env.timeout(at - self.env.now)
+            self._change_staff(g, after - before)
+
+    def _change_staff(self, g: int, delta: int) -> None:
+        """Log ``delta`` agents in (>0) or out (<0); agents logging out finish the call in hand first."""
+        now, idle = self.env.now, self.idle[g]
+        if delta > 0:
+            kept = min(self.leaving[g], delta)
+            self.leaving[g] -= kept
+            for _ in range(delta - kept):
+                idle.append(now)
+            if delta > kept:
+                self.rec.staff_log.append((now, g, delta - kept))
+            while idle and self._serve_next(g):
+                idle.popleft()
+        elif delta < 0:
+            gone = min(len(idle), -delta)
+            for _ in range(gone):
+                idle.popleft()
+            if gone:
+                self.rec.staff_log.append((now, g, -gone))
+            self.leaving[g] += -delta - gone
+
+
+def simulate(layout: Layout, callers: Callers) -> Records:
+    """Run one replication for the given callers: horizon plus drain (no new arrivals while draining)."""
+    env = simpy.Environment()
+    center = CallCenter(env, layout, callers)
+    return center.run(until=layout.horizon + layout.scenario.run.drain)

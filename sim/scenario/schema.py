@@ -1,0 +1,244 @@
+"""The scenario schema: typed, frozen, all times in seconds. One source of truth for validation and JSON Schema.
+
+Field-level rules live here; rules that need the whole scenario (cross-references) live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
+
+from sim.distributions import Distribution
+from sim.scenario.types import ALL_DAYS, STRICT, Clock, Duration, Name, PositiveDuration, Share, ShiftEnd, Weekday
+from sim.units import DAY
+
+SHARE_TOLERANCE = 0.005
+"""Profile shares may miss 1 (or 100 %) by this much (rounded tables); they are then normalised exactly."""
+
+
+def _none_word(value: Any) -> Any:
+    """The word 'none' (no abandonment) becomes None."""
+    return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+
+def _ranked(value: Any) -> Any:
+    """A plain list of skills ranks every one 1."""
+    return {name: 1 for name in value} if isinstance(value, list) else value
+
+
+class Model(BaseModel):
+    model_config = STRICT
+
+
+class SLDefinition(str, Enum):
+    """How the service level is computed (DOMAIN.md section 1); all are reported, this one is headlined."""
+
+    answered_of_offered = "answered_of_offered"  # answered <= T / calls reaching the queue
+    answered_of_answered = "answered_of_answered"  # answered <= T / answered
+    answered_of_offered_minus_short = "answered_of_offered_minus_short"  # short abandons excluded (ICMI)
+
+
+class RunSettings(Model):
+    days: int = Field(1, ge=1, le=3660, description="days simulated per replication")
+    start_day: Weekday = Field(Weekday.mon, description="weekday of the first simulated day")
+    replications: int = Field(10, ge=1, le=10000)
+    seed: int = Field(1, ge=0)
+    interval: PositiveDuration = Field(1800.0, description="reporting interval: 15min, 30min or 60min")
+    warmup: Duration = Field(0.0, ge=0, description="simulated time discarded from all statistics")
+    drain: Duration = Field(86400.0, ge=0, description="after the horizon: at most this long to finish calls")
+    volume_factor: float = Field(1.0, gt=0, description="scales every arrival rate")
+
+    @model_validator(mode="after")
+    def _check(self) -> RunSettings:
+        if DAY % self.interval:
+            raise ValueError(f"interval must divide a day evenly (got {self.interval:g}s); use 15min, 30min or 1h")
+        if self.warmup >= self.days * DAY:
+            raise ValueError("warmup must be shorter than the horizon (days)")
+        return self
+
+
+class ServiceLevel(Model):
+    threshold: Duration = Field(20.0, ge=0, description="answered within this wait counts as in service level")
+    target: Share = 0.8
+    definition: SLDefinition = SLDefinition.answered_of_offered_minus_short
+    short_abandon: Duration = Field(5.0, ge=0, description="callers hanging up within this wait are short abandons")
+
+
+class Profile(Model):
+    """Shares of a day's volume per step of ``resolution`` from ``start``; zero outside (closed hours)."""
+
+    resolution: PositiveDuration = 3600.0
+    start: Clock = 0.0
+    shares: list[float] | None = None
+    percent: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Profile:
+        if (self.shares is None) == (self.percent is None):
+            raise ValueError("give exactly one of 'shares' (summing to 1) or 'percent' (summing to 100)")
+        values, total = (self.shares, 1.0) if self.shares is not None else (self.percent, 100.0)
+        assert values is not None
+        if not values or any(v < 0 for v in values):
+            raise ValueError("profile values must be >= 0 and at least one")
+        if abs(sum(values) - total) > SHARE_TOLERANCE * total:
+            raise ValueError(f"profile must sum to {total:g} (got {sum(values):.6g})")
+        if self.start + len(values) * self.resolution > DAY + 1e-9:
+            raise ValueError("profile runs past midnight: start + len(values) * resolution must be <= 24h")
+        return self
+
+    def fractions(self) -> list[float]:
+        """The profile as shares summing to exactly 1."""
+        values = self.shares if self.shares is not None else self.percent
+        assert values is not None
+        total = sum(values)
+        return [v / total for v in values]
+
+
+class Arrivals(Model):
+    """Exactly one of: a constant rate, a daily volume with a profile, or a replayed trace."""
+
+    rate_per_hour: float | None = Field(None, gt=0, description="constant Poisson rate, all day, every day")
+    daily_volume: float | None = Field(None, gt=0, description="calls on an average weekday (day factor 1)")
+    profile: Profile | None = None
+    day_of_week: dict[Weekday, float] | None = Field(None, description="factor per weekday; all seven days")
+    busyness_cv: float = Field(0.0, ge=0, le=2, description="CV of a gamma day-level factor with mean 1")
+    trace: str | None = Field(None, description="CSV file with a 'time' column (and optionally 'call_type')")
+
+    @model_validator(mode="after")
+    def _check(self) -> Arrivals:
+        given = [k for k in ("rate_per_hour", "daily_volume", "trace") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'rate_per_hour', 'daily_volume' or 'trace'"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.daily_volume is not None and self.profile is None:
+            raise ValueError("'daily_volume' needs a 'profile' to spread it over the day")
+        if self.daily_volume is None and self.profile is not None:
+            raise ValueError("'profile' only goes with 'daily_volume'")
+        if self.day_of_week is not None:
+            missing = [d.value for d in ALL_DAYS if d not in self.day_of_week]
+            if missing:
+                raise ValueError(f"day_of_week needs all seven days; missing {', '.join(missing)}")
+            if any(f < 0 for f in self.day_of_week.values()):
+                raise ValueError("day_of_week factors must be >= 0")
+        if self.trace is not None and (self.day_of_week or self.busyness_cv):
+            raise ValueError("a trace is replayed as recorded: day_of_week and busyness_cv do not apply")
+        return self
+
+
+class CallType(Model):
+    arrivals: Arrivals
+    handle_time: Distribution | None = Field(None, description="talk + hold + after-call work, as one draw")
+    talk_time: Distribution | None = Field(None, description="talk (+hold); give with wrap_up instead of handle_time")
+    wrap_up: Distribution | None = Field(None, description="after-call work, drawn separately from talk_time")
+    patience: Annotated[Distribution | None, BeforeValidator(_none_word)] = Field(
+        description="time a caller waits before hanging up; 'none' for callers who never hang up")
+    priority: int = Field(0, ge=0, description="0 is served first, then 1, ... (among equally ranked skills)")
+    deflection: float = Field(0.0, ge=0.0, lt=1.0, description="share served by IVR self-service")
+    ivr_time: Distribution | None = Field(None, description="overrides the scenario's ivr.time for this type")
+    max_queue: int | None = Field(None, ge=0, description="callers beyond this many waiting get a busy signal")
+
+    @model_validator(mode="after")
+    def _check(self) -> CallType:
+        if self.handle_time is None and self.talk_time is None:
+            raise ValueError("give 'handle_time', or 'talk_time' (and optionally 'wrap_up')")
+        if self.handle_time is not None and (self.talk_time is not None or self.wrap_up is not None):
+            raise ValueError("give either 'handle_time' or 'talk_time' + 'wrap_up', not both")
+        return self
+
+
+class Client(Model):
+    description: str = ""
+    call_types: dict[Name, CallType] = Field(min_length=1)
+
+
+class Shift(Model):
+    start: Clock
+    end: ShiftEnd = Field(description="'HH:MM', or 'HH:MM+1' for a shift that ends the next day")
+    agents: int = Field(ge=1)
+    days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1,
+                                description="weekdays on which the shift starts")
+
+    @model_validator(mode="after")
+    def _check(self) -> Shift:
+        if self.end <= self.start:
+            raise ValueError("shift ends before it starts; for a shift past midnight write end: 'HH:MM+1'")
+        if self.end - self.start > DAY:
+            raise ValueError("a shift may last at most 24h")
+        return self
+
+
+class StaffingTable(Model):
+    """Agents logged in per step of ``resolution`` from ``start`` on the given days; zero outside."""
+
+    resolution: PositiveDuration = 1800.0
+    start: Clock = 0.0
+    agents: list[int] = Field(min_length=1)
+    days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffingTable:
+        if any(a < 0 for a in self.agents):
+            raise ValueError("agent counts must be >= 0")
+        if self.start + len(self.agents) * self.resolution > DAY + 1e-9:
+            raise ValueError("staffing table runs past midnight: start + len(agents) * resolution must be <= 24h")
+        return self
+
+
+class AgentGroup(Model):
+    skills: Annotated[dict[Name, int], BeforeValidator(_ranked)] = Field(
+        description="call types served; a mapping gives each a rank (1 = first choice), a list ranks all 1")
+    agents: int | None = Field(None, ge=0, description="agents logged in around the clock")
+    shifts: list[Shift] | None = None
+    staffing: list[StaffingTable] | None = None
+    handle_time_factor: float = Field(1.0, gt=0, description="multiplies handle times (1.1 = 10% slower)")
+    cost_per_hour: float = Field(0.0, ge=0, description="loaded cost per logged-in agent hour")
+
+    @model_validator(mode="after")
+    def _check(self) -> AgentGroup:
+        given = [k for k in ("agents", "shifts", "staffing") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'agents', 'shifts' or 'staffing'"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if any(r < 1 for r in self.skills.values()):
+            raise ValueError("skill ranks start at 1 (first choice)")
+        if not self.skills:
+            raise ValueError("a group needs at least one skill")
+        return self
+
+
+class IVR(Model):
+    time: Distribution = Field(description="time every call spends in the IVR before self-service or queue")
+
+
+class Scenario(Model):
+    """A whole contact-center scenario."""
+
+    name: Name
+    description: str = ""
+    currency: str = Field("EUR", min_length=1, max_length=8)
+    run: RunSettings = RunSettings()
+    service_level: ServiceLevel = ServiceLevel()
+    lines: int | None = Field(None, ge=1, description="trunk lines: calls in IVR + queue + talk")
+    ivr: IVR | None = None
+    clients: dict[Name, Client] | None = None
+    call_types: dict[Name, CallType] | None = Field(None, description="single-client shorthand for clients")
+    agent_groups: dict[Name, AgentGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if (self.clients is None) == (self.call_types is None):
+            raise ValueError("give exactly one of 'clients' or 'call_types'")
+        return self
+
+    def client_map(self) -> dict[str, Client]:
+        """Clients by name; the single-client shorthand becomes one client named after the scenario."""
+        if self.clients is not None:
+            return self.clients
+        assert self.call_types is not None
+        return {self.name: Client(call_types=self.call_types)}
+
+    def all_call_types(self) -> dict[str, tuple[str, CallType]]:
+        """Call type name -> (client name, call type), in file order."""
+        return {t: (c, ct) for c, client in self.client_map().items() for t, ct in client.call_types.items()}
