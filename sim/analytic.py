@@ -1,11 +1,12 @@
 """Closed-form and exact numerical queueing results for cross-checks, staffing and reports.
 
-Pure functions, no simulation. Times are in seconds and rates per second. ``servers`` is c (agents), ``load`` is
-the offered traffic a = arrival_rate * mean_service in Erlangs, and mu = 1 / mean_service.
+Pure functions, no simulation. Times are in seconds and rates per second. ``servers`` is c (agents),
+``load`` is the offered traffic a = arrival_rate * mean_service in Erlangs, and mu = 1 / mean_service.
 
-Stability convention: an M/M/c queue with a >= c has no steady state; Erlang C then returns the saturated limit
-(every call waits, ASA infinite, service level 0) instead of raising, so staffing searches and report tables can
-show the row. Models with abandonment or blocking (Erlang A, M/M/c/K, M/M/c+D) are stable for every load.
+Stability convention: an M/M/c queue with a >= c has no steady state; Erlang C then returns the saturated
+limit (every call waits, ASA infinite, service level 0) instead of raising, so staffing searches and report
+tables can show the row. Models with abandonment or blocking (Erlang A, M/M/c/K, M/M/c+D) are stable for
+every load.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, gammaln, logsumexp, xlogy
+from scipy.special import betainc, expit, gammaln, logsumexp, xlogy
 
 __all__ = [
     "MMCD",
@@ -74,7 +75,7 @@ def _erlang_c_from_b(servers: int, load: float, blocking: float) -> float:
 
 @dataclass(frozen=True)
 class ErlangC:
-    """M/M/c steady state. ``service_level`` = P(W <= threshold) over all calls; ``asa`` = E[W] over all calls."""
+    """M/M/c steady state: ``service_level`` = P(W <= threshold) and ``asa`` = E[W], both over all calls."""
 
     p_wait: float
     service_level: float
@@ -94,7 +95,7 @@ def erlang_c(servers: int, arrival_rate: float, mean_service: float, threshold: 
     _check_time("threshold", threshold)
     load = arrival_rate * mean_service
     if load >= servers:
-        return ErlangC(p_wait=1.0, service_level=0.0, asa=math.inf, mean_wait_given_wait=math.inf, occupancy=1.0)
+        return ErlangC(1.0, service_level=0.0, asa=math.inf, mean_wait_given_wait=math.inf, occupancy=1.0)
     p_wait = _erlang_c_from_b(servers, load, erlang_b(servers, load))
     drain = servers / mean_service - arrival_rate
     return ErlangC(
@@ -153,9 +154,10 @@ def erlang_a(
     (Mandelbaum & Zeltyn 2005, "The Palm/Erlang-A queue"): with S = sum_k p_{c+k}/p_c and B = Erlang B(c, a),
     P(W > 0) = S B / (1 - B + S B). The tagged arrival's offered wait V is a sum of Exp(theta (x + j)),
     j = 0..k, so U = exp(-theta V) ~ Beta(x, k + 1). It is answered iff its patience exceeds V, hence
-    P(answered | k) = x / (x + k + 1), P(answered, W <= t | k) = x / (x + k + 1) I_{1 - exp(-theta t)}(k + 1, x + 1)
-    and E[W; answered | k] = x / (x + k + 1) sum_{j=1..k+1} 1 / (x + j) / theta. Works for any load (rho > 1 too);
-    mean_patience = inf gives Erlang C.
+    P(answered | k) = x / (x + k + 1),
+    P(answered, W <= t | k) = x / (x + k + 1) * I_{1 - exp(-theta t)}(k + 1, x + 1) (regularised beta),
+    E[W; answered | k] = x / (x + k + 1) * sum_{j=1..k+1} 1 / (x + j) / theta.
+    Works for any load (rho > 1 too); mean_patience = inf gives Erlang C.
     """
     _check_system(servers, arrival_rate, mean_service)
     _check_time("threshold", threshold)
@@ -172,7 +174,7 @@ def erlang_a(
     log_w = _queue_log_weights(x, y)
     log_s = float(logsumexp(log_w))
     q = np.exp(log_w - log_s)  # distribution of the number queued ahead, given the arrival waits
-    p_wait = 1.0 / (1.0 + math.exp(math.log1p(-blocking) - log_s - math.log(blocking)))
+    p_wait = float(expit(log_s + math.log(blocking) - math.log1p(-blocking)))  # S B / (1 - B + S B)
     k = np.arange(q.size, dtype=float)
     answered_k = x / (x + k + 1.0)
     p_abandon = p_wait * float(q @ ((k + 1.0) / (x + k + 1.0)))
@@ -193,8 +195,8 @@ def erlang_a(
 class MMCK:
     """M/M/c/K steady state (K = capacity = servers + waiting places).
 
-    p_wait = P(c <= N < K) over ALL arrivals (accepted and must wait); p_wait_accepted = p_wait / (1 - p_block).
-    mean_wait (Wq) and mean_sojourn (W) are over accepted calls.
+    p_wait = P(c <= N < K) over ALL arrivals (accepted and must wait);
+    p_wait_accepted = p_wait / (1 - p_block); mean_wait (Wq) and mean_sojourn (W) are over accepted calls.
     """
 
     p0: float
@@ -309,7 +311,7 @@ def mmc_deterministic_patience(
     _check_system(servers, arrival_rate, mean_service)
     _check_time("threshold", threshold)
     if not 0.0 <= patience < math.inf:
-        raise ValueError(f"patience must be finite and >= 0 (use erlang_c for no abandonment), got {patience}")
+        raise ValueError(f"patience must be finite and >= 0 (for none use erlang_c), got {patience}")
     if arrival_rate == 0.0:
         return MMCD(0.0, 0.0, 0.0, 0.0, 1.0)
     drift = arrival_rate - servers / mean_service
@@ -361,7 +363,7 @@ def agents_for_service_level(
 
 
 def square_root_staffing(load: float, beta: float) -> int:
-    """Square-root safety staffing (Halfin & Whitt 1981; Borst, Mandelbaum & Reiman 2004): ceil(a + beta sqrt(a))."""
+    """Square-root safety staffing ceil(a + beta sqrt(a)) (Halfin & Whitt 1981; Borst et al. 2004)."""
     if not 0.0 <= load < math.inf:
         raise ValueError(f"load must be finite and >= 0, got {load}")
     return math.ceil(load + beta * math.sqrt(load))

@@ -28,7 +28,7 @@ REL = 1e-6
 
 
 def bd_stationary(birth: np.ndarray, death: np.ndarray) -> np.ndarray:
-    """Stationary law of a birth-death chain on 0..N (birth[n]: n -> n+1, death[n]: n+1 -> n), solving pi Q = 0."""
+    """Stationary law of a birth-death chain on 0..N (birth[n]: n -> n+1, death[n]: n+1 -> n): pi Q = 0."""
     size = birth.size + 1
     q = np.zeros((size, size))
     idx = np.arange(size - 1)
@@ -49,8 +49,8 @@ def erlang_a_chain(c: int, lam: float, mu: float, theta: float, extra: int) -> n
 
 
 def tagged_answer_stats(pi: np.ndarray, c: int, mu: float, theta: float, t: float) -> tuple[float, float]:
-    """(P(answered within t), ASA) of a tagged FIFO arrival: queue position j moves to j-1 at rate c mu + (j-1) theta,
-    abandons at rate theta; initial position from the arrival-stationary law pi (PASTA)."""
+    """(P(answered within t), ASA) of a tagged FIFO arrival by a transient CTMC: queue position j moves to j-1
+    at rate c mu + (j-1) theta and abandons at rate theta; initial position from pi (PASTA)."""
     m = pi.size - c  # positions 1..m; state 0 = answered, m + 1 = abandoned
     gen = np.zeros((m + 2, m + 2))
     for j in range(1, m + 1):
@@ -98,9 +98,12 @@ def test_mitan_maxima_example() -> None:
     ],
 )
 def test_octave_qsmmmk(lam: float, mu: float, c: int, k: int, expected: dict[str, float]) -> None:
+    # the %!test blocks of qsmmmk.m, whose values are truncated (p0 = 0.1793345...): tolerance = one unit of
+    # the last printed digit, as in qsmmmk.m's own asserts
     r = mmck(c, k, lam, 1 / mu)
     for name, value in expected.items():
-        assert getattr(r, name) == pytest.approx(value, abs=1e-6), name
+        decimals = len(f"{value}".split(".")[1])
+        assert getattr(r, name) == pytest.approx(value, abs=10**-decimals), name
 
 
 def test_erlang_com_15_lines_carry_8_108_erlangs() -> None:
@@ -111,7 +114,8 @@ def test_erlang_com_15_lines_carry_8_108_erlangs() -> None:
 def test_domain_section5_maki_mono() -> None:
     lam, aht = 350 / 1800, 190
     r42 = erlang_c(42, lam, aht, threshold=20)
-    assert (round(100 * r42.service_level, 1), round(r42.asa, 1), round(100 * r42.occupancy)) == (81.2, 12.0, 88)
+    assert (round(100 * r42.service_level, 1), round(r42.asa, 1)) == (81.2, 12.0)
+    assert round(100 * r42.occupancy) == 88
     r45 = erlang_c(45, lam, aht, threshold=15)
     assert (round(100 * r45.service_level, 1), round(100 * r45.occupancy)) == (92.5, 82)
     assert agents_for_service_level(lam, aht, 0.80, 20) == 42
@@ -151,7 +155,8 @@ def test_erlang_c_large_c_against_birth_death() -> None:
 def test_erlang_c_unstable_returns_saturated_limit() -> None:
     for lam in (10 / 180, 0.2):
         r = erlang_c(10, lam, 180)
-        assert (r.p_wait, r.service_level, r.asa, r.mean_wait_given_wait, r.occupancy) == (1, 0, math.inf, math.inf, 1)
+        assert (r.p_wait, r.service_level, r.occupancy) == (1.0, 0.0, 1.0)
+        assert r.asa == r.mean_wait_given_wait == math.inf
     assert erlang_c_wait_cdf(10, 0.2, 180, 60) == 0.0
 
 
@@ -182,7 +187,9 @@ ERLANG_A_CASES = [
 
 
 @pytest.mark.parametrize(("c", "lam", "aht", "patience", "t", "extra"), ERLANG_A_CASES)
-def test_erlang_a_against_birth_death(c: int, lam: float, aht: float, patience: float, t: float, extra: int) -> None:
+def test_erlang_a_against_birth_death(
+    c: int, lam: float, aht: float, patience: float, t: float, extra: int
+) -> None:
     pi = erlang_a_chain(c, lam, 1 / aht, 1 / patience, extra)
     queue = np.maximum(np.arange(pi.size) - c, 0) @ pi
     r = erlang_a(c, lam, aht, patience, threshold=t)
@@ -199,17 +206,17 @@ def test_erlang_a_against_birth_death(c: int, lam: float, aht: float, patience: 
 def test_erlang_a_approaches_erlang_c_for_patient_callers() -> None:
     c, lam, aht = 38, 350 / 1800, 190.0
     ec = erlang_c(c, lam, aht)
-    ea = erlang_a(c, lam, aht, mean_patience=1e9)
-    assert ea.p_wait == pytest.approx(ec.p_wait, rel=1e-5)
-    assert ea.mean_wait_answered == pytest.approx(ec.asa, rel=1e-5)
-    assert ea.service_level == pytest.approx(ec.service_level, rel=1e-5)
-    assert ea.p_abandon < 1e-7
+    ea = erlang_a(c, lam, aht, mean_patience=1e12)  # x = c mu / theta = 2e11: stresses the numerics
+    assert ea.p_wait == pytest.approx(ec.p_wait, rel=1e-6)
+    assert ea.mean_wait_answered == pytest.approx(ec.asa, rel=1e-6)
+    assert ea.service_level == pytest.approx(ec.service_level, rel=1e-6)
+    assert ea.p_abandon < 1e-9
     inf = erlang_a(c, lam, aht, mean_patience=math.inf)
     assert (inf.p_wait, inf.p_abandon, inf.mean_wait_answered) == (ec.p_wait, 0.0, ec.asa)
 
 
 def test_erlang_a_single_server_closed_form() -> None:
-    # c = 1, theta = mu: the chain is M/M/inf-like with death rate n mu, so N ~ Poisson(a) and P(wait) = 1 - e^-a
+    # c = 1, theta = mu: death rate n mu as in M/M/inf, so N ~ Poisson(a) and P(wait) = 1 - e^-a
     lam, aht = 0.01, 60.0
     r = erlang_a(1, lam, aht, mean_patience=aht)
     a = lam * aht
@@ -227,7 +234,9 @@ def test_erlang_a_large_c_overload_is_finite() -> None:
 # --- M/M/c/K ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("c", "k", "lam", "aht"), [(2, 5, 3.0, 0.5), (10, 40, 0.2, 60.0), (50, 80, 0.5, 120.0)])
+@pytest.mark.parametrize(
+    ("c", "k", "lam", "aht"), [(2, 5, 3.0, 0.5), (10, 40, 0.2, 60.0), (50, 80, 0.5, 120.0)]
+)
 def test_mmck_against_birth_death(c: int, k: int, lam: float, aht: float) -> None:
     n = np.arange(1, k + 1)
     pi = bd_stationary(np.full(k, lam), np.minimum(n, c) / aht)
@@ -264,7 +273,8 @@ def test_mmck_large_queue_tends_to_erlang_c() -> None:
 
 
 def test_cobham_single_class_is_erlang_c() -> None:
-    assert cobham_priority_waits([350 / 1800], 42, 190)[0] == pytest.approx(erlang_c(42, 350 / 1800, 190).asa, rel=1e-12)
+    fifo = erlang_c(42, 350 / 1800, 190).asa
+    assert cobham_priority_waits([350 / 1800], 42, 190)[0] == pytest.approx(fifo, rel=1e-12)
 
 
 @pytest.mark.parametrize("rates", [[0.05, 0.05, 0.04], [0.01, 0.12], [0.03, 0.03, 0.03, 0.03, 0.0299]])
@@ -285,8 +295,8 @@ def test_cobham_overloaded_lower_classes_are_infinite() -> None:
 
 
 def simulate_mmcd(c: int, lam: float, aht: float, tau: float, calls: int, seed: int) -> dict[str, np.ndarray]:
-    """FIFO M/M/c+D by the Kiefer-Wolfowitz recursion: each arrival takes the earliest-free agent unless its offered
-    wait V reaches tau (then it leaves after tau and uses no agent). Returns per-call outcomes after warm-up."""
+    """FIFO M/M/c+D by the Kiefer-Wolfowitz recursion: each arrival takes the earliest-free agent unless its
+    offered wait V reaches tau (then it leaves after tau, using no agent). Per-call outcomes after warm-up."""
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1 / lam, calls))
     services = rng.exponential(aht, calls)
@@ -342,6 +352,7 @@ def test_mmcd_against_fine_discretisation_of_density() -> None:
     r = mmc_deterministic_patience(c, lam, aht, tau)
     assert r.p_abandon == pytest.approx(hi / (1 + lo + hi), rel=REL)
     assert r.mean_wait == pytest.approx((vmass + tau * hi) / (1 + lo + hi), rel=REL)
+    assert r.mean_wait_served == pytest.approx(vmass / (1 + lo), rel=REL)
 
 
 def test_mmcd_extreme_overload_is_finite() -> None:

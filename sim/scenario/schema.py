@@ -35,9 +35,10 @@ class Model(BaseModel):
 class SLDefinition(str, Enum):
     """How the service level is computed (DOMAIN.md section 1); all are reported, this one is headlined."""
 
-    answered_of_offered = "answered_of_offered"  # answered <= T / calls reaching the queue
+    answered_of_offered = "answered_of_offered"  # answered <= T / (answered + abandoned)
     answered_of_answered = "answered_of_answered"  # answered <= T / answered
-    answered_of_offered_minus_short = "answered_of_offered_minus_short"  # short abandons excluded (ICMI)
+    answered_of_offered_minus_short = "answered_of_offered_minus_short"  # short abandons excluded
+    answered_of_offered_minus_abandoned_within = "answered_of_offered_minus_abandoned_within"  # ICMI
 
 
 class RunSettings(Model):
@@ -62,7 +63,7 @@ class RunSettings(Model):
 class ServiceLevel(Model):
     threshold: Duration = Field(20.0, ge=0, description="answered within this wait counts as in service level")
     target: Share = 0.8
-    definition: SLDefinition = SLDefinition.answered_of_offered_minus_short
+    definition: SLDefinition = SLDefinition.answered_of_offered_minus_abandoned_within
     short_abandon: Duration = Field(5.0, ge=0, description="callers hanging up within this wait are short abandons")
 
 

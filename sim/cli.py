@@ -1,0 +1,123 @@
+"""The command line: ``ccsim run | validate``. The only module that touches argv, stdout layout and exit codes.
+
+Exit codes: 0 success, 2 bad input (scenario, trace or arguments), 130 interrupted, 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.errors import CcsimError
+from sim.experiment import run, with_overrides
+from sim.report import run_info, summary_json, terminal_table, write_results
+from sim.scenario.loader import load_scenario
+from sim.summary import summarize
+
+BAD_INPUT, INTERRUPTED, INTERNAL = 2, 130, 1
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccsim", description="Discrete-event simulation of contact centers.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("run", help="simulate a scenario and write results/<scenario>/")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--out", help="results folder (default: results/<scenario name>)")
+    p.add_argument("--seed", type=_seed, help="override run.seed")
+    p.add_argument("--replications", type=_positive, help="override run.replications")
+    p.add_argument("--days", type=_positive, help="override run.days")
+    p.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    output.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--compare-analytic", action="store_true",
+                   help="show Erlang C/A figures next to simulated ones (stationary single-skill scenarios)")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    v = commands.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
+                              days=args.days)
+    result = run(scenario, workers=args.workers)
+    summary = summarize(result)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    write_results(result, summary, out, args.scenario)
+    if args.json:
+        print(json.dumps(summary_json(summary, run_info(result, args.scenario)), indent=2))
+    elif not args.quiet:
+        print(terminal_table(summary, result))
+        if args.compare_analytic:
+            from sim.compare_analytic import analytic_table
+
+            print(analytic_table(result, summary))
+        print(f"Results: {out}/")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for file in args.scenarios:
+        try:
+            s = load_scenario(file)
+        except CcsimError as exc:
+            print(exc, file=sys.stderr)
+            failed += 1
+            continue
+        print(f"ok: {file} ({s.name}: {len(s.all_call_types())} call types, {len(s.agent_groups)} agent groups)")
+    return BAD_INPUT if failed else 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ccsim`` and ``python -m sim``."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CcsimError as exc:
+        print(exc, file=sys.stderr)
+        return BAD_INPUT
+    except KeyboardInterrupt:
+        print("ccsim: interrupted; no results were written", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"ccsim: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv and a KPI table.
+
+Files are written into a temporary folder beside the target, then renamed into place: an interrupted run never
+leaves a half-written results folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.experiment import RunResult
+from sim.stats import Estimate
+from sim.summary import KpiRow, Summary
+
+PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml")
+
+
+def versions() -> dict[str, str]:
+    """Python and package versions, recorded with every result."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def file_hash(path: str | Path | None) -> str | None:
+    """sha256 of a scenario file (None if there is no file)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+
+
+def run_info(result: RunResult, scenario_file: str | None) -> dict[str, Any]:
+    """What run.json records: enough to reproduce the run and to know what produced it."""
+    s = result.scenario
+    return {
+        "scenario": s.name,
+        "scenario_file": scenario_file,
+        "scenario_sha256": file_hash(scenario_file),
+        "seed": s.run.seed,
+        "replications": s.run.replications,
+        "days": s.run.days,
+        "service_level": {"threshold_s": s.service_level.threshold, "target": s.service_level.target,
+                          "definition": s.service_level.definition.value,
+                          "short_abandon_s": s.service_level.short_abandon},
+        "calls_simulated": result.calls,
+        "wall_time_s": round(result.wall_time, 3),
+        "calls_per_second": round(result.calls / result.wall_time) if result.wall_time > 0 else None,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+    }
+
+
+def _number(x: Any) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def summary_json(summary: Summary, info: dict[str, Any]) -> dict[str, Any]:
+    """The summary as plain JSON data (NaN becomes null)."""
+    def rows(items: Iterable[KpiRow]) -> list[dict[str, Any]]:
+        return [{"level": r.level, "name": r.name,
+                 "kpis": {k: {"mean": _number(e.mean), "ci": _number(e.half_width)} for k, e in r.kpis.items()}}
+                for r in items]
+    return {"run": info, "rows": rows(summary.rows), "days": rows(summary.days)}
+
+
+def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
+    rows = list(rows)
+    kpis: list[str] = []
+    for r in rows:
+        kpis += [k for k in r.kpis if k not in kpis]
+    header = ["level", "name"] + [c for k in kpis for c in (k, f"{k}_ci")]
+    table = []
+    for r in rows:
+        line: dict[str, Any] = {"level": r.level, "name": r.name}
+        for k, e in r.kpis.items():
+            line[k], line[f"{k}_ci"] = _number(e.mean), _number(e.half_width)
+        table.append(line)
+    return header, table
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    number = _number(value)
+    return "" if number is None else round(number, 6)
+
+
+def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None) -> Path:
+    """Write every result file of a run into ``out_dir`` atomically; return the folder."""
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    try:
+        info = run_info(result, scenario_file)
+        (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(summary_json(summary, info), indent=2) + "\n",
+                                          encoding="utf-8")
+        _write_csv(tmp / "summary.csv", *_kpi_table(summary.rows))
+        _write_csv(tmp / "days.csv", *_kpi_table(summary.days))
+        if summary.intervals:
+            _write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+        _replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put ``new`` where ``target`` is, replacing an older result folder with (almost) no window."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{os.getpid()}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+TERMINAL_COLUMNS = (
+    ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "SL %", "pct"),
+    ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
+    ("deflection_rate", "Defl %", "pct"), ("occupancy", "Occ %", "pct"), ("agent_hours", "Agent h", "count"),
+)
+
+
+def _fmt(e: Estimate | None, kind: str) -> str:
+    if e is None or math.isnan(e.mean):
+        return "-"
+    scale = 100.0 if kind == "pct" else 1.0
+    digits = 0 if kind == "count" else 1
+    text = f"{e.mean * scale:,.{digits}f}"
+    if not math.isnan(e.half_width) and kind != "count":
+        text += f" ±{e.half_width * scale:.{digits}f}"
+    return text
+
+
+def terminal_table(summary: Summary, result: RunResult) -> str:
+    """A compact KPI table (means ± 95% CI half-widths) for the terminal."""
+    s = result.scenario
+    rows = [r for r in summary.rows if r.level != "client" or len(result.layout.client_names) > 1]
+    cells = [["", "", *[title for _, title, _ in TERMINAL_COLUMNS]]]
+    for r in rows:
+        cells.append([r.level, r.name, *[_fmt(r.kpis.get(key), kind) for key, _, kind in TERMINAL_COLUMNS]])
+    keep = [j for j in range(len(cells[0])) if j < 2 or any(row[j] != "-" for row in cells[1:])]
+    cells = [[row[j] for j in keep] for row in cells]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(keep))]
+    lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True)))
+             for row in cells]
+    total = next(r for r in summary.rows if r.level == "total")
+    head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
+            f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
+            f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
+    cost = total.kpis.get("cost_per_call")
+    foot = "" if cost is None or math.isnan(cost.mean) or cost.mean == 0 else \
+        f"\nLabour cost {_fmt(total.kpis['labour_cost'], 'count')} {s.currency}; per handled call " \
+        f"{cost.mean:.2f} ±{cost.half_width:.2f} {s.currency}"
+    return head + "\n" + "\n".join(lines) + foot

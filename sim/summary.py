@@ -1,0 +1,128 @@
+"""RunResult -> KPI tables: per call type, client, agent group and total; per day; per interval. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.experiment import RunResult
+from sim.facts import CALL_FIELDS, GROUP_FIELDS
+from sim.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
+from sim.units import DAY, format_clock
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """KPIs of one slice: ``level`` is total, client, call_type, group or day."""
+
+    level: str
+    name: str
+    kpis: dict[str, Estimate]
+
+
+@dataclass(frozen=True)
+class Summary:
+    rows: tuple[KpiRow, ...]
+    days: tuple[KpiRow, ...]
+    intervals: tuple[dict[str, Any], ...]
+
+
+def summarize(result: RunResult) -> Summary:
+    """Every KPI table of a run."""
+    return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)))
+
+
+def _stack(result: RunResult) -> tuple[np.ndarray, np.ndarray, int]:
+    calls = np.stack([f.calls for f in result.facts])  # [R, F, I, K]
+    groups = np.stack([f.groups for f in result.facts])  # [R, Fg, I, G]
+    return calls, groups, result.facts[0].first_interval
+
+
+def kpi_rows(result: RunResult) -> list[KpiRow]:
+    """Whole-run KPIs (warm-up excluded): total, each client, each call type, each agent group."""
+    layout, sl = result.layout, result.scenario.service_level
+    calls, groups, first = _stack(result)
+    seconds = (layout.n_intervals - first) * result.scenario.run.interval
+    by_type = calls[:, :, first:, :].sum(axis=2)  # [R, F, K]
+    client_of = np.asarray(layout.type_client)
+    costs = np.asarray([g.cost_per_hour for g in layout.groups])
+    by_group = groups[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
+    labour = (by_group[:, GROUP_FIELDS.index("staffed_time"), :] / 3600.0 * costs).sum(axis=1)
+    answered = by_type[:, CALL_FIELDS.index("answered"), :].sum(axis=1)
+    total = call_kpis(by_type.sum(axis=2), seconds, sl)
+    total.update(percentile_kpis(np.stack([f.wait_pct_total for f in result.facts])))
+    busy, staffed = (by_group[:, GROUP_FIELDS.index(f), :].sum(axis=1) for f in ("busy_time", "staffed_time"))
+    total["occupancy"] = ratio_estimate(busy, staffed)
+    total["agent_hours"] = mean_estimate(staffed / 3600.0)
+    total["labour_cost"] = mean_estimate(labour)
+    total["cost_per_call"] = ratio_estimate(labour, answered)
+    rows = [KpiRow("total", "all", total)]
+    for c, name in enumerate(layout.client_names):
+        kpis = call_kpis(by_type[:, :, client_of == c].sum(axis=2), seconds, sl)
+        kpis.update(percentile_kpis(np.stack([f.wait_pct_client[c] for f in result.facts])))
+        rows.append(KpiRow("client", name, kpis))
+    for t, name in enumerate(layout.type_names):
+        kpis = call_kpis(by_type[:, :, t], seconds, sl)
+        kpis.update(percentile_kpis(np.stack([f.wait_pct_type[t] for f in result.facts])))
+        rows.append(KpiRow("call_type", name, kpis))
+    for g, name in enumerate(layout.group_names):
+        rows.append(KpiRow("group", name, group_kpis(by_group[:, :, g], costs[g])))
+    return rows
+
+
+def day_rows(result: RunResult) -> list[KpiRow]:
+    """KPIs of every simulated day, all call types together (warm-up intervals excluded)."""
+    run = result.scenario.run
+    calls, _, first = _stack(result)
+    per_day = round(DAY / run.interval)
+    rows = []
+    for d in range(run.days):
+        lo, hi = max(d * per_day, first), (d + 1) * per_day
+        if lo >= hi:
+            continue
+        x = calls[:, :, lo:hi, :].sum(axis=(2, 3))
+        name = f"day {d + 1} ({WEEKDAYS[(run.start_day.index + d) % 7]})"
+        rows.append(KpiRow("day", name, call_kpis(x, (hi - lo) * run.interval, result.scenario.service_level)))
+    return rows
+
+
+INTERVAL_KPIS = ("service_level", "asa", "mean_wait", "abandon_rate", "avg_queue_length")
+INTERVAL_COUNTS = ("offered", "deflected", "blocked", "answered", "answered_within", "abandoned", "abandoned_short")
+
+
+def interval_rows(result: RunResult) -> list[dict[str, Any]]:
+    """One row per interval x call type (and 'all'), warm-up intervals left out; group columns per interval."""
+    layout, run = result.layout, result.scenario.run
+    calls, groups, first = _stack(result)
+    with_all = np.concatenate([calls, calls.sum(axis=3, keepdims=True)], axis=3)  # [R, F, I, K+1]
+    kpis = call_kpis(with_all, run.interval, result.scenario.service_level)
+    p90 = mean_estimate(np.stack([f.wait_p90_interval for f in result.facts]))
+    busy, staffed = groups[:, GROUP_FIELDS.index("busy_time")], groups[:, GROUP_FIELDS.index("staffed_time")]
+    occupancy = ratio_estimate(busy, staffed)
+    logged_in = mean_estimate(staffed / run.interval)
+    names = (*layout.type_names, "all")
+    rows = []
+    for i in range(first, layout.n_intervals):
+        start = i * run.interval
+        day = int(start // DAY)
+        base = {"day": day + 1, "weekday": WEEKDAYS[(run.start_day.index + day) % 7],
+                "interval_start": format_clock(start - day * DAY)}
+        group_cols: dict[str, Any] = {}
+        for g, gname in enumerate(layout.group_names):
+            group_cols[f"agents_{gname}"] = logged_in.mean[i, g]
+            group_cols[f"occupancy_{gname}"] = occupancy.mean[i, g]
+        for k, name in enumerate(names):
+            row: dict[str, Any] = {**base, "call_type": name}
+            row.update({c: kpis[c].mean[i, k] for c in INTERVAL_COUNTS})
+            for c in INTERVAL_KPIS:
+                row[c] = kpis[c].mean[i, k]
+            row["service_level_ci"] = kpis["service_level"].half_width[i, k]
+            row["asa_ci"] = kpis["asa"].half_width[i, k]
+            row["wait_p90"] = p90.mean[i, k]
+            row.update(group_cols)
+            rows.append(row)
+    return rows
