@@ -34,10 +34,14 @@ class Callers:
 
 def draw_callers(layout: Layout, streams: Streams) -> Callers:
     """Draw every call of one replication."""
-    parts = [_draw_type(layout, t, streams) for t in range(len(layout.type_names))]
-    columns = [np.concatenate(col) for col in zip(*parts, strict=True)]
-    order = np.argsort(columns[1], kind="stable")
-    return Callers(*(col[order] for col in columns))
+    parts = [list(_draw_type(layout, t, streams)) for t in range(len(layout.type_names))]
+    order = np.argsort(np.concatenate([p[1] for p in parts]), kind="stable")
+    columns = []
+    for j in range(len(parts[0])):  # one column at a time, releasing its parts: bounded peak memory
+        columns.append(np.concatenate([p[j] for p in parts])[order])
+        for p in parts:
+            p[j] = None
+    return Callers(*columns)
 
 
 def _draw_type(layout: Layout, t: int, streams: Streams) -> tuple[np.ndarray, ...]:

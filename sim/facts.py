@@ -7,6 +7,7 @@ logged-in agents, queue length) are split exactly at interval boundaries.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,87 +41,102 @@ class Facts:
     first_interval: int  # intervals before this one lie in the warm-up
 
 
+BLOCK = 1 << 18
+"""Calls are aggregated this many at a time: the facts are sums, and blocks bound the temporary memory."""
+
+
 def facts(records: Records, layout: Layout) -> Facts:
     """Aggregate one replication's records."""
-    run, sl = layout.scenario.run, layout.scenario.service_level
-    n_int, n_types = layout.n_intervals, len(layout.type_names)
+    run = layout.scenario.run
+    n_int = layout.n_intervals
     first = int(np.ceil(run.warmup / run.interval - 1e-9))
-    c = records.callers
-    interval = np.minimum((c.arrival_at // run.interval).astype(np.int64), n_int - 1)
-    keep = interval >= first
-    wait = records.wait
-    out, ans, abd = records.outcome, records.outcome == ANSWERED, records.outcome == ABANDONED
-    handle = np.where(ans, records.end_at - records.start_at, 0.0)
-    factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
-    columns = {
-        "offered": np.ones(len(c)),
-        "deflected": out == DEFLECTED,
-        "blocked": out == BLOCKED,
-        "answered": ans,
-        "answered_within": ans & (wait <= sl.threshold),
-        "abandoned": abd,
-        "abandoned_short": abd & (wait <= sl.short_abandon),
-        "abandoned_within": abd & (wait <= sl.threshold),
-        "waited": (ans | abd) & (wait > 0.0),
-        "in_system": out == IN_SYSTEM,
-        "wait_answered_sum": np.where(ans, wait, 0.0),
-        "wait_all_sum": np.where(ans | abd, wait, 0.0),
-        "abandon_time_sum": np.where(abd, wait, 0.0),
-        "handle_sum": handle,
-        "talk_sum": np.where(ans, c.talk_time * factor, 0.0),
-    }
-    cell = interval[keep] * n_types + c.call_type[keep]
-    calls = np.zeros((len(CALL_FIELDS), n_int, n_types))
-    for f, name in enumerate(CALL_FIELDS[:-1]):
-        values = np.asarray(columns[name], dtype=float)[keep]
-        calls[f] = np.bincount(cell, weights=values, minlength=n_int * n_types).reshape(n_int, n_types)
-    calls[-1] = _queue_area(records, layout)
+    calls = np.zeros((len(CALL_FIELDS), n_int, len(layout.type_names)))
+    groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
+    answered_wait = np.empty(len(records.outcome))
+    for lo in range(0, len(records.outcome), BLOCK):
+        part = records.block(lo, lo + BLOCK)
+        interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
+        keep = interval >= first
+        wait = part.wait
+        _add_call_facts(calls, part, layout, interval, keep, wait)
+        _add_group_facts(groups, part, layout, interval, keep)
+        answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep, wait, np.nan)
+    groups[GROUP_FIELDS.index("staffed_time")] = _staffed_time(records.staff_log, layout)
     calls[:, :first, :] = 0.0
-    groups = _group_facts(records, layout, interval, keep, handle)
     groups[:, :first, :] = 0.0
-    answered_wait = np.where(ans & keep, wait, np.nan)
-    return Facts(calls, groups, *_percentiles(answered_wait, c.call_type, interval, layout), first_interval=first)
+    interval = np.minimum((records.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
+    return Facts(calls, groups, *_percentiles(answered_wait, records.callers.call_type, interval, layout),
+                 first_interval=first)
+
+
+def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
+                    wait: np.ndarray) -> None:
+    n_int, n_types = calls.shape[1], calls.shape[2]
+    cells = n_int * n_types
+    cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
+    for f, values in enumerate(_call_columns(part, layout, wait)):
+        calls[f] += np.bincount(cell, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
+    calls[-1] += _queue_area(part, layout)
+
+
+def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
+    """The per-call values summed into CALL_FIELDS (all but queue_area), one array at a time."""
+    sl, c, out = layout.scenario.service_level, records.callers, records.outcome
+    ans, abd = out == ANSWERED, out == ABANDONED
+    factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
+    yield np.ones(len(out))
+    yield out == DEFLECTED
+    yield out == BLOCKED
+    yield ans
+    yield ans & (wait <= sl.threshold)
+    yield abd
+    yield abd & (wait <= sl.short_abandon)
+    yield abd & (wait <= sl.threshold)
+    yield (ans | abd) & (wait > 0.0)
+    yield out == IN_SYSTEM
+    yield np.where(ans, wait, 0.0)
+    yield np.where(ans | abd, wait, 0.0)
+    yield np.where(abd, wait, 0.0)
+    yield np.where(ans, records.end_at - records.start_at, 0.0)
+    yield np.where(ans, c.talk_time * factor, 0.0)
 
 
 def _queue_area(records: Records, layout: Layout) -> np.ndarray:
     """Integral of queue length per interval x call type."""
     end = layout.horizon + layout.scenario.run.drain
-    queued = np.isin(records.outcome, (ANSWERED, ABANDONED)) | (
-        (records.outcome == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected)
+    out = records.outcome
+    never_served = (out == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected
+    queued = (out == ANSWERED) | (out == ABANDONED) | never_served
     enter = records.queue_at
-    leave = enter + np.nan_to_num(records.wait, nan=0.0)
-    waiting_at_end = queued & (records.outcome == IN_SYSTEM)
-    leave = np.where(waiting_at_end, np.maximum(end, enter), leave)
-    edges = _edges(layout)
-    out = np.zeros((layout.n_intervals, len(layout.type_names)))
-    for t in range(len(layout.type_names)):
-        m = queued & (records.callers.call_type == t) & (enter < end)
-        out[:, t] = area_by_interval(enter[m], leave[m], edges)
-    return out
+    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(records.wait, nan=0.0))
+    run = layout.scenario.run
+    return spans_by_interval(enter[queued], leave[queued], records.callers.call_type[queued],
+                             len(layout.type_names), run.interval, layout.n_intervals)
 
 
-def _group_facts(records: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
-                 handle: np.ndarray) -> np.ndarray:
-    n_int, n_groups = layout.n_intervals, len(layout.group_names)
-    end = layout.horizon + layout.scenario.run.drain
-    edges = _edges(layout)
-    out = np.zeros((len(GROUP_FIELDS), n_int, n_groups))
-    served = ~np.isnan(records.start_at)
-    stop = np.where(np.isnan(records.end_at), end, records.end_at)
-    log = records.staff_log
-    for g in range(n_groups):
-        mine = served & (records.group == g)
-        done = mine & (records.outcome == ANSWERED) & keep
-        out[0, :, g] = np.bincount(interval[done], minlength=n_int)
-        out[1, :, g] = np.bincount(interval[done], weights=handle[done], minlength=n_int)
-        out[2, :, g] = area_by_interval(records.start_at[mine], stop[mine], edges)
+def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval: np.ndarray,
+                     keep: np.ndarray) -> None:
+    run = layout.scenario.run
+    n_int, n_groups = groups.shape[1], groups.shape[2]
+    done = (part.outcome == ANSWERED) & keep
+    cell = interval[done] * n_groups + part.group[done]
+    handle = (part.end_at - part.start_at)[done]
+    groups[0] += np.bincount(cell, minlength=n_int * n_groups).reshape(n_int, n_groups)
+    groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
+    served = ~np.isnan(part.start_at)
+    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
+    groups[2] += spans_by_interval(part.start_at[served], stop[served], part.group[served].astype(np.int64),
+                                   n_groups, run.interval, n_int)
+
+
+def _staffed_time(log: np.ndarray, layout: Layout) -> np.ndarray:
+    """Agent-seconds logged in per interval x group, from the staffing log."""
+    edges = np.arange(layout.n_intervals + 1) * layout.scenario.run.interval
+    out = np.zeros((layout.n_intervals, len(layout.group_names)))
+    for g in range(len(layout.group_names)):
         rows = log[log[:, 1] == g]
-        out[3, :, g] = step_area(rows[:, 0], rows[:, 2], edges)
+        out[:, g] = step_area(rows[:, 0], rows[:, 2], edges)
     return out
-
-
-def _edges(layout: Layout) -> np.ndarray:
-    return np.arange(layout.n_intervals + 1) * layout.scenario.run.interval
 
 
 def step_area(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -133,33 +149,64 @@ def step_area(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.nd
     return np.diff(cumulative)
 
 
-def area_by_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Integral over each interval of the number of [start, end) spans covering the instant."""
-    times = np.concatenate((starts, ends))
-    deltas = np.concatenate((np.ones(len(starts)), -np.ones(len(ends))))
-    return step_area(times, deltas, edges)
+def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_keys: int, width: float,
+                      n: int) -> np.ndarray:
+    """[n, n_keys]: time that spans [start, end) of each key cover within each interval [j*width, (j+1)*width).
+
+    O(number of spans), no sorting: a span's first and last intervals get their parts, the intervals in between
+    a full ``width`` each (through a running sum). Time outside [0, n*width] is ignored.
+    """
+    horizon = n * width
+    s, e = np.clip(starts, 0.0, horizon), np.clip(ends, 0.0, horizon)
+    js = np.minimum((s // width).astype(np.int64), n - 1)
+    je = np.minimum((e // width).astype(np.int64), n - 1)
+    cells = n * n_keys
+    first, last = js * n_keys + keys, je * n_keys + keys
+    same = js == je
+    area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
+    cross = ~same
+    area += np.bincount(first[cross], weights=((js + 1) * width - s)[cross], minlength=cells)
+    area += np.bincount(last[cross], weights=(e - je * width)[cross], minlength=cells)
+    inside = np.bincount(first[cross] + n_keys, minlength=cells + n_keys)[:cells] - \
+        np.bincount(last[cross], minlength=cells)
+    full = np.cumsum(inside.reshape(n, n_keys), axis=0)  # spans covering whole intervals
+    return area.reshape(n, n_keys) + full * width
 
 
 def _percentiles(answered_wait: np.ndarray, types: np.ndarray, interval: np.ndarray,
                  layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Wait percentiles of answered calls per call type, client and overall; p90 per interval x type."""
     n_types, n_int = len(layout.type_names), layout.n_intervals
-    clients = np.asarray(layout.type_client)[types]
     ok = ~np.isnan(answered_wait)
-    by_type = np.array([_pct(answered_wait[ok & (types == t)]) for t in range(n_types)])
-    by_client = np.array([_pct(answered_wait[ok & (clients == c)]) for c in range(len(layout.client_names))])
-    total = _pct(answered_wait[ok])
-    p90 = np.full((n_int, n_types + 1), np.nan)
-    values = answered_wait[ok]
-    for column in (types[ok], np.full(len(values), n_types)):
-        keys = interval[ok] * (n_types + 1) + column
-        order = np.lexsort((values, keys))
-        k, v = keys[order], values[order]
-        bounds = np.flatnonzero(np.diff(k)) + 1
-        for part_k, part_v in zip(np.split(k, bounds), np.split(v, bounds), strict=True):
-            if len(part_k):
-                p90.flat[part_k[0]] = np.percentile(part_v, 90.0)
+    order = np.argsort(answered_wait[ok], kind="stable")
+    w, t, i = answered_wait[ok][order], types[ok][order], interval[ok][order]
+    q = np.asarray(PERCENTILES)
+    by_type = segment_percentiles(t, w, n_types, q)
+    by_client = segment_percentiles(np.asarray(layout.type_client, dtype=np.int64)[t], w,
+                                    len(layout.client_names), q)
+    total = segment_percentiles(np.zeros(len(w), dtype=np.int64), w, 1, q)[0]
+    p90 = np.empty((n_int, n_types + 1))
+    p90[:, :n_types] = segment_percentiles(i * n_types + t, w, n_int * n_types, np.array([90.0])).reshape(
+        n_int, n_types)
+    p90[:, n_types] = segment_percentiles(i, w, n_int, np.array([90.0]))[:, 0]
     return by_type, by_client, total, p90
 
 
-def _pct(values: np.ndarray) -> np.ndarray:
-    return np.percentile(values, PERCENTILES) if len(values) else np.full(len(PERCENTILES), np.nan)
+def segment_percentiles(keys: np.ndarray, values: np.ndarray, n_keys: int, q: np.ndarray) -> np.ndarray:
+    """Percentiles ``q`` (linear interpolation, as numpy's default) of ``values`` grouped by integer ``keys``.
+
+    ``values`` must be sorted ascending; returns [n_keys, len(q)], NaN for empty groups.
+    """
+    order = np.argsort(keys, kind="stable")  # stable: values stay sorted within each key
+    v = values[order]
+    counts = np.bincount(keys, minlength=n_keys)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    h = (q[None, :] / 100.0) * np.maximum(counts - 1, 0)[:, None]
+    lo = np.floor(h).astype(np.int64)
+    frac = h - lo
+    a = starts[:, None] + lo
+    b = np.minimum(a + 1, (starts + counts - 1)[:, None])
+    ok = counts > 0
+    out = np.full((n_keys, len(q)), np.nan)
+    out[ok] = v[a[ok]] + frac[ok] * (v[b[ok]] - v[a[ok]])
+    return out

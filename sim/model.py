@@ -1,8 +1,10 @@
 """The SimPy model: trunk lines, IVR, queues and agent groups, and the life of a call through them.
 
-SimPy's Environment is the clock and event heap. Calls are plain data moved by event callbacks (no process per
-call): an arrival, an IVR end, a service end and, only for a caller who really queues, a patience timer. Shift
-changes are SimPy processes. Routing decisions are delegated to the pure ``Router``.
+SimPy's Environment is the clock and the event heap. Calls are plain data moved by event callbacks (no process per
+call): an IVR end, a service end and, only for a caller who really queues, a patience timer. Arrivals are a sorted
+stream that the run loop merges with the heap (``env.peek``/``env.step``): each arrival is admitted at its own
+instant after every event due by then, so it costs no heap operation. Handlers take that instant as ``now``.
+Shift changes are SimPy processes. Routing decisions are delegated to the pure ``Router``.
 """
 
 from __future__ import annotations
@@ -66,64 +68,64 @@ class CallCenter:
         self.idle: list[deque[float]] = [deque() for _ in layout.groups]
         self.leaving = [0] * len(layout.groups)
         self.in_system = 0
-        self._next = 0
-        self._chunk_at = 0
-        self._chunk: tuple[list[Any], ...] = ()
+        self._n = len(callers)
+        self._start_at, self._group, self._outcome, self._end_at = (
+            self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at)
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
                 env.process(self._shifts(g, steps))
-        if len(callers):
-            self._schedule(self._on_arrival, None, float(callers.arrival_at[0]))
 
     def run(self, until: float) -> Records:
         """Simulate up to ``until`` (horizon + drain) and return the facts."""
+        self._admit_arrivals()
         self.env.run(until=until)
         return self.rec.freeze(self.callers)
 
     # -- events ---------------------------------------------------------------------------------------------------
 
-    def _schedule(self, callback: Callable[[Event], None], value: Any, delay: float) -> None:
-        self.env.schedule(_Due(self.env, callback, value), NORMAL, delay)
+    def _at(self, when: float, callback: Callable[[Event], None], value: Any) -> None:
+        """Fire ``callback(event)`` at instant ``when`` (>= the last instant handled)."""
+        env = self.env
+        env.schedule(_Due(env, callback, value), NORMAL, when - env._now)
 
-    def _on_arrival(self, _: Event) -> None:
-        i = self._next
-        k = i - self._chunk_at
-        if k >= _CHUNK or not self._chunk:
-            self._load_chunk(i)
-            k = 0
-        types, arrivals, ivr, deflected, work, patience = self._chunk
-        self._next = i + 1
-        if self._next < len(self.callers):
-            nxt = arrivals[k + 1] if k + 1 < len(arrivals) else float(self.callers.arrival_at[self._next])
-            self._schedule(self._on_arrival, None, nxt - self.env._now)
+    def _admit_arrivals(self) -> None:
+        """Merge the sorted arrival stream with the event heap: before each arrival, process every heap event
+        due at or before its instant; then admit the call at that instant."""
+        c, step, peek = self.callers, self.env.step, self.env.peek
+        for lo in range(0, self._n, _CHUNK):
+            j = slice(lo, lo + _CHUNK)
+            types, times, ivr, deflected, patience = (
+                c.call_type[j].tolist(), c.arrival_at[j].tolist(), c.ivr_time[j].tolist(),
+                c.deflected[j].tolist(), c.patience[j].tolist())
+            work = (c.talk_time[j] + c.wrap_up_time[j]).tolist()
+            for k, now in enumerate(times):
+                while peek() <= now:
+                    step()
+                self._arrive(lo + k, types[k], now, ivr[k], deflected[k], work[k], patience[k])
+
+    def _arrive(self, i: int, t: int, now: float, ivr: float, deflected: bool, work: float,
+                patience: float) -> None:
         if self.in_system >= self.lines:
-            self._leave(i, BLOCKED, count_line=False)
+            self._outcome[i] = BLOCKED
+            self._end_at[i] = now
             return
         self.in_system += 1
-        call = Call(i, types[k], work[k], patience[k])
-        if deflected[k]:
-            self._schedule(self._on_self_service_end, call, ivr[k])
-        elif ivr[k] > 0.0:
-            self._schedule(self._on_ivr_end, call, ivr[k])
+        call = Call(i, t, work, patience)
+        if deflected:
+            self._at(now + ivr, self._on_self_service_end, call)
+        elif ivr > 0.0:
+            self._at(now + ivr, self._on_ivr_end, call)
         else:
-            self._enter_queue(call)
-
-    def _load_chunk(self, i: int) -> None:
-        c, j = self.callers, slice(i, i + _CHUNK)
-        work = c.talk_time[j] + c.wrap_up_time[j]
-        self._chunk = (c.call_type[j].tolist(), c.arrival_at[j].tolist(), c.ivr_time[j].tolist(),
-                       c.deflected[j].tolist(), work.tolist(), c.patience[j].tolist())
-        self._chunk_at = i
+            self._enter_queue(call, now)
 
     def _on_self_service_end(self, event: Event) -> None:
-        self._leave(event._value.id, DEFLECTED)
+        self._leave(event._value.id, DEFLECTED, self.env._now)
 
     def _on_ivr_end(self, event: Event) -> None:
-        self._enter_queue(event._value)
+        self._enter_queue(event._value, self.env._now)
 
-    def _enter_queue(self, call: Call) -> None:
-        now = self.env._now
+    def _enter_queue(self, call: Call, now: float) -> None:
         call.queue_at = now
         t = call.type
         g = self.router.pick_group(t, self.idle)
@@ -131,38 +133,38 @@ class CallCenter:
             self.idle[g].popleft()
             self._start(call, g, now)
         elif self.queued[t] >= self.max_queue[t]:
-            self._leave(call.id, BLOCKED)
+            self._leave(call.id, BLOCKED, now)
         else:
             call.state = WAITING
             self.queues[t].append(call)
             self.queued[t] += 1
             if call.patience != math.inf:
-                self._schedule(self._on_patience, call, call.patience)
+                self._at(now + call.patience, self._on_patience, call)
 
     def _start(self, call: Call, g: int, now: float) -> None:
         call.state = _IN_SERVICE
         call.group = g
-        self.rec.start_at[call.id] = now
-        self.rec.group[call.id] = g
-        self._schedule(self._on_service_end, call, call.work * self.factors[g])
+        self._start_at[call.id] = now
+        self._group[call.id] = g
+        self._at(now + call.work * self.factors[g], self._on_service_end, call)
 
     def _on_service_end(self, event: Event) -> None:
-        call = event._value
-        self._leave(call.id, ANSWERED)
+        call, now = event._value, self.env._now
+        self._leave(call.id, ANSWERED, now)
         g = call.group
         if self.leaving[g]:
             self.leaving[g] -= 1
-            self.rec.staff_log.append((self.env._now, g, -1))
-        elif not self._serve_next(g):
-            self.idle[g].append(self.env._now)
+            self.rec.staff_log.append((now, g, -1))
+        elif not self._serve_next(g, now):
+            self.idle[g].append(now)
 
-    def _serve_next(self, g: int) -> bool:
+    def _serve_next(self, g: int, now: float) -> bool:
         """Give a free agent of group ``g`` the next waiting call it should take; False if none waits."""
         t = self.router.pick_call(g, self.queues)
         if t < 0:
             return False
         self.queued[t] -= 1
-        self._start(self.queues[t].popleft(), g, self.env._now)
+        self._start(self.queues[t].popleft(), g, now)
         return True
 
     def _on_patience(self, event: Event) -> None:
@@ -170,13 +172,12 @@ class CallCenter:
         if call.state == WAITING:
             call.state = _LEFT
             self.queued[call.type] -= 1
-            self._leave(call.id, ABANDONED)
+            self._leave(call.id, ABANDONED, self.env._now)
 
-    def _leave(self, i: int, outcome: int, count_line: bool = True) -> None:
-        self.rec.outcome[i] = outcome
-        self.rec.end_at[i] = self.env._now
-        if count_line:
-            self.in_system -= 1
+    def _leave(self, i: int, outcome: int, now: float) -> None:
+        self._outcome[i] = outcome
+        self._end_at[i] = now
+        self.in_system -= 1
 
     # -- staffing -------------------------------------------------------------------------------------------------
 
@@ -195,7 +196,7 @@ class CallCenter:
                 idle.append(now)
             if delta > kept:
                 self.rec.staff_log.append((now, g, delta - kept))
-            while idle and self._serve_next(g):
+            while idle and self._serve_next(g, now):
                 idle.popleft()
         elif delta < 0:
             gone = min(len(idle), -delta)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -60,6 +60,13 @@ class Records:
     end_at: np.ndarray
     group: np.ndarray
     staff_log: np.ndarray
+
+    def block(self, lo: int, hi: int) -> Records:
+        """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""
+        c = self.callers
+        callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
+        return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
+                       self.group[lo:hi], self.staff_log)
 
     @property
     def queue_at(self) -> np.ndarray:
