@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,6 +25,19 @@ class Problem:
         return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
+class ValueAtKey(ValueError):
+    """A model-level rule broken by one key of the model: raised in a validator, it makes the loader point the
+    message (key path and line) at that key instead of at the whole mapping.
+
+    ``raise ValueAtKey("end", "shift ends before it starts")`` inside ``Shift``'s validator is reported as
+    ``x.yaml:12 agent_groups.day.shifts[0].end: shift ends before it starts``.
+    """
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
+
+
 class ScenarioError(CcsimError):
     """A scenario file could not be read or validated; holds every problem found, not just the first."""
 
@@ -34,3 +48,23 @@ class ScenarioError(CcsimError):
 
 class TraceError(CcsimError):
     """An arrival trace file could not be read."""
+
+
+def suggest(word: str, options: Iterable[str]) -> str | None:
+    """The option ``word`` most likely meant: same but for case, a prefix ('monday'), or a near miss."""
+    lower = {o.lower(): o for o in options}
+    if word.lower() in lower:
+        return lower[word.lower()]
+    prefixed = [o for o in lower.values() if len(o) >= 3 and word.lower().startswith(o.lower())]
+    if prefixed:
+        return max(prefixed, key=len)
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
+    return lower[close[0]] if close else None
+
+
+def did_you_mean(word: str, options: Iterable[str], sep: str = " (") -> str:
+    """" (did you mean 'x'?)" for the closest option, or ""; with another ``sep`` no parentheses are added."""
+    close = suggest(word, options)
+    if close is None:
+        return ""
+    return f" (did you mean '{close}'?)" if sep == " (" else f"{sep}did you mean '{close}'?"

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.layout import Layout
-from sim.records import ABANDONED, ANSWERED, BLOCKED, DEFLECTED, IN_SYSTEM, Records
+from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, Records
 
 CALL_FIELDS = (
-    "offered", "deflected", "blocked", "answered", "answered_within", "abandoned", "abandoned_short",
+    "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
     "handle_sum", "talk_sum", "queue_area",
 )
@@ -83,15 +83,17 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     """The per-call values summed into CALL_FIELDS (all but queue_area), one array at a time."""
     sl, c, out = layout.scenario.service_level, records.callers, records.outcome
     ans, abd = out == ANSWERED, out == ABANDONED
+    threshold = np.asarray(layout.sl_thresholds)[c.call_type]
     factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
     yield np.ones(len(out))
     yield out == DEFLECTED
     yield out == BLOCKED
+    yield out == CLOSED
     yield ans
-    yield ans & (wait <= sl.threshold)
+    yield ans & (wait <= threshold)
     yield abd
     yield abd & (wait <= sl.short_abandon)
-    yield abd & (wait <= sl.threshold)
+    yield abd & (wait <= threshold)
     yield (ans | abd) & (wait > 0.0)
     yield out == IN_SYSTEM
     yield np.where(ans, wait, 0.0)

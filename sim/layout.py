@@ -47,6 +47,12 @@ class Layout:
         return tuple(NO_LIMIT if ct.max_queue is None else ct.max_queue for ct in self.call_types)
 
     @property
+    def sl_thresholds(self) -> tuple[float, ...]:
+        """Service-level threshold of each call type (its own, else the scenario's)."""
+        default = self.scenario.service_level.threshold
+        return tuple(default if ct.service_level is None else ct.service_level.threshold for ct in self.call_types)
+
+    @property
     def handle_factors(self) -> tuple[float, ...]:
         return tuple(g.handle_time_factor for g in self.groups)
 

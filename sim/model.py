@@ -19,7 +19,8 @@ from simpy.events import NORMAL, Event
 
 from sim.callers import Callers
 from sim.layout import Layout
-from sim.records import ABANDONED, ANSWERED, BLOCKED, DEFLECTED, Recorder, Records
+from sim.hours import closed_at
+from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, Recorder, Records
 from sim.routing import WAITING, Router
 
 _CHUNK = 16384
@@ -69,6 +70,8 @@ class CallCenter:
         self.leaving = [0] * len(layout.groups)
         self.in_system = 0
         self._n = len(callers)
+        run = layout.scenario.run
+        self._closed = closed_at(callers.arrival_at, run.start_day.index, layout.scenario.opening_hours)
         self._start_at, self._group, self._outcome, self._end_at = (
             self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at)
         for g, steps in enumerate(layout.staffing):
@@ -95,14 +98,18 @@ class CallCenter:
         c, step, peek = self.callers, self.env.step, self.env.peek
         for lo in range(0, self._n, _CHUNK):
             j = slice(lo, lo + _CHUNK)
-            types, times, ivr, deflected, patience = (
+            types, times, ivr, deflected, patience, closed = (
                 c.call_type[j].tolist(), c.arrival_at[j].tolist(), c.ivr_time[j].tolist(),
-                c.deflected[j].tolist(), c.patience[j].tolist())
+                c.deflected[j].tolist(), c.patience[j].tolist(), self._closed[j].tolist())
             work = (c.talk_time[j] + c.wrap_up_time[j]).tolist()
             for k, now in enumerate(times):
                 while peek() <= now:
                     step()
-                self._arrive(lo + k, types[k], now, ivr[k], deflected[k], work[k], patience[k])
+                if closed[k]:
+                    self._outcome[lo + k] = CLOSED
+                    self._end_at[lo + k] = now
+                else:
+                    self._arrive(lo + k, types[k], now, ivr[k], deflected[k], work[k], patience[k])
 
     def _arrive(self, i: int, t: int, now: float, ivr: float, deflected: bool, work: float,
                 patience: float) -> None:

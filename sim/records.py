@@ -19,7 +19,9 @@ ANSWERED = 3
 """Taken by an agent and finished."""
 ABANDONED = 4
 """Hung up while waiting in the queue."""
-OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned")
+CLOSED = 5
+"""Arrived outside opening hours (closed-hours demand)."""
+OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned", "closed")
 
 
 class Recorder:

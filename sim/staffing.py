@@ -9,7 +9,8 @@ from sim.units import DAY
 
 
 def agent_steps(group: AgentGroup, run: RunSettings) -> list[tuple[float, int]]:
-    """(instant, agents logged in from then on) for the whole run including the drain, sorted by instant.
+    """(instant, agents logged in from then on) for the whole run including the drain, sorted by instant;
+    the first entry is at time 0.
 
     Shifts that started the day before the run (night shifts) are already on at time 0: the run starts warm.
     """
@@ -22,15 +23,15 @@ def agent_steps(group: AgentGroup, run: RunSettings) -> list[tuple[float, int]]:
         for start, end, agents in _blocks(group, weekday):
             deltas[day * DAY + start] = deltas.get(day * DAY + start, 0) + agents
             deltas[day * DAY + end] = deltas.get(day * DAY + end, 0) - agents
-    steps: list[tuple[float, int]] = []
+    steps: list[tuple[float, int]] = [(0.0, 0)]
     level = 0
     for instant in sorted(deltas):
         level += deltas[instant]
         if instant <= 0.0:
-            steps[:] = [(0.0, level)]
-        elif not steps or steps[-1][1] != level:
+            steps[0] = (0.0, level)
+        elif steps[-1][1] != level:
             steps.append((instant, level))
-    return steps or [(0.0, 0)]
+    return steps
 
 
 def _blocks(group: AgentGroup, weekday: int) -> list[tuple[float, float, int]]:

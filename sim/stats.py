@@ -93,7 +93,7 @@ def call_kpis(x: np.ndarray, seconds: float, sl: ServiceLevel) -> dict[str, Esti
         SLDefinition.answered_of_offered_minus_abandoned_within.value: resolved - f["abandoned_within"],
     }
     out = {name: mean_estimate(f[name]) for name in
-           ("offered", "deflected", "blocked", "answered", "answered_within", "abandoned", "abandoned_short",
+           ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
             "in_system")}
     out["service_level"] = ratio_estimate(within, sl_den[sl.definition.value])
     out.update({f"sl_{name}": ratio_estimate(within, den) for name, den in sl_den.items()})
@@ -105,6 +105,7 @@ def call_kpis(x: np.ndarray, seconds: float, sl: ServiceLevel) -> dict[str, Esti
         "abandon_rate": ratio_estimate(f["abandoned"], resolved),
         "blocking_rate": ratio_estimate(f["blocked"], f["offered"]),
         "deflection_rate": ratio_estimate(f["deflected"], f["offered"]),
+        "closed_rate": ratio_estimate(f["closed"], f["offered"]),
         "aht": ratio_estimate(f["handle_sum"], f["answered"]),
         "avg_queue_length": mean_estimate(f["queue_area"] / seconds),
     })

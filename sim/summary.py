@@ -91,7 +91,7 @@ def day_rows(result: RunResult) -> list[KpiRow]:
 
 
 INTERVAL_KPIS = ("service_level", "asa", "mean_wait", "abandon_rate", "avg_queue_length")
-INTERVAL_COUNTS = ("offered", "deflected", "blocked", "answered", "answered_within", "abandoned", "abandoned_short")
+INTERVAL_COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short")
 
 
 def interval_rows(result: RunResult) -> list[dict[str, Any]]:

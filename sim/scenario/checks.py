@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
+from pathlib import Path as FsPath
 
 from sim.arrivals import read_trace
-from sim.errors import TraceError
+from sim.errors import TraceError, did_you_mean
 from sim.scenario.schema import AgentGroup, Scenario
 from sim.scenario.yamlmap import Path
 
@@ -18,22 +18,33 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
     for gname, group in scenario.agent_groups.items():
         for skill in group.skills:
             if skill not in known:
-                close = difflib.get_close_matches(skill, known, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else f"; known call types: {', '.join(known)}"
-                problems.append((("agent_groups", gname, "skills", skill), f"unknown call type '{skill}'{hint}"))
+                hint = did_you_mean(skill, known) or f"; the call types are {', '.join(known) or '(none)'}"
+                problems.append((("agent_groups", gname, "skills", skill),
+                                 f"unknown call type '{skill}'{hint}"))
     for tname, (cname, ct) in scenario.all_call_types().items():
         path = _call_type_path(scenario, cname, tname)
         servers = [g for g in scenario.agent_groups.values() if tname in g.skills]
         if not servers:
-            problems.append((path, f"no agent group has the skill '{tname}': its callers could never be answered"))
+            problems.append((path, f"no agent group has the skill '{tname}': "
+                                   "its callers could never be answered"))
         elif not any(_ever_staffed(g) for g in servers):
             problems.append((path, f"every group with the skill '{tname}' has zero agents at all times"))
         if ct.arrivals.trace is not None:
-            try:
-                read_trace(ct.arrivals.trace, tname)
-            except TraceError as exc:
-                problems.append(((*path, "arrivals", "trace"), str(exc)))
+            trace_path: Path = (*path, "arrivals", "trace")
+            problems += [(trace_path, message) for message in _trace_problems(ct.arrivals.trace, tname)]
     return problems
+
+
+def _trace_problems(trace: str, call_type: str) -> list[str]:
+    """Why the trace file cannot be replayed, if it cannot; relative paths were resolved by the loader."""
+    if not FsPath(trace).is_file():
+        where = "a folder, not a file" if FsPath(trace).is_dir() else "not found"
+        return [f"trace file {where}: {trace} (a relative path is read from the scenario file's folder)"]
+    try:
+        read_trace(trace, call_type)
+    except TraceError as exc:
+        return [str(exc)]
+    return []
 
 
 def _unique_call_types(scenario: Scenario) -> list[tuple[Path, str]]:
@@ -43,7 +54,8 @@ def _unique_call_types(scenario: Scenario) -> list[tuple[Path, str]]:
         for tname in client.call_types:
             if tname in seen:
                 problems.append((("clients", cname, "call_types", tname),
-                                 f"call type '{tname}' is also defined by client '{seen[tname]}'; names must be unique"))
+                                 f"call type '{tname}' is also defined by client '{seen[tname]}'; "
+                                 "call type names must be unique across clients"))
             seen.setdefault(tname, cname)
     return problems
 

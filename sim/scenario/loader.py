@@ -1,48 +1,86 @@
-"""File -> validated, frozen Scenario. Every problem is reported at once, with file, line and key path."""
+"""File -> validated, frozen Scenario. Every problem is reported at once, with file, line and key path.
+
+pydantic's own messages ("Input should be a valid dictionary or instance of Arrivals") are rewritten in the
+words of the scenario file: ``x.yaml:12 call_types.billing.patience.mean: must be > 0 (got '-3min')``.
+"""
 
 from __future__ import annotations
 
-import difflib
+import re
 import types
 import typing
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, suggest
 from sim.scenario.checks import check_references
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlmap import Path, format_path, line_of, load_yaml
 
+_NAME_PATTERN = Scenario.model_fields["name"].metadata
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
+           "less_than_equal": ("le", "<=")}
+_PLAIN = {
+    "int_parsing": "must be a whole number", "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number", "float_parsing": "must be a number",
+    "float_type": "must be a number", "finite_number": "must be a finite number",
+    "string_type": "must be text", "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list, e.g. [a, b] or lines starting with '- '",
+}
+
 
 def load_scenario(file: str | FsPath) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem."""
-    name = str(file)
+    name, path = str(file), FsPath(file)
     try:
-        text = FsPath(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(name, "", None, f"cannot read the file: {exc}")]) from None
-    return parse_scenario(text, name, base_dir=FsPath(file).resolve().parent)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, "", None, "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(name, "", None, "is a folder, not a scenario file")]) from None
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise ScenarioError([Problem(name, "", None, message)]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        message = (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded; "
+                   "save the file with the UTF-8 encoding")
+        raise ScenarioError([Problem(name, "", line, message)]) from None
+    return parse_scenario(text, name, base_dir=path.resolve().parent)
 
 
 def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scenario:
     """Validate scenario text; ``file`` names it in messages, ``base_dir`` resolves relative trace paths."""
     data, lines, problems = load_yaml(text, file)
-    if problems:
+    if data is None and not problems:
+        raise ScenarioError([Problem(file, "", 1, "the file is empty; a scenario needs at least 'call_types' "
+                                                  "(or 'clients') and 'agent_groups'")])
+    if data is None:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, "", 1, "a scenario file must be a mapping of keys (name:, run:, ...)")])
+        found = "a list" if isinstance(data, list) else f"the single value {data!r}"
+        message = (f"the file holds {found}; a scenario must be a mapping of keys "
+                   "(name:, run:, call_types:, agent_groups:, ...)")
+        raise ScenarioError([*problems, Problem(file, "", 1, message)])
+    implied_name = "name" not in data
+    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-...: YAML anchors, ignored
     data.setdefault("name", FsPath(file).stem)
     _resolve_traces(data, base_dir or FsPath.cwd())
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, file, lines)) from None
-    problems = [Problem(file, format_path(path), line_of(lines, path), message)
-                for path, message in check_references(scenario)]
+        problems += _problems(exc, file, lines, data, implied_name)
+    else:
+        problems += [Problem(file, format_path(path), line_of(lines, _locate(data, path)), message)
+                     for path, message in check_references(scenario)]
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(sorted(problems, key=lambda p: p.line or 0))
     return scenario
 
 
@@ -58,34 +96,158 @@ def _resolve_traces(data: dict[str, Any], base_dir: FsPath) -> None:
                 arrivals["trace"] = str((base_dir / arrivals["trace"]).resolve())
 
 
-def _problems(exc: ValidationError, file: str, lines: dict[Path, int]) -> list[Problem]:
+def _locate(data: Any, path: Path) -> Path:
+    """Turn a name inside a YAML list into its index: ('agent_groups', 'a', 'skills', 'x') -> (..., 2)."""
+    out: list[str | int] = []
+    node = data
+    for part in path:
+        if isinstance(node, list) and part in node:
+            part = node.index(part)
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
+def _problems(exc: ValidationError, file: str, lines: dict[Path, int], data: dict[str, Any],
+              implied_name: bool) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
-        path, tp = _yaml_path(err["loc"])
-        out.append(Problem(file, format_path(path), line_of(lines, path), _message(err, path, tp)))
+        path, parent, leaf = _yaml_path(err["loc"])
+        details = dict(err)
+        if err["type"] in _BOUNDS and "[key]" not in err["loc"]:
+            details["input"] = _value_at(data, path, err.get("input"))  # '-1s' as written, not -1.0
+        path, message = _describe(details, path, parent, leaf)
+        if implied_name and path == ("name",):
+            message += " (the name comes from the file name; add a 'name:' key to choose one)"
+        out.append(Problem(file, format_path(path), line_of(lines, path), message))
     return out
 
 
-def _message(err: dict[str, Any], path: Path, parent: Any) -> str:
-    kind, value = err["type"], err.get("input")
+def _value_at(data: Any, path: Path, default: Any) -> Any:
+    """The value at ``path`` in the file's data, or ``default`` if there is none."""
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return default
+    return data
+
+
+def _describe(err: dict[str, Any], path: Path, parent: Any, leaf: Any) -> tuple[Path, str]:
+    """The key path and the message for one pydantic error, in the file's words."""
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "extra_forbidden":
-        known = _keys_of(parent)
-        close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else (f"; allowed: {', '.join(known)}" if known else "")
-        return f"unknown key '{path[-1]}'{hint}"
+        return path, _unknown_key(str(path[-1]), _keys_of(parent))
     if kind == "missing":
-        return "required key is missing"
-    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return msg.replace("Input tag", "dist").replace(" found using 'dist'", "")
-    if kind.startswith("value_error") or kind.startswith("assertion"):
-        return msg
-    shown = value if not isinstance(value, dict | list) else type(value).__name__
-    return f"{msg} (got {shown!r})"
+        return path, "required key is missing" + _described(parent, path, " (", ")")
+    if kind == "union_tag_invalid":
+        tags = _quoted(ctx.get("expected_tags"))
+        tag = str(ctx.get("tag"))
+        return (*path, "dist"), f"unknown distribution '{tag}'{did_you_mean(tag, tags)}; " \
+                                f"choose one of {', '.join(tags)}"
+    if kind == "union_tag_not_found":
+        return _tag_missing(path, value, leaf)
+    if kind in ("value_error", "assertion_error"):
+        error = ctx.get("error")
+        if isinstance(error, ValueAtKey):
+            return (*path, error.key), str(error)
+        return path, str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    got = "none" if kind == "too_short" and not ctx.get("actual_length") else _got(value)
+    if kind in ("enum", "literal_error"):
+        got += did_you_mean(str(value), _quoted(ctx.get("expected")), "; ")
+    about = _described(parent, path, "; ") if kind in ("dict_type", "list_type") else ""
+    return path, f"{_expected(kind, err, ctx, parent, leaf, path)} (got {got}){about}"
 
 
-def _yaml_path(loc: tuple[Any, ...]) -> tuple[Path, Any]:
-    """Strip pydantic's union tags and '[key]' markers; return the YAML path and the type holding its last key."""
+def _expected(kind: str, err: dict[str, Any], ctx: dict[str, Any], parent: Any, leaf: Any, path: Path) -> str:
+    """What the value should have been, e.g. 'must be > 0' or 'must be a whole number'."""
+    if kind in _BOUNDS:
+        key, sign = _BOUNDS[kind]
+        bound = ctx.get(key)
+        return f"must be {sign} {bound:g}" if isinstance(bound, int | float) else f"must be {sign} {bound}"
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        if _is_distribution(leaf):
+            return "must be a distribution such as {dist: exponential, mean: 3min}" \
+                   + (" or 'none'" if path and path[-1] == "patience" else "")
+        keys = _keys_of(leaf)
+        return f"must be a mapping with keys such as {', '.join(keys[:4])}" if keys else "must be a mapping"
+    if kind in ("enum", "literal_error"):
+        return f"must be one of {', '.join(_quoted(ctx.get('expected')))}"
+    if kind in ("too_short", "too_long"):
+        bound = ctx.get("min_length" if kind == "too_short" else "max_length")
+        word = "entry" if bound == 1 else "entries"
+        return f"must have at {'least' if kind == 'too_short' else 'most'} {bound} {word}"
+    if kind in ("string_too_short", "string_too_long"):
+        bound = ctx.get("min_length" if kind == "string_too_short" else "max_length")
+        word = "character" if bound == 1 else "characters"
+        return f"must have at {'least' if kind == 'string_too_short' else 'most'} {bound} {word}"
+    if kind == "string_pattern_mismatch":
+        if str(ctx.get("pattern")) == _name_pattern():
+            return ("must be a name of letters, digits, '_', '.' and '-' "
+                    "(no spaces; it cannot start with '.' or '-')")
+        return f"must match the pattern {ctx.get('pattern')}"
+    return str(err["msg"]).replace("Input should be", "must be")
+
+
+def _tag_missing(path: Path, value: Any, leaf: Any) -> tuple[Path, str]:
+    """A distribution mapping without ``dist``: point at a misspelt key if there is one."""
+    tags = _dist_tags(leaf)
+    choose = f"'dist' names the distribution: {', '.join(tags)}"
+    if isinstance(value, dict):
+        for key in value:
+            if str(key) != "dist" and suggest(str(key), ["dist"]):
+                return (*path, str(key)), f"unknown key '{key}' (did you mean 'dist'?); {choose}"
+    return (*path, "dist"), f"required key is missing; {choose}"
+
+
+def _unknown_key(key: str, known: list[str]) -> str:
+    hint = did_you_mean(key, known)
+    if not hint and known:
+        hint = f"; allowed here: {', '.join(known)}"
+    return f"unknown key '{key}'{hint}"
+
+
+def _quoted(text: Any) -> list[str]:
+    """"'a', 'b' or 'c'" -> ['a', 'b', 'c'] (pydantic's lists of expected values)."""
+    return re.findall(r"'([^']*)'", str(text or ""))
+
+
+def _got(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _described(parent: Any, path: Path, before: str, after: str = "") -> str:
+    """The description of the key at the end of ``path`` (what it means) between ``before`` and ``after``."""
+    info = _field(parent, path[-1]) if path else None
+    return f"{before}{info.description}{after}" if info is not None and info.description else ""
+
+
+def _name_pattern() -> str:
+    return next((str(m.pattern) for m in _NAME_PATTERN if getattr(m, "pattern", None)), "")
+
+
+def _yaml_path(loc: tuple[Any, ...]) -> tuple[Path, Any, Any]:
+    """Strip pydantic's union tags and '[key]' markers.
+
+    Return the YAML path, the type holding its last key and the type of the value at the path.
+    """
     tp: Any = Scenario
     parent: Any = Scenario
     path: list[str | int] = []
@@ -100,7 +262,7 @@ def _yaml_path(loc: tuple[Any, ...]) -> tuple[Path, Any]:
         parent = tp
         path.append(part)
         tp = _child(tp, part)
-    return tuple(path), parent
+    return tuple(path), parent, tp
 
 
 def _unwrap(tp: Any) -> Any:
@@ -110,20 +272,43 @@ def _unwrap(tp: Any) -> Any:
 
 
 def _union_members(tp: Any) -> tuple[Any, ...]:
+    tp = _unwrap(tp)
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         return tuple(_unwrap(a) for a in typing.get_args(tp))
     return ()
 
 
+def _models(tp: Any) -> list[type[BaseModel]]:
+    """The pydantic models a (possibly annotated, possibly union) type can be, in order."""
+    members = _union_members(tp)
+    if members:
+        return [m for member in members for m in _models(member)]
+    tp = _unwrap(tp)
+    return [tp] if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _dist_tags(tp: Any) -> list[str]:
+    return [str(t) for m in _models(tp) if "dist" in m.model_fields
+            for t in typing.get_args(m.model_fields["dist"].annotation)]
+
+
+def _is_distribution(tp: Any) -> bool:
+    return bool(_dist_tags(tp))
+
+
 def _tagged_member(tp: Any, part: Any) -> Any:
     """The member of a discriminated union whose ``dist`` literal equals ``part``, if any."""
-    for member in _union_members(tp):
-        inner = _tagged_member(member, part)
-        if inner is not None:
-            return inner
-        if isinstance(member, type) and issubclass(member, BaseModel) and "dist" in member.model_fields:
-            if part in typing.get_args(member.model_fields["dist"].annotation):
-                return member
+    for member in _models(tp) if _union_members(tp) else []:
+        if "dist" in member.model_fields and part in typing.get_args(member.model_fields["dist"].annotation):
+            return member
+    return None
+
+
+def _field(tp: Any, key: Any) -> FieldInfo | None:
+    for model in _models(tp)[:1]:
+        for name, field in model.model_fields.items():
+            if key in (name, field.alias):
+                return field
     return None
 
 
@@ -133,10 +318,8 @@ def _child(tp: Any, part: Any) -> Any:
         tp = next((m for m in members if m is not type(None)), tp)
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        for name, field in tp.model_fields.items():
-            if part in (name, field.alias):
-                return field.annotation
-        return None
+        field = _field(tp, part)
+        return field.annotation if field is not None else None
     args = typing.get_args(tp)
     if typing.get_origin(tp) is dict:
         return args[1]
@@ -146,10 +329,7 @@ def _child(tp: Any, part: Any) -> Any:
 
 
 def _keys_of(tp: Any) -> list[str]:
-    tp = _unwrap(tp)
-    members = _union_members(tp) or (tp,)
     keys: list[str] = []
-    for m in members:
-        if isinstance(m, type) and issubclass(m, BaseModel):
-            keys += [f.alias or n for n, f in m.model_fields.items() if (f.alias or n) not in keys]
+    for m in _models(tp):
+        keys += [f.alias or n for n, f in m.model_fields.items() if (f.alias or n) not in keys]
     return keys

@@ -8,12 +8,17 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from sim.distributions import Distribution
+from sim.hours import Windows, parse_hours
+from sim.errors import ValueAtKey
 from sim.scenario.types import ALL_DAYS, STRICT, Clock, Duration, Name, PositiveDuration, Share, ShiftEnd, Weekday
-from sim.units import DAY
+from sim.units import DAY, format_clock
 
+_HOURS_SCHEMA = {"type": "object", "additionalProperties": {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+    "examples": [{"mon-fri": "08:00-20:00", "sat": "09:00-14:00"}]}
 SHARE_TOLERANCE = 0.005
 """Profile shares may miss 1 (or 100 %) by this much (rounded tables); they are then normalised exactly."""
 
@@ -54,9 +59,11 @@ class RunSettings(Model):
     @model_validator(mode="after")
     def _check(self) -> RunSettings:
         if DAY % self.interval:
-            raise ValueError(f"interval must divide a day evenly (got {self.interval:g}s); use 15min, 30min or 1h")
+            raise ValueAtKey("interval", f"must divide a day evenly (got {self.interval:g}s); "
+                                         "use e.g. 15min, 30min or 1h")
         if self.warmup >= self.days * DAY:
-            raise ValueError("warmup must be shorter than the horizon (days)")
+            raise ValueAtKey("warmup", f"must be shorter than the horizon of {self.days} day(s) "
+                                       f"(got {self.warmup / 3600:g}h)")
         return self
 
 
@@ -65,6 +72,13 @@ class ServiceLevel(Model):
     target: Share = 0.8
     definition: SLDefinition = SLDefinition.answered_of_offered_minus_abandoned_within
     short_abandon: Duration = Field(5.0, ge=0, description="callers hanging up within this wait are short abandons")
+
+
+class ServiceTarget(Model):
+    """A call type's own service-level goal (overrides the scenario's threshold and target)."""
+
+    threshold: Duration = Field(ge=0)
+    target: Share = 0.8
 
 
 class Profile(Model):
@@ -79,14 +93,17 @@ class Profile(Model):
     def _check(self) -> Profile:
         if (self.shares is None) == (self.percent is None):
             raise ValueError("give exactly one of 'shares' (summing to 1) or 'percent' (summing to 100)")
+        key = "shares" if self.shares is not None else "percent"
         values, total = (self.shares, 1.0) if self.shares is not None else (self.percent, 100.0)
         assert values is not None
         if not values or any(v < 0 for v in values):
-            raise ValueError("profile values must be >= 0 and at least one")
+            raise ValueAtKey(key, "values must be >= 0 and at least one")
         if abs(sum(values) - total) > SHARE_TOLERANCE * total:
-            raise ValueError(f"profile must sum to {total:g} (got {sum(values):.6g})")
+            raise ValueAtKey(key, f"must sum to {total:g} (got {sum(values):.6g})")
         if self.start + len(values) * self.resolution > DAY + 1e-9:
-            raise ValueError("profile runs past midnight: start + len(values) * resolution must be <= 24h")
+            raise ValueAtKey(key, f"the profile runs past midnight: {len(values)} values of "
+                                  f"{self.resolution / 60:g}min from {format_clock(self.start)} end at "
+                                  f"{(self.start + len(values) * self.resolution) / 3600:g}h (at most 24h)")
         return self
 
     def fractions(self) -> list[float]:
@@ -114,15 +131,15 @@ class Arrivals(Model):
             raise ValueError("give exactly one of 'rate_per_hour', 'daily_volume' or 'trace'"
                              + (f" (got {', '.join(given)})" if given else ""))
         if self.daily_volume is not None and self.profile is None:
-            raise ValueError("'daily_volume' needs a 'profile' to spread it over the day")
+            raise ValueAtKey("daily_volume", "needs a 'profile' to spread it over the day")
         if self.daily_volume is None and self.profile is not None:
-            raise ValueError("'profile' only goes with 'daily_volume'")
+            raise ValueAtKey("profile", "only goes with 'daily_volume'")
         if self.day_of_week is not None:
             missing = [d.value for d in ALL_DAYS if d not in self.day_of_week]
             if missing:
-                raise ValueError(f"day_of_week needs all seven days; missing {', '.join(missing)}")
+                raise ValueAtKey("day_of_week", f"needs all seven days; missing {', '.join(missing)}")
             if any(f < 0 for f in self.day_of_week.values()):
-                raise ValueError("day_of_week factors must be >= 0")
+                raise ValueAtKey("day_of_week", "factors must be >= 0")
         if self.trace is not None and (self.day_of_week or self.busyness_cv):
             raise ValueError("a trace is replayed as recorded: day_of_week and busyness_cv do not apply")
         return self
@@ -139,6 +156,7 @@ class CallType(Model):
     deflection: float = Field(0.0, ge=0.0, lt=1.0, description="share served by IVR self-service")
     ivr_time: Distribution | None = Field(None, description="overrides the scenario's ivr.time for this type")
     max_queue: int | None = Field(None, ge=0, description="callers beyond this many waiting get a busy signal")
+    service_level: ServiceTarget | None = Field(None, description="this type's own threshold and target")
 
     @model_validator(mode="after")
     def _check(self) -> CallType:
@@ -164,9 +182,11 @@ class Shift(Model):
     @model_validator(mode="after")
     def _check(self) -> Shift:
         if self.end <= self.start:
-            raise ValueError("shift ends before it starts; for a shift past midnight write end: 'HH:MM+1'")
+            raise ValueAtKey("end", f"the shift ends ({format_clock(self.end)}) before it starts "
+                                    f"({format_clock(self.start)}); for a shift past midnight write "
+                                    f"end: '{format_clock(self.end)}+1'")
         if self.end - self.start > DAY:
-            raise ValueError("a shift may last at most 24h")
+            raise ValueAtKey("end", "a shift may last at most 24h")
         return self
 
 
@@ -181,9 +201,10 @@ class StaffingTable(Model):
     @model_validator(mode="after")
     def _check(self) -> StaffingTable:
         if any(a < 0 for a in self.agents):
-            raise ValueError("agent counts must be >= 0")
+            raise ValueAtKey("agents", "agent counts must be >= 0")
         if self.start + len(self.agents) * self.resolution > DAY + 1e-9:
-            raise ValueError("staffing table runs past midnight: start + len(agents) * resolution must be <= 24h")
+            raise ValueAtKey("agents", "the staffing table runs past midnight: "
+                                       "start + len(agents) * resolution must be <= 24h")
         return self
 
 
@@ -203,9 +224,9 @@ class AgentGroup(Model):
             raise ValueError("give exactly one of 'agents', 'shifts' or 'staffing'"
                              + (f" (got {', '.join(given)})" if given else ""))
         if any(r < 1 for r in self.skills.values()):
-            raise ValueError("skill ranks start at 1 (first choice)")
+            raise ValueAtKey("skills", "skill ranks start at 1 (first choice)")
         if not self.skills:
-            raise ValueError("a group needs at least one skill")
+            raise ValueAtKey("skills", "a group needs at least one skill")
         return self
 
 
@@ -221,6 +242,8 @@ class Scenario(Model):
     currency: str = Field("EUR", min_length=1, max_length=8)
     run: RunSettings = RunSettings()
     service_level: ServiceLevel = ServiceLevel()
+    opening_hours: Annotated[Windows | None, BeforeValidator(parse_hours), WithJsonSchema(_HOURS_SCHEMA)] = Field(
+        None, description="e.g. {mon-fri: '08:00-20:00', sat: '09:00-14:00'}; unlisted days closed; omit: 24/7")
     lines: int | None = Field(None, ge=1, description="trunk lines: calls in IVR + queue + talk")
     ivr: IVR | None = None
     clients: dict[Name, Client] | None = None

@@ -1,49 +1,173 @@
-"""Read YAML safely and remember the line of every key, so errors can point into the file."""
+"""Read YAML safely and remember the line of every key, so errors can point into the file.
+
+The loader is PyYAML's ``SafeLoader`` (no tags that build Python objects) with three changes that suit
+scenario files, where YAML 1.1's implicit typing surprises people:
+
+- keys are kept as written: ``on:``, ``no:`` or ``1:`` are the keys ``"on"``, ``"no"`` and ``"1"``, not
+  booleans or numbers;
+- only ``true``/``false`` are booleans (``yes``, ``no``, ``on``, ``off`` stay words);
+- ``16:30`` stays the text ``"16:30"`` (YAML 1.1 reads it as the base-60 number 990); ``010`` is not octal.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from sim.errors import Problem
 
 Path = tuple[str | int, ...]
 
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?
+                    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X)
+_NUMBER_TAGS = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+MAX_VALUES = 1_000_000
+"""A file whose aliases expand to more values than this is refused (a "billion laughs" file would hang)."""
 
-def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], file: str, problems: list[Problem]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+
+class ScenarioLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with plain-text keys and YAML 1.2-like booleans and numbers (see module doc)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in _NUMBER_TAGS]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConstructorError("while reading a mapping", node.start_mark,
+                                       "a key must be plain text, not a list or a mapping",
+                                       key_node.start_mark)
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+
+_SYNTAX_HINTS = (
+    ("mapping values are not allowed", "a ':' where YAML expects none: check this line's indentation, "
+                                       "or put a value that contains ': ' in quotes"),
+    ("cannot start any token", "tabs cannot indent YAML, use spaces"),
+    ("could not find expected ':'", "a key without ':', or a line indented wrongly"),
+    ("expected <block end>", "check the indentation: keys of one mapping must line up"),
+    ("found another document", "a scenario file holds one YAML document; remove the second '---'"),
+)
+
+
+def _walk(node: yaml.Node, path: Path, state: _State) -> None:
+    state.lines.setdefault(path, node.start_mark.line + 1)
+    state.nodes.setdefault((node.start_mark.line, node.start_mark.column), path)
+    if id(node) in state.seen:  # an alias: its content was walked where the anchor is
+        return
+    state.seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             child = (*path, key)
-            if key in seen:
-                problems.append(Problem(file, format_path(child), key_node.start_mark.line + 1,
-                                        "duplicate key (the second one would silently win)"))
-            seen.add(key)
-            lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, lines, file, problems)
+            line = key_node.start_mark.line + 1
+            if key in first and key != "<<":
+                state.problems.append(Problem(state.file, format_path(child), line,
+                                              f"duplicate key '{key}' (first given on line {first[key]}); "
+                                              "YAML would silently keep only the last one"))
+            else:
+                first[key] = line
+                state.lines[child] = line
+            _walk(value_node, child, state)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), lines, file, problems)
+            _walk(item, (*path, i), state)
+    elif node.tag == "tag:yaml.org,2002:float" and not _finite(node.value):
+        state.problems.append(Problem(state.file, format_path(path), node.start_mark.line + 1,
+                                      f"must be a finite number (got {node.value})"))
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """The number of values ``node`` stands for once every alias is copied out (aliases share their node)."""
+    if id(node) not in memo:
+        memo[id(node)] = 0  # a recursive alias counts as nothing more
+        if isinstance(node, yaml.MappingNode):
+            size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(_expanded_size(item, memo) for item in node.value)
+        else:
+            size = 1
+        memo[id(node)] = min(size, MAX_VALUES + 1)
+    return memo[id(node)]
+
+
+def _finite(text: str) -> bool:
+    return "inf" not in text.lower() and "nan" not in text.lower()
+
+
+class _State:
+    def __init__(self, file: str):
+        self.file = file
+        self.lines: dict[Path, int] = {}
+        self.nodes: dict[tuple[int, int], Path] = {}
+        self.seen: set[int] = set()
+        self.problems: list[Problem] = []
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, dict[Path, int], list[Problem]]:
-    """Parse ``text`` with the safe loader; return the data, the line of each key path and any problems."""
+    """Parse ``text`` with the safe loader; return the data, the line of each key path and any problems.
+
+    If the text is not valid YAML the data is None and the problems say why; otherwise the problems (duplicate
+    keys, infinite numbers) leave the data usable, so that schema problems can be reported with them.
+    """
+    state = _State(file)
+    loader = ScenarioLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}, []
+        if _expanded_size(node, {}) > MAX_VALUES:
+            message = (f"the aliases (*name) of this file expand to more than {MAX_VALUES:,} values; "
+                       "write the scenario out plainly")
+            return None, {}, [Problem(file, "", None, message)]
+        _walk(node, (), state)
+        data = loader.construct_document(node)
+    except ConstructorError as exc:
+        mark = exc.problem_mark
+        path = state.nodes.get((mark.line, mark.column), ()) if mark is not None else ()
         line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, {}, [Problem(file, "", line, f"YAML syntax error: {reason}")]
-    lines: dict[Path, int] = {}
-    problems: list[Problem] = []
-    if node is not None:
-        _walk(node, (), lines, file, problems)
-    return data, lines, problems
+        return None, state.lines, [Problem(file, format_path(path), line, _constructor_message(exc))]
+    except yaml.YAMLError as exc:
+        return None, state.lines, [_syntax_problem(exc, file)]
+    finally:
+        loader.dispose()
+    return data, state.lines, state.problems
+
+
+def _constructor_message(exc: ConstructorError) -> str:
+    problem = str(exc.problem or exc)
+    tag = re.search(r"for the tag '([^']*)'", problem)
+    if tag:
+        shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        return (f"the tag '{shown}' is not allowed: a scenario file is plain data "
+                "(ccsim reads YAML with the safe loader)")
+    return f"YAML error: {problem}"
+
+
+def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+    reason = ", ".join(str(p) for p in parts if p) or str(exc)
+    hint = next((h for key, h in _SYNTAX_HINTS if key in reason), "")
+    return Problem(file, "", line, f"YAML syntax error: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def format_path(path: Path) -> str:

@@ -1,0 +1,89 @@
+"""Shared helpers of the statistical validation and invariant tests.
+
+The tolerance rule (DESIGN.md section 3 rule 10b): a simulated KPI is compared with its queueing-theory value
+within about three standard errors of the simulation's own estimate. ``Estimate.half_width`` is the half-width
+of a 95 % Student-t interval over replications, so the tolerance is ``half_width * 3 / 1.96`` (with n >= 8
+replications this is 3.3 to 3.6 standard errors; a correct simulator misses it with probability < 1 %). A
+small absolute epsilon is added only where the theoretical value is about 0 (a zero-width interval).
+No simulated number is pinned: a test fails only if theory and simulation disagree beyond their own noise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.experiment import RunResult, run
+from sim.scenario.loader import parse_scenario
+from sim.scenario.schema import Scenario
+from sim.stats import Estimate
+from sim.summary import KpiRow, Summary, kpi_rows
+
+SIGMAS = 3.0
+Z_95 = 1.96
+MIN_REPLICATIONS = 8
+WORKERS = 2
+"""Processes used by the validation runs (the CI machine has two cores; results do not depend on it)."""
+
+
+def scenario(text: str, file: str = "test.yaml") -> Scenario:
+    """A validated scenario from YAML text."""
+    return parse_scenario(text, file)
+
+
+def simulate_kpis(s: Scenario, workers: int = WORKERS) -> tuple[RunResult, dict[tuple[str, str], KpiRow]]:
+    """Run every replication and return the result and the whole-run KPI rows keyed by (level, name)."""
+    result = run(s, workers=workers)
+    return result, {(row.level, row.name): row for row in kpi_rows(result)}
+
+
+def tolerance(estimate: Estimate, eps: float = 0.0) -> float:
+    """About three standard errors of ``estimate`` (plus ``eps``, only for theory values near 0)."""
+    return float(estimate.half_width) * SIGMAS / Z_95 + eps
+
+
+@dataclass
+class Checks:
+    """Simulated-vs-theory comparisons of one test; every line is printed, failures are raised together."""
+
+    title: str
+    replications: int
+    lines: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        assert self.replications >= MIN_REPLICATIONS, "a t-interval needs enough replications"
+
+    def close(self, kpi: str, estimate: Estimate, theory: float, eps: float = 0.0) -> None:
+        """|sim - theory| <= tolerance(estimate, eps)."""
+        sim, hw = float(estimate.mean), float(estimate.half_width)
+        tol = tolerance(estimate, eps)
+        ok = math.isfinite(sim) and math.isfinite(tol) and abs(sim - theory) <= tol
+        line = (f"{self.title:<34} {kpi:<26} sim={sim:<12.6g} theory={theory:<12.6g} "
+                f"|diff|={abs(sim - theory):<11.4g} tol={tol:<11.4g} (hw95={hw:.4g}) {'ok' if ok else 'FAIL'}")
+        self.lines.append(line)
+        if not ok:
+            self.failures.append(line)
+
+    def verify(self) -> None:
+        print("\n" + "\n".join(self.lines))
+        assert not self.failures, "simulation disagrees with theory beyond 3 sigma:\n" + "\n".join(self.failures)
+
+
+def canonical(summary: Summary) -> list[tuple[object, ...]]:
+    """A summary as a flat list of (keys..., bytes of the value), for bit-for-bit comparisons."""
+    out: list[tuple[object, ...]] = []
+    for table, rows in (("rows", summary.rows), ("days", summary.days)):
+        for row in rows:
+            for kpi, est in row.kpis.items():
+                out.append((table, row.level, row.name, kpi, _bits(est.mean), _bits(est.half_width)))
+    for i, interval in enumerate(summary.intervals):
+        for key, value in interval.items():
+            out.append(("intervals", i, key, _bits(value) if not isinstance(value, str) else value))
+    return out
+
+
+def _bits(value: object) -> bytes:
+    return np.asarray(value, dtype=np.float64).tobytes()
