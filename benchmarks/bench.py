@@ -39,8 +39,8 @@ def measure(workload: str, replications: int, workers: int) -> dict[str, float]:
 
 
 def _in_subprocess(workload: str, replications: int, workers: int) -> dict[str, float]:
-    code = ("import json, sys; sys.path.insert(0, %r); import bench; "
-            "print(json.dumps(bench.measure(%r, %d, %d)))" % (str(HERE), workload, replications, workers))
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench; "
+            f"print(json.dumps(bench.measure({workload!r}, {replications}, {workers})))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import math
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 

@@ -1,6 +1,7 @@
-"""The command line: ``ccsim run | validate``. The only module that touches argv, stdout layout and exit codes.
+"""The command line: ``ccsim run | validate | regress | schema``. The only module that touches argv and exit codes.
 
-Exit codes: 0 success, 2 bad input (scenario, trace or arguments), 130 interrupted, 1 internal error.
+Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace or arguments),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 
 from sim.errors import CcsimError
 from sim.experiment import run, with_overrides
-from sim.report import run_info, summary_json, terminal_table, write_results
-from sim.scenario.loader import load_scenario
+from sim.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
+from sim.scenario.loader import load_scenario, scenario_json_schema
 from sim.summary import summarize
 
 BAD_INPUT, INTERRUPTED, INTERNAL = 2, 130, 1
@@ -62,6 +63,30 @@ def _parser() -> argparse.ArgumentParser:
     v = commands.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", nargs="+", help="scenario YAML files")
     v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    g = commands.add_parser("regress", help="compare scenarios' KPIs with stored baselines (exit 1 on a regression)")
+    g.add_argument("scenarios", nargs="*", default=["scenarios"], metavar="SCENARIO_OR_DIR",
+                   help="scenario files or folders of *.yaml/*.yml (default: scenarios/)")
+    g.add_argument("--baseline", default="results/baselines", metavar="DIR",
+                   help="folder of baselines, one <scenario name>.json each (default: results/baselines)")
+    g.add_argument("--update", action="store_true", help="rewrite the baselines and print what changed")
+    g.add_argument("--exact", action="store_true",
+                   help="determinism check: the same seed must reproduce every KPI (to --rtol)")
+    g.add_argument("--alpha", type=float, default=0.01,
+                   help="family-wise significance level per scenario, Holm-Bonferroni (default 0.01)")
+    g.add_argument("--tolerance", action="append", default=[], metavar="KPI=VALUE",
+                   help="practical tolerance of a KPI, absolute in its own units (repeatable; default 0)")
+    g.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance of --exact (default 1e-9)")
+    g.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report, one test case per scenario")
+    g.add_argument("--verbose", "-v", action="store_true", help="also list the KPIs that moved within noise")
+    g.add_argument("--seed", type=_seed, help="override run.seed")
+    g.add_argument("--replications", type=_positive, help="override run.replications")
+    g.add_argument("--days", type=_positive, help="override run.days")
+    g.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    sc = commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    sc.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -73,12 +98,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     write_results(result, summary, out, args.scenario)
     if args.json:
-        print(json.dumps(summary_json(summary, run_info(result, args.scenario)), indent=2))
+        print(json.dumps(summary_json(summary, run_info(result, args.scenario), analytic_json(result)), indent=2))
     elif not args.quiet:
         print(terminal_table(summary, result))
         if args.compare_analytic:
-            from sim.compare_analytic import analytic_table
-
             print(analytic_table(result, summary))
         print(f"Results: {out}/")
     return 0
@@ -97,7 +120,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return BAD_INPUT if failed else 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate}
+def _cmd_regress(args: argparse.Namespace) -> int:
+    from sim.regress import Options, format_outcome, parse_tolerances, regress, write_junit
+
+    opts = Options(Path(args.baseline), exact=args.exact, update=args.update, alpha=args.alpha, rtol=args.rtol,
+                   tolerance=parse_tolerances(args.tolerance), seed=args.seed, replications=args.replications,
+                   days=args.days, workers=args.workers)
+    print(f"ccsim regress, {opts.method()}", flush=True)
+    outcomes = regress(args.scenarios, opts, lambda o: print(format_outcome(o, args.verbose), flush=True))
+    if args.junit:
+        write_junit(outcomes, opts.method(), args.junit)
+    failed = sum(o.failed for o in outcomes)
+    if args.update:
+        print(f"{len(outcomes)} baseline(s) written to {opts.baseline_dir}/")
+    else:
+        print(f"{len(outcomes)} scenario(s): " + (f"{failed} failed" if failed else "all passed"))
+    return 1 if failed else 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

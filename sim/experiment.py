@@ -9,11 +9,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from sim.callers import draw_callers
+from sim.errors import CcsimError
 from sim.facts import Facts, facts
 from sim.layout import Layout, build_layout
 from sim.model import simulate
 from sim.scenario.schema import Scenario
 from sim.streams import Streams
+from sim.units import DAY
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ def with_overrides(scenario: Scenario, *, seed: int | None = None, replications:
     update = {k: v for k, v in (("seed", seed), ("replications", replications), ("days", days)) if v is not None}
     if not update:
         return scenario
+    if days is not None and scenario.run.warmup >= days * DAY:
+        raise CcsimError(f"--days {days}: the scenario's warm-up ({scenario.run.warmup:g}s) must be shorter "
+                         f"than the horizon ({days * DAY:g}s)")
     return scenario.model_copy(update={"run": scenario.run.model_copy(update=update)})
 
 

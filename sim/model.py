@@ -18,8 +18,8 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.callers import Callers
-from sim.layout import Layout
 from sim.hours import closed_at
+from sim.layout import Layout
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, Recorder, Records
 from sim.routing import WAITING, Router
 

@@ -14,7 +14,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 from sim.experiment import RunResult
 from sim.stats import Estimate
 from sim.summary import KpiRow, Summary
+from sim.theory import analytic_twin, comparison_rows
 
 PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml")
 
@@ -50,6 +51,9 @@ def run_info(result: RunResult, scenario_file: str | None) -> dict[str, Any]:
         "scenario": s.name,
         "scenario_file": scenario_file,
         "scenario_sha256": file_hash(scenario_file),
+        "description": s.description,
+        "currency": s.currency,
+        "interval_s": s.run.interval,
         "seed": s.run.seed,
         "replications": s.run.replications,
         "days": s.run.days,
@@ -69,13 +73,14 @@ def _number(x: Any) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else x
 
 
-def summary_json(summary: Summary, info: dict[str, Any]) -> dict[str, Any]:
+def summary_json(summary: Summary, info: dict[str, Any], analytic: dict[str, Any] | None = None) -> dict[str, Any]:
     """The summary as plain JSON data (NaN becomes null)."""
     def rows(items: Iterable[KpiRow]) -> list[dict[str, Any]]:
         return [{"level": r.level, "name": r.name,
                  "kpis": {k: {"mean": _number(e.mean), "ci": _number(e.half_width)} for k, e in r.kpis.items()}}
                 for r in items]
-    return {"run": info, "rows": rows(summary.rows), "days": rows(summary.days)}
+    return {"run": info, "rows": rows(summary.rows), "days": rows(summary.days), "analytic": analytic,
+            "wait_distribution": summary.waits}
 
 
 def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -110,20 +115,24 @@ def _cell(value: Any) -> Any:
     return "" if number is None else round(number, 6)
 
 
-def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None) -> Path:
-    """Write every result file of a run into ``out_dir`` atomically; return the folder."""
+def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None,
+                  extras: Callable[[Path], None] | None = None) -> Path:
+    """Write every result file of a run into ``out_dir`` atomically; return the folder. ``extras(folder)`` runs
+    on the complete temporary folder before the rename (plots, HTML report, workbook: see sim.outputs)."""
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
     try:
         info = run_info(result, scenario_file)
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        (tmp / "summary.json").write_text(json.dumps(summary_json(summary, info), indent=2) + "\n",
-                                          encoding="utf-8")
+        data = summary_json(summary, info, analytic_json(result))
+        (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         _write_csv(tmp / "summary.csv", *_kpi_table(summary.rows))
         _write_csv(tmp / "days.csv", *_kpi_table(summary.days))
         if summary.intervals:
             _write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+        if extras is not None:
+            extras(tmp)
         _replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -145,7 +154,8 @@ def _replace_dir(new: Path, target: Path) -> None:
 TERMINAL_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "SL %", "pct"),
     ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
-    ("deflection_rate", "Defl %", "pct"), ("occupancy", "Occ %", "pct"), ("agent_hours", "Agent h", "count"),
+    ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("occupancy", "Occ %", "pct"),
+    ("agent_hours", "Agent h", "count"),
 )
 
 
@@ -167,7 +177,8 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     cells = [["", "", *[title for _, title, _ in TERMINAL_COLUMNS]]]
     for r in rows:
         cells.append([r.level, r.name, *[_fmt(r.kpis.get(key), kind) for key, _, kind in TERMINAL_COLUMNS]])
-    keep = [j for j in range(len(cells[0])) if j < 2 or any(row[j] != "-" for row in cells[1:])]
+    empty = ("-", "0.0 ±0.0", "0.0")
+    keep = [j for j in range(len(cells[0])) if j < 2 or any(row[j] not in empty for row in cells[1:])]
     cells = [[row[j] for j in keep] for row in cells]
     widths = [max(len(row[j]) for row in cells) for j in range(len(keep))]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True)))
@@ -181,3 +192,23 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
         f"\nLabour cost {_fmt(total.kpis['labour_cost'], 'count')} {s.currency}; per handled call " \
         f"{cost.mean:.2f} ±{cost.half_width:.2f} {s.currency}"
     return head + "\n" + "\n".join(lines) + foot
+
+
+def analytic_table(result: RunResult, summary: Summary) -> str:
+    """Simulated KPIs next to the exact queueing formula, for stationary single-skill scenarios."""
+    twin = analytic_twin(result.scenario)
+    if twin is None:
+        return ("No analytic twin: --compare-analytic needs one call type with a constant rate, one group with "
+                "constant agents, exponential handle times, no opening hours and exponential or no patience.")
+    total = next(r for r in summary.rows if r.level == "total").kpis
+    lines = [f"Analytic check against {twin.model}:", f"  {'KPI':<24}{'simulated (95% CI)':>26}{'analytic':>12}"]
+    for key, mean, half, value in comparison_rows(twin, total):
+        inside = "" if math.isnan(half) else ("  inside CI" if abs(mean - value) <= half else "  outside CI")
+        lines.append(f"  {key:<24}{mean:>14.4f} ±{half:<10.4f}{value:>12.4f}{inside}")
+    return "\n".join(lines)
+
+
+def analytic_json(result: RunResult) -> dict[str, Any] | None:
+    """The analytic twin's figures for summary.json (None if the scenario has none)."""
+    twin = analytic_twin(result.scenario)
+    return None if twin is None else {"model": twin.model, "figures": twin.figures}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sim.experiment import RunResult
-from sim.facts import CALL_FIELDS, GROUP_FIELDS
+from sim.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
 from sim.units import DAY, format_clock
 
@@ -29,11 +29,13 @@ class Summary:
     rows: tuple[KpiRow, ...]
     days: tuple[KpiRow, ...]
     intervals: tuple[dict[str, Any], ...]
+    waits: dict[str, Any] = field(default_factory=dict)  # wait_distribution(): CDF of answered calls' waits
 
 
 def summarize(result: RunResult) -> Summary:
     """Every KPI table of a run."""
-    return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)))
+    return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)),
+                   wait_distribution(result))
 
 
 def _stack(result: RunResult) -> tuple[np.ndarray, np.ndarray, int]:
@@ -91,7 +93,8 @@ def day_rows(result: RunResult) -> list[KpiRow]:
 
 
 INTERVAL_KPIS = ("service_level", "asa", "mean_wait", "abandon_rate", "avg_queue_length")
-INTERVAL_COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short")
+INTERVAL_COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned",
+                   "abandoned_short")
 
 
 def interval_rows(result: RunResult) -> list[dict[str, Any]]:
@@ -123,6 +126,22 @@ def interval_rows(result: RunResult) -> list[dict[str, Any]]:
             row["service_level_ci"] = kpis["service_level"].half_width[i, k]
             row["asa_ci"] = kpis["asa"].half_width[i, k]
             row["wait_p90"] = p90.mean[i, k]
+            row["aht"] = kpis["aht"].mean[i, k]
             row.update(group_cols)
             rows.append(row)
     return rows
+
+
+def wait_distribution(result: RunResult) -> dict[str, Any]:
+    """P(wait <= t) of answered calls at t = ``edges_s``, per call type and 'all', pooled over replications
+    (warm-up excluded), with each call type's service-level threshold: the data of the waiting-time CDF plot."""
+    hist = np.sum([f.wait_hist for f in result.facts], axis=0)  # [K, bins]
+    hist = np.vstack([hist, hist.sum(axis=0)])
+    names = (*result.layout.type_names, "all")
+    cdf = {}
+    for name, counts in zip(names, hist, strict=True):
+        total = counts.sum()
+        cdf[name] = [round(float(x), 6) for x in np.cumsum(counts)[:-1] / total] if total > 0 else None
+    thresholds = dict(zip(result.layout.type_names, result.layout.sl_thresholds, strict=True))
+    return {"edges_s": WAIT_EDGES.tolist(), "cdf": cdf,
+            "thresholds_s": {**thresholds, "all": result.scenario.service_level.threshold}}

@@ -2,8 +2,8 @@
 
 The tolerance rule (DESIGN.md section 3 rule 10b): a simulated KPI is compared with its queueing-theory value
 within about three standard errors of the simulation's own estimate. ``Estimate.half_width`` is the half-width
-of a 95 % Student-t interval over replications, so the tolerance is ``half_width * 3 / 1.96`` (with n >= 8
-replications this is 3.3 to 3.6 standard errors; a correct simulator misses it with probability < 1 %). A
+of a 95 % Student-t interval over replications, so the tolerance is ``half_width * 3 / 1.96`` (with 8 to 20
+replications this is 3.6 to 3.2 standard errors; a correct simulator misses it with probability < 1 %). A
 small absolute epsilon is added only where the theoretical value is about 0 (a zero-width interval).
 No simulated number is pinned: a test fails only if theory and simulation disagree beyond their own noise.
 """

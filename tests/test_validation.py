@@ -16,7 +16,7 @@ import math
 import pytest
 from helpers import Checks, scenario, simulate_kpis
 
-from sim.analytic import cobham_priority_waits, erlang_a, erlang_b, erlang_c, mmck
+from sim.analytic import cobham_priority_waits, erlang_a, erlang_b, erlang_c, mmc_deterministic_patience, mmck
 from sim.units import DAY
 
 MEAN_SERVICE = 300.0
@@ -39,10 +39,10 @@ def _measured_seconds(days: int, warmup_h: float) -> float:
 # -- 1. M/M/c vs Erlang C ------------------------------------------------------------------------------------------
 
 ERLANG_C_CASES = [
-    # id, agents c, utilisation rho, days per replication, replications, warm-up (h), seed
-    pytest.param(2, 0.85, 120, 10, 12, 101, id="small-c2-rho0.85"),
-    pytest.param(20, 0.90, 30, 10, 6, 102, id="medium-c20-rho0.90"),
-    pytest.param(100, 0.90, 6, 10, 2, 103, marks=pytest.mark.slow, id="large-c100-rho0.90"),
+    # agents c, utilisation rho, days per replication, replications, warm-up (h), seed
+    pytest.param(2, 0.85, 500, 10, 12, 101, id="small-c2-rho0.85"),
+    pytest.param(20, 0.90, 120, 10, 6, 102, marks=pytest.mark.slow, id="medium-c20-rho0.90"),
+    pytest.param(100, 0.90, 30, 10, 2, 103, marks=pytest.mark.slow, id="large-c100-rho0.90"),
 ]
 
 
@@ -93,9 +93,9 @@ agent_groups:
 
 ERLANG_A_CASES = [
     # agents c, utilisation rho = lambda E[S] / c, mean patience (s), days, replications, seed
-    pytest.param(3, 0.95, 180.0, 60, 10, 201, id="small-c3-rho0.95"),
-    pytest.param(20, 0.90, 600.0, 20, 10, 202, id="medium-c20-rho0.90"),
-    pytest.param(20, 1.20, 600.0, 15, 10, 203, id="overloaded-c20-rho1.20"),
+    pytest.param(3, 0.95, 180.0, 250, 10, 201, id="small-c3-rho0.95"),
+    pytest.param(20, 0.90, 600.0, 80, 10, 202, id="medium-c20-rho0.90"),
+    pytest.param(20, 1.20, 600.0, 60, 10, 203, marks=pytest.mark.slow, id="overloaded-c20-rho1.20"),
 ]
 
 
@@ -131,8 +131,44 @@ agent_groups:
     checks.close("mean_wait", k["mean_wait"], theory.mean_wait)
     checks.close("asa", k["asa"], theory.mean_wait_answered)
     checks.close("sl_answered_of_offered", k["sl_answered_of_offered"], theory.service_level)
+    checks.close("sl_answered_of_answered", k["sl_answered_of_answered"], theory.service_level / theory.p_answered)
     checks.close("occupancy", k["occupancy"], theory.occupancy)
     checks.close("avg_queue_length", k["avg_queue_length"], lam * theory.mean_wait)
+    checks.verify()
+
+
+def test_constant_patience_matches_mmc_plus_d() -> None:
+    """M/M/c+D: every caller hangs up after exactly 60 s of waiting (deterministic patience), against the exact
+    virtual-wait solution (Baccelli & Hebuterne; Mandelbaum & Zeltyn) in ``mmc_deterministic_patience``.
+
+    c = 10 agents, Poisson arrivals offering a = 10 Erlangs (rho = 1), exponential E[S] = 300 s, 60 days x 10
+    replications, warm-up 2 h. P(abandon) = P(V >= 60 s), P(W > 0), mean wait of all calls E[min(V, 60 s)],
+    ASA = E[V | V < 60 s], P(answered within 20 s); every abandoner waited exactly 60 s.
+    """
+    agents, load, tau, days, reps = 10, 10.0, 60.0, 60, 10
+    s = scenario(f"""
+name: mmc_d
+run: {{days: {days}, replications: {reps}, seed: 204, warmup: 2h}}
+service_level: {{threshold: {THRESHOLD:g}s}}
+call_types:
+  calls:
+    arrivals: {{rate_per_hour: {_rate_per_hour(load)!r}}}
+    handle_time: {{dist: exponential, mean: {MEAN_SERVICE:g}s}}
+    patience: {{dist: deterministic, value: {tau:g}s}}
+agent_groups:
+  agents: {{skills: [calls], agents: {agents}}}
+""")
+    lam = s.call_types["calls"].arrivals.rate_per_hour / 3600.0
+    theory = mmc_deterministic_patience(agents, lam, MEAN_SERVICE, tau, THRESHOLD)
+    _, rows = simulate_kpis(s)
+    k = rows["total", "all"].kpis
+    checks = Checks(f"M/M/{agents}+D a={load:g} tau={tau:g}s", reps)
+    checks.close("abandon_rate", k["abandon_rate"], theory.p_abandon)
+    checks.close("p_wait", k["p_wait"], theory.p_wait)
+    checks.close("mean_wait", k["mean_wait"], theory.mean_wait)
+    checks.close("asa", k["asa"], theory.mean_wait_served)
+    checks.close("sl_answered_of_offered", k["sl_answered_of_offered"], theory.service_level)
+    checks.close("mean_time_to_abandon", k["mean_time_to_abandon"], tau, eps=1e-6)
     checks.verify()
 
 
@@ -140,9 +176,9 @@ agent_groups:
 
 ERLANG_B_CASES = [
     # lines = agents c, offered load a (Erlangs), handle-time distribution, days, replications, seed
-    pytest.param(10, 8.0, "{dist: exponential, mean: 300s}", 30, 10, 301, id="c10-a8-exponential"),
-    pytest.param(50, 45.0, "{dist: exponential, mean: 300s}", 10, 10, 302, id="c50-a45-exponential"),
-    pytest.param(10, 8.0, "{dist: lognormal, mean: 300s, cv: 1.5}", 30, 10, 303, id="c10-a8-lognormal"),
+    pytest.param(10, 8.0, "{dist: exponential, mean: 300s}", 100, 10, 301, id="c10-a8-exponential"),
+    pytest.param(50, 45.0, "{dist: exponential, mean: 300s}", 20, 10, 302, id="c50-a45-exponential"),
+    pytest.param(10, 8.0, "{dist: lognormal, mean: 300s, cv: 1.5}", 100, 10, 303, id="c10-a8-lognormal"),
 ]
 
 
@@ -180,13 +216,13 @@ agent_groups:
 def test_finite_capacity_matches_mmck() -> None:
     """M/M/c/K against the exact birth-death solution: c = 10 agents, ``lines: 14`` (K = 14 calls in the system:
     10 talking + at most 4 waiting), Poisson arrivals offering a = 9.5 Erlangs, exponential E[S] = 300 s, no
-    abandonment, 30 days x 10 replications, warm-up 2 h.
+    abandonment, 100 days x 10 replications, warm-up 2 h.
 
     P(blocked) = p_K over all offered calls; P(wait | accepted) = P(c <= N < K) / (1 - p_K) (``p_wait``'s
     denominator is answered + abandoned, i.e. the accepted calls); ASA = Wq over accepted calls; Lq; occupancy
     lambda (1 - p_K) / (c mu).
     """
-    agents, capacity, load, days, reps = 10, 14, 9.5, 30, 10
+    agents, capacity, load, days, reps = 10, 14, 9.5, 100, 10
     s = scenario(f"""
 name: mmck
 run: {{days: {days}, replications: {reps}, seed: 304, warmup: 2h}}
@@ -220,9 +256,9 @@ def test_ivr_deflection_is_poisson_thinning() -> None:
     i.e. Poisson at (1 - p) lambda, so the queue is Erlang C at (1 - p) lambda.
 
     c = 20 agents, exponential E[S] = 300 s, (1 - p) lambda E[S] = 17 Erlangs (rho = 0.85), no abandonment,
-    20 days x 10 replications, warm-up 2 h. deflection_rate = p; P(W > 0), P(W <= 20 s), ASA from Erlang C.
+    80 days x 10 replications, warm-up 2 h. deflection_rate = p; P(W > 0), P(W <= 20 s), ASA from Erlang C.
     """
-    agents, p, load, days, reps = 20, 0.3, 17.0, 20, 10
+    agents, p, load, days, reps = 20, 0.3, 17.0, 80, 10
     s = scenario(f"""
 name: deflection
 run: {{days: {days}, replications: {reps}, seed: 401, warmup: 2h}}
@@ -253,17 +289,18 @@ agent_groups:
 
 # -- 5. Non-preemptive priorities vs Cobham -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_priority_classes_match_cobham() -> None:
     """M/M/c with two non-preemptive priority classes against Cobham's formula.
 
     Two call types, ``high`` (priority 0, 40 % of the traffic) and ``low`` (priority 1, 60 %), served by one group
     of c = 10 agents with both skills at the same rank; the same exponential E[S] = 300 s; total load 9 Erlangs
-    (rho = 0.9); no abandonment; 60 days x 10 replications, warm-up 2 h. Per class k (sigma_k = cumulative
+    (rho = 0.9); no abandonment; 250 days x 10 replications, warm-up 2 h. Per class k (sigma_k = cumulative
     utilisation of classes <= k): W_k = C(c, a) / (c mu) / ((1 - sigma_{k-1})(1 - sigma_k)) (the per-call-type
-    ASA); both classes wait with probability C(c, a) (PASTA); the total ASA equals the FIFO Erlang C value
-    (work conservation with identical service times).
+    ASA) and L_k = lambda_k W_k its mean queue length (Little); both classes wait with probability C(c, a)
+    (PASTA); the total ASA equals the FIFO Erlang C value (work conservation with identical service times).
     """
-    agents, rho, high_share, days, reps = 10, 0.9, 0.4, 60, 10
+    agents, rho, high_share, days, reps = 10, 0.9, 0.4, 250, 10
     total = _rate_per_hour(rho * agents)
     s = scenario(f"""
 name: priorities
@@ -287,8 +324,9 @@ agent_groups:
     fifo = erlang_c(agents, sum(rates), MEAN_SERVICE)
     _, rows = simulate_kpis(s)
     checks = Checks(f"priorities M/M/{agents} rho={rho:g}", reps)
-    for name, wait in zip(("high", "low"), waits, strict=True):
+    for name, rate, wait in zip(("high", "low"), rates, waits, strict=True):
         checks.close(f"asa[{name}]", rows["call_type", name].kpis["asa"], wait)
         checks.close(f"p_wait[{name}]", rows["call_type", name].kpis["p_wait"], fifo.p_wait)
+        checks.close(f"avg_queue_length[{name}]", rows["call_type", name].kpis["avg_queue_length"], rate * wait)
     checks.close("asa[all]", rows["total", "all"].kpis["asa"], fifo.asa)
     checks.verify()

@@ -33,6 +33,23 @@ _PLAIN = {
 }
 
 
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files, from the same definitions that validate them (for editors)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ccsim scenario"
+    schema.setdefault("required", [])
+    schema["required"] = [k for k in schema["required"] if k != "name"]  # defaults to the file name
+    schema["patternProperties"] = {"^x-": {}}  # x-...: free keys for YAML anchors
+    props = schema["$defs"]
+    patience = props["CallType"]["properties"]["patience"]
+    patience["anyOf"] = [a for a in patience["anyOf"] if a != {"type": "null"}] + [{"const": "none"}]
+    skills = props["AgentGroup"]["properties"]["skills"]
+    ranked = {k: skills.pop(k) for k in ("patternProperties", "propertyNames", "type")}
+    skills["anyOf"] = [ranked, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+    return schema
+
+
 def load_scenario(file: str | FsPath) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem."""
     name, path = str(file), FsPath(file)

@@ -5,15 +5,25 @@ Field-level rules live here; rules that need the whole scenario (cross-reference
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from sim.distributions import Distribution
-from sim.hours import Windows, parse_hours
 from sim.errors import ValueAtKey
-from sim.scenario.types import ALL_DAYS, STRICT, Clock, Duration, Name, PositiveDuration, Share, ShiftEnd, Weekday
+from sim.hours import Windows, parse_hours
+from sim.scenario.types import (
+    ALL_DAYS,
+    STRICT,
+    Clock,
+    Duration,
+    Name,
+    PositiveDuration,
+    Share,
+    ShiftEnd,
+    Weekday,
+)
 from sim.units import DAY, format_clock
 
 _HOURS_SCHEMA = {"type": "object", "additionalProperties": {
@@ -24,7 +34,9 @@ SHARE_TOLERANCE = 0.005
 
 
 def _none_word(value: Any) -> Any:
-    """The word 'none' (no abandonment) becomes None."""
+    """The word 'none' (no abandonment) becomes None; an empty value is refused (it may be an oversight)."""
+    if value is None:
+        raise ValueError("is empty: give a distribution, or 'none' for callers who never hang up")
     return None if isinstance(value, str) and value.strip().lower() == "none" else value
 
 
@@ -37,7 +49,7 @@ class Model(BaseModel):
     model_config = STRICT
 
 
-class SLDefinition(str, Enum):
+class SLDefinition(StrEnum):
     """How the service level is computed (DOMAIN.md section 1); all are reported, this one is headlined."""
 
     answered_of_offered = "answered_of_offered"  # answered <= T / (answered + abandoned)
@@ -247,7 +259,8 @@ class Scenario(Model):
     lines: int | None = Field(None, ge=1, description="trunk lines: calls in IVR + queue + talk")
     ivr: IVR | None = None
     clients: dict[Name, Client] | None = None
-    call_types: dict[Name, CallType] | None = Field(None, description="single-client shorthand for clients")
+    call_types: dict[Name, CallType] | None = Field(None, min_length=1,
+                                                    description="single-client shorthand for clients")
     agent_groups: dict[Name, AgentGroup] = Field(min_length=1)
 
     @model_validator(mode="after")

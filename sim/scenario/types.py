@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -29,7 +29,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", max_length=64)]
 
 
-class Weekday(str, Enum):
+class Weekday(StrEnum):
     """Days of the week; day 0 of a run falls on ``run.start_day``."""
 
     mon = "mon"

@@ -1,0 +1,317 @@
+"""Figures of a results folder: the only module that imports matplotlib (object API, Agg canvas, no pyplot state).
+
+Every figure takes data as stored in the result files (``sim.results.Results``), so ``ccsim report DIR`` redraws
+what ``ccsim run --plots`` drew. Time axes show clock time (HH:MM) per day: one panel per day for runs of up to a
+week, the mean by time of day for longer runs (said in the title). Every axis names its unit.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
+
+from sim.results import SL_FORMULAS, Panel, Results, cost_breakdown, day_panels, requirement
+
+FORMATS = ("png", "svg")
+DPI = 110
+WIDTH = 10.5
+COLOURS = {"answered": "#4c9a64", "abandoned": "#e08a2c", "blocked": "#c0392b", "deflected": "#7f9fc6",
+           "closed": "#c8c8c8", "offered": "#222222", "sl": "#1f5fa8", "target": "#c0392b", "scheduled": "#1f5fa8",
+           "required": "#222222", "under": "#e74c3c", "over": "#7fbf8e"}
+OUTCOMES = (("answered", "answered"), ("abandoned", "abandoned (hung up while waiting)"),
+            ("blocked", "blocked (busy signal)"), ("deflected", "served by IVR self-service"),
+            ("closed", "arrived while closed"))
+
+
+def _seconds(x: float) -> str:
+    return f"{x:g} s"
+
+
+def _interval_name(results: Results) -> str:
+    return f"{results.interval_s / 60:g}-min"
+
+
+def _panels_figure(panels: Sequence[Panel], title: str, subtitle: str, ylabel: str) -> tuple[Figure, list[Axes]]:
+    """A figure with one row per panel (shared axes), a title, a subtitle and a common y label."""
+    n = max(len(panels), 1)
+    height = 3.9 if n == 1 else 1.25 + 1.7 * n
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    axes = list(np.atleast_1d(fig.subplots(n, 1, sharex=True, sharey=True, squeeze=False)[:, 0]))
+    fig.suptitle(f"{title}\n", fontsize=13, fontweight="bold")
+    fig.text(0.5, 1.0, f"\n\n{subtitle}", ha="center", va="top", fontsize=8.5, color="#444444",
+             transform=fig.transFigure)
+    fig.supylabel(ylabel, fontsize=10)
+    for ax, panel in zip(axes, panels, strict=False):
+        ax.set_title(panel.label, loc="left", fontsize=9, color="#333333")
+        ax.grid(axis="y", color="#e4e4e4", linewidth=0.8)
+        ax.set_axisbelow(True)
+    axes[-1].set_xlabel("time of day (HH:MM, start of interval)")
+    return fig, axes
+
+
+def _clock_axis(ax: Axes, lo: float, hi: float) -> None:
+    """x axis in hours after midnight, labelled HH:MM."""
+    ax.set_xlim(lo, hi)
+    span = hi - lo
+    ax.xaxis.set_major_locator(MultipleLocator(1 if span <= 10 else 2 if span <= 16 else 3))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: f"{int(h) % 25:02d}:{round(h % 1 * 60):02d}"))
+
+
+def _window(panels: Sequence[Panel], keys: Sequence[str], width: float) -> tuple[float, float]:
+    """Whole hours spanning every interval where any of ``keys`` is > 0 in any panel (0-24 if none)."""
+    starts = [h for p in panels for k in keys for h, v in zip(p.hours, p.values[k], strict=True) if v > 0]
+    if not starts:
+        return 0.0, 24.0
+    return float(math.floor(min(starts))), float(min(math.ceil(max(starts) + width), 24))
+
+
+def _steps(panel: Panel, key: str, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """x and y for a steps-post line that also covers the last interval."""
+    y = panel.values[key]
+    return np.append(panel.hours, panel.hours[-1] + width), np.append(y, y[-1])
+
+
+def _active(panels: Sequence[Panel], keys: Sequence[str]) -> tuple[list[Panel], str]:
+    """Panels where any of ``keys`` is > 0, and a note naming the days left out."""
+    keep = [p for p in panels if any(np.nansum(p.values[k]) > 0 for k in keys)]
+    dropped = [p.label for p in panels if p not in keep]
+    return keep or list(panels), (f" Not shown (no calls handled): {'; '.join(dropped)}." if dropped else "")
+
+
+def _legend(fig: Figure, ax: Axes) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=8.5, frameon=False)
+
+
+def _scope(results: Results, panels: Sequence[Panel]) -> str:
+    """What the panels show and over how many replications."""
+    reps = results.run.get("replications", "?")
+    days = "" if len(panels) != 1 or "mean" not in panels[0].label else f"; {panels[0].label}"
+    return f"Mean over {reps} replications{days}."
+
+
+def service_level_figure(results: Results) -> Figure:
+    """Service level per interval (all call types) with its 95 % CI band and the target line."""
+    threshold, target, definition = results.sl
+    width = results.interval_s / 3600.0
+    panels, note = _active(day_panels(results.total_rows(), ["service_level", "service_level_ci", "answered"]),
+                           ["answered"])
+    formula = SL_FORMULAS.get(definition, definition).replace("T", _seconds(threshold))
+    fig, axes = _panels_figure(
+        panels, f"Service level per {_interval_name(results)} interval: target {target:.0%} within "
+        f"{_seconds(threshold)}", f"Service level = {formula}, all call types. Shaded: 95 % confidence interval. "
+        f"{_scope(results, panels)}{note}", "service level (% of calls)")
+    lo, hi = _window(panels, ["answered"], width)
+    for ax, p in zip(axes, panels, strict=True):
+        x, sl = _steps(p, "service_level", width)
+        _, ci = _steps(p, "service_level_ci", width)
+        ax.fill_between(x, 100 * (sl - ci), 100 * np.minimum(sl + ci, 1), step="post", color=COLOURS["sl"],
+                        alpha=0.2, linewidth=0, label="95 % confidence interval")
+        ax.plot(x, 100 * sl, drawstyle="steps-post", color=COLOURS["sl"], linewidth=1.8, label="service level")
+        ax.axhline(100 * target, color=COLOURS["target"], linestyle="--", linewidth=1.2,
+                   label=f"target {target:.0%}")
+        ax.set_ylim(0, 105)
+        ax.yaxis.set_major_formatter(PercentFormatter())
+        _clock_axis(ax, lo, hi)
+    _legend(fig, axes[0])
+    return fig
+
+
+def volume_figure(results: Results) -> Figure:
+    """What happened to the calls of each interval, stacked; the top is the calls offered."""
+    width = results.interval_s / 3600.0
+    keys = [k for k, _ in OUTCOMES]
+    panels = day_panels(results.total_rows(), [*keys, "offered"])
+    shown = [(k, label) for k, label in OUTCOMES if any(np.nansum(p.values[k]) > 0 for p in panels)]
+    fig, axes = _panels_figure(
+        panels, f"Calls per {_interval_name(results)} interval and what happened to them",
+        f"Stacked by outcome; the outline is all calls offered (incl. the few still in the system at the end). "
+        f"All call types; counted in the interval of arrival. {_scope(results, panels)}",
+        f"calls per {_interval_name(results)} interval")
+    lo, hi = _window(panels, ["offered"], width)
+    for ax, p in zip(axes, panels, strict=True):
+        bottom = np.zeros(len(p.hours))
+        for key, label in shown:
+            values = np.nan_to_num(p.values[key])
+            ax.bar(p.hours, values, width=width, bottom=bottom, align="edge", color=COLOURS[key], label=label,
+                   linewidth=0)
+            bottom += values
+        x, offered = _steps(p, "offered", width)
+        ax.plot(x, offered, drawstyle="steps-post", color=COLOURS["offered"], linewidth=1.0, label="offered")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        _clock_axis(ax, lo, hi)
+    _legend(fig, axes[0])
+    return fig
+
+
+def staffing_figure(results: Results) -> Figure:
+    """Agents logged in (all groups) against the Erlang C requirement per interval: the staffing gap."""
+    threshold, target, _ = results.sl
+    width = results.interval_s / 3600.0
+    panels, note = _active(day_panels(requirement(results), ["required", "scheduled"]), ["required", "scheduled"])
+    groups = results.groups
+    pooled = f" Logged-in agents summed over the {len(groups)} groups; Erlang C treats them as one pool " \
+             "(an approximation for multi-skill centers)." if len(groups) > 1 else ""
+    fig, axes = _panels_figure(
+        panels, f"Agents logged in vs Erlang C requirement per {_interval_name(results)} interval",
+        f"Requirement: fewest agents for {target:.0%} within {_seconds(threshold)} (Erlang C) given the "
+        f"interval's calls (offered minus IVR self-service and closed hours) and AHT.{pooled}\n"
+        f"{_scope(results, panels)}{note}", "agents")
+    lo, hi = _window(panels, ["required", "scheduled"], width)
+    for ax, p in zip(axes, panels, strict=True):
+        x, scheduled = _steps(p, "scheduled", width)
+        _, required = _steps(p, "required", width)
+        ax.fill_between(x, scheduled, required, where=scheduled < required, step="post", color=COLOURS["under"],
+                        alpha=0.35, linewidth=0, interpolate=False, label="understaffed")
+        ax.fill_between(x, scheduled, required, where=scheduled >= required, step="post", color=COLOURS["over"],
+                        alpha=0.35, linewidth=0, interpolate=False, label="overstaffed")
+        ax.plot(x, scheduled, drawstyle="steps-post", color=COLOURS["scheduled"], linewidth=1.8,
+                label="agents logged in" + (" (all groups)" if len(groups) > 1 else ""))
+        ax.plot(x, required, drawstyle="steps-post", color=COLOURS["required"], linewidth=1.2, linestyle="--",
+                label="required (Erlang C)")
+        ax.set_ylim(bottom=0)
+        _clock_axis(ax, lo, hi)
+    _legend(fig, axes[0])
+    return fig
+
+
+def occupancy_figure(results: Results) -> Figure:
+    """Occupancy of each agent group per interval, with the 85 % guideline."""
+    width = results.interval_s / 3600.0
+    groups = results.groups
+    columns = [f"occupancy_{g}" for g in groups] + [f"agents_{g}" for g in groups]
+    panels, note = _active(day_panels(results.total_rows(), columns), [f"agents_{g}" for g in groups])
+    fig, axes = _panels_figure(
+        panels, f"Occupancy per agent group per {_interval_name(results)} interval",
+        "Occupancy = time busy with calls (talk + wrap-up) / time logged in. Dotted: 85 %, above which sustained "
+        f"work risks burnout. {_scope(results, panels)}{note}", "occupancy (% of logged-in time)")
+    lo, hi = _window(panels, [f"agents_{g}" for g in groups], width)
+    for ax, p in zip(axes, panels, strict=True):
+        for g in groups:
+            x, occupancy = _steps(p, f"occupancy_{g}", width)
+            ax.plot(x, 100 * occupancy, drawstyle="steps-post", linewidth=1.5, label=g)
+        ax.axhline(85, color="#666666", linestyle=":", linewidth=1.2, label="85 %")
+        ax.set_ylim(0, 105)
+        ax.yaxis.set_major_formatter(PercentFormatter())
+        _clock_axis(ax, lo, hi)
+    _legend(fig, axes[0])
+    return fig
+
+
+def wait_figure(results: Results) -> Figure | None:
+    """Cumulative distribution of the waits of answered calls, with the SL threshold and target marked."""
+    waits = results.summary.get("wait_distribution") or {}
+    cdf = {k: np.asarray(v) for k, v in (waits.get("cdf") or {}).items() if v is not None}
+    if "all" not in cdf:
+        return None
+    threshold, target, _ = results.sl
+    edges = np.asarray(waits["edges_s"])
+    reach = edges[np.argmax(cdf["all"] >= 0.99)] if np.any(cdf["all"] >= 0.99) else edges[-1]
+    xmax = float(min(max(reach * 1.1, 3 * threshold, 60.0), edges[-1]))
+    fig = Figure(figsize=(WIDTH, 5.2), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    types = [k for k in cdf if k != "all"] if 1 < len(cdf) - 1 <= 8 else []
+    for name in types:
+        ax.plot(edges, 100 * cdf[name], linewidth=1.2, label=name)
+        own = float(waits.get("thresholds_s", {}).get(name, threshold))
+        ax.plot([own], [100 * np.interp(own, edges, cdf[name])], "o", color=ax.lines[-1].get_color(), markersize=4)
+    ax.plot(edges, 100 * cdf["all"], color="#222222", linewidth=2.2, label="all call types")
+    within = float(np.interp(threshold, edges, cdf["all"]))
+    ax.axvline(threshold, color=COLOURS["target"], linestyle="--", linewidth=1.2,
+               label=f"threshold {_seconds(threshold)}")
+    ax.axhline(100 * target, color="#666666", linestyle=":", linewidth=1.2, label=f"target {target:.0%}")
+    ax.annotate(f"{within:.1%} of answered calls\nwaited {_seconds(threshold)} or less",
+                (threshold, 100 * within), xytext=(12, -40), textcoords="offset points", fontsize=9,
+                arrowprops={"arrowstyle": "->", "color": "#444444"})
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(0, 102)
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.grid(color="#e4e4e4", linewidth=0.8)
+    ax.set_xlabel("waiting time before an agent answered (seconds)")
+    ax.set_ylabel("answered calls that waited at most this long (%)")
+    fig.suptitle("How long answered calls waited", fontsize=13, fontweight="bold")
+    ax.set_title("Cumulative share of answered calls (abandoned calls are not in this curve; they count in the "
+                 f"service level). Dots: each call type's own threshold. Pooled over {results.run.get('replications')}"
+                 " replications.", fontsize=8.5, color="#444444")
+    ax.legend(fontsize=8.5, loc="lower right")
+    return fig
+
+
+def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, title: str, subtitle: str) -> Figure:
+    """Stacked bars: one bar per scenario (or client), one segment per cost component, the total on top.
+
+    ``costs``: [(bar label, {component: amount})]; the comparison command passes one entry per scenario.
+    """
+    components = list(dict.fromkeys(c for _, parts in costs for c in parts))
+    fig = Figure(figsize=(min(WIDTH, 3.5 + 1.6 * len(costs)), 5.0), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    labels = [label for label, _ in costs]
+    bottom = np.zeros(len(costs))
+    for component in components:
+        values = np.array([parts.get(component, 0.0) for _, parts in costs])
+        ax.bar(labels, values, bottom=bottom, width=0.55, label=component)
+        bottom += values
+    for x, total in enumerate(bottom):
+        ax.annotate(f"{total:,.0f} {currency}", (x, total), xytext=(0, 4), textcoords="offset points",
+                    ha="center", fontsize=9, fontweight="bold")
+    ax.set_ylim(0, max(bottom.max(initial=0.0), 1.0) * 1.15)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylabel(f"cost ({currency})")
+    ax.grid(axis="y", color="#e4e4e4", linewidth=0.8)
+    ax.set_axisbelow(True)
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    ax.set_title(subtitle, fontsize=8.5, color="#444444")
+    ax.legend(fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
+
+
+def labour_cost_figure(results: Results) -> Figure:
+    """Labour cost per agent group of a single run."""
+    currency = results.run.get("currency", "")
+    days = results.run.get("days", "?")
+    return cost_figure(cost_breakdown(results), currency, "Labour cost per agent group",
+                       f"Cost per hour x logged-in agent hours, per run of {days} day(s), mean over "
+                       f"{results.run.get('replications')} replications.")
+
+
+def figures(results: Results) -> dict[str, Figure]:
+    """Every figure of a single run, by file stem."""
+    out = {"service_level": service_level_figure(results), "volumes": volume_figure(results),
+           "staffing": staffing_figure(results), "occupancy": occupancy_figure(results)}
+    wait = wait_figure(results)
+    if wait is not None:
+        out["waiting_time"] = wait
+    out["labour_cost"] = labour_cost_figure(results)
+    return out
+
+
+def to_bytes(fig: Figure, fmt: str) -> bytes:
+    """The figure as PNG or SVG bytes (SVG without a timestamp, so equal figures give equal files)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    return buffer.getvalue()
+
+
+def render(results: Results, formats: Sequence[str] = ("png",)) -> dict[str, dict[str, bytes]]:
+    """{figure stem: {format: bytes}} for every figure of a run."""
+    return {name: {fmt: to_bytes(fig, fmt) for fmt in formats} for name, fig in figures(results).items()}
+
+
+def write_plots(rendered: dict[str, dict[str, bytes]], folder: Path) -> list[Path]:
+    """Write rendered figures into ``folder/plots/``; return the files."""
+    target = folder / "plots"
+    target.mkdir(exist_ok=True)
+    files = []
+    for name, by_format in rendered.items():
+        for fmt, data in by_format.items():
+            path = target / f"{name}.{fmt}"
+            path.write_bytes(data)
+            files.append(path)
+    return files

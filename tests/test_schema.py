@@ -1,0 +1,38 @@
+"""The JSON Schema for editors comes from the validating definitions, is committed, and accepts every scenario."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from sim.scenario.loader import scenario_json_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "benchmarks").glob("*.yaml"))
+
+
+def test_committed_schema_is_current() -> None:
+    committed = json.loads((ROOT / "ccsim.schema.json").read_text(encoding="utf-8"))
+    assert committed == scenario_json_schema(), "regenerate it: ccsim schema > ccsim.schema.json"
+
+
+def test_schema_is_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(scenario_json_schema())
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_bundled_scenarios_match_schema(path: Path) -> None:
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), scenario_json_schema())
+
+
+def test_schema_rejects_unknown_key_and_bare_duration() -> None:
+    data = yaml.safe_load((ROOT / "benchmarks" / "w1.yaml").read_text(encoding="utf-8"))
+    data["call_types"]["only"]["handle_time"]["cvv"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, scenario_json_schema())
+    data = yaml.safe_load((ROOT / "benchmarks" / "w1.yaml").read_text(encoding="utf-8"))
+    data["call_types"]["only"]["handle_time"]["mean"] = 300
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, scenario_json_schema())
