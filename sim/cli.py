@@ -12,8 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim import erlang_cli
+from sim.compare import compare
+from sim.compare_output import comparison_records, comparison_table, write_comparison
 from sim.errors import CcsimError
 from sim.experiment import run, with_overrides
+from sim.outputs import Outputs, write_outputs
+from sim.progress import replication_progress
 from sim.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
 from sim.scenario.loader import load_scenario, scenario_json_schema
 from sim.summary import summarize
@@ -58,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--compare-analytic", action="store_true",
                    help="show Erlang C/A figures next to simulated ones (stationary single-skill scenarios)")
+    _output_flags(p)
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     v = commands.add_parser("validate", help="check scenario files without running them")
@@ -87,23 +93,67 @@ def _parser() -> argparse.ArgumentParser:
 
     sc = commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     sc.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    rp = commands.add_parser("report", help="write report.html (and plots, workbook) for a results folder")
+    rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by ccsim run")
+    rp.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg")
+    rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
+    rp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    erlang_cli.add_parser(commands)
+
+    c = commands.add_parser("compare", help="run scenarios with the same callers and compare them side by side")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the reference")
+    c.add_argument("--out", help="comparison folder (default: results/compare-<first>-vs-<others>)")
+    c.add_argument("--seed", type=_seed, help="common seed (default: the first scenario's)")
+    c.add_argument("--replications", type=_positive, help="common replications (default: the first scenario's)")
+    c.add_argument("--days", type=_positive, help="override run.days of every scenario")
+    c.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    c_output = c.add_mutually_exclusive_group()
+    c_output.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
+    c_output.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def _output_flags(p: argparse.ArgumentParser) -> None:
+    """The optional outputs of a results folder (see sim.outputs)."""
+    p.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg into the results folder")
+    p.add_argument("--report", action="store_true", help="also write a self-contained report.html")
+    p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (one sheet per table)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
                               days=args.days)
-    result = run(scenario, workers=args.workers)
+    with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
+        result = run(scenario, workers=args.workers, on_done=on_done)
     summary = summarize(result)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    write_results(result, summary, out, args.scenario)
+    outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
+    write_results(result, summary, out, args.scenario, extras=outputs.hook())
     if args.json:
         print(json.dumps(summary_json(summary, run_info(result, args.scenario), analytic_json(result)), indent=2))
     elif not args.quiet:
         print(terminal_table(summary, result))
         if args.compare_analytic:
             print(analytic_table(result, summary))
-        print(f"Results: {out}/")
+        print(f"Results: {out}/" + (f" (report: {out / 'report.html'})" if args.report else ""))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    folder = Path(args.results)
+    if not folder.is_dir():
+        raise CcsimError(f"ccsim report: {folder} is not a folder")
+    for path in write_outputs(folder, Outputs(plots=args.plots, report=True, xlsx=args.xlsx)):
+        if path.suffix != ".svg":
+            print(f"wrote {path}")
+    return 0
+
+
+def _cmd_erlang(args: argparse.Namespace) -> int:
+    print(erlang_cli.report(erlang_cli.parse_inputs(args)))
     return 0
 
 
@@ -138,12 +188,40 @@ def _cmd_regress(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    scenarios = [load_scenario(f) for f in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise CcsimError(f"ccsim compare: scenario names must differ (got {', '.join(names)})")
+    seed = args.seed if args.seed is not None else scenarios[0].run.seed
+    reps = args.replications or scenarios[0].run.replications
+    results = []
+    for scenario, file in zip(scenarios, args.scenarios, strict=True):
+        scenario = with_overrides(scenario, seed=seed, replications=reps, days=args.days)
+        with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
+            result = run(scenario, workers=args.workers, on_done=on_done)
+        write_results(result, summarize(result), Path("results") / scenario.name, file)
+        results.append(result)
+    rows = compare(results)
+    out = Path(args.out) if args.out else Path("results") / f"compare-{names[0]}-vs-{'-'.join(names[1:])}"
+    write_comparison(results, list(args.scenarios), rows, out)
+    if args.json:
+        print(json.dumps(comparison_records(names, rows), indent=2))
+    elif not args.quiet:
+        print(f"{len(names)} scenarios, common random numbers: seed {seed}, {reps} replications each; "
+              f"mean ±95% CI, differences paired by replication.")
+        print(comparison_table(names, rows, scenarios[0].currency))
+        print(f"Results: {out}/ and results/<scenario>/")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema}
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
+            "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,9 +44,9 @@ def with_overrides(scenario: Scenario, *, seed: int | None = None, replications:
 def replicate(scenario: Scenario, replication: int) -> tuple[Facts, int]:
     """Run one replication; return its facts and the number of calls simulated."""
     layout = build_layout(scenario)
-    callers = draw_callers(layout, Streams(scenario.run.seed, replication))
-    records = simulate(layout, callers)
-    return facts(records, layout), len(callers)
+    streams = Streams(scenario.run.seed, replication)
+    records = simulate(layout, draw_callers(layout, streams), streams)
+    return facts(records, layout), len(records.outcome)
 
 
 def _replicate(args: tuple[Scenario, int]) -> tuple[Facts, int]:

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.billing import CostFacts, cost_facts
 from sim.layout import Layout
+from sim.overflow import NONE, REFUSED
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, Records
 
 CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
-    "handle_sum", "talk_sum", "queue_area",
+    "handle_sum", "talk_sum", "repeats", "overflowed", "overflow_refused", "answered_partner", "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
-``queue_area``: integral of the number of waiting calls of the type over the interval (call-seconds)."""
+``repeats``: repeat calls of unresolved earlier calls; ``overflowed``: calls sent to or taken by a partner under
+an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
+number of waiting calls of the type over the interval (call-seconds)."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time")
 """Per interval x agent group; ``busy_time`` and ``staffed_time`` are agent-seconds within the interval."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
@@ -44,6 +48,7 @@ class Facts:
     wait_p90_interval: np.ndarray  # [intervals, call types + 1]; last column: all types
     first_interval: int  # intervals before this one lie in the warm-up
     wait_hist: np.ndarray  # [call types, len(WAIT_EDGES) + 1]: answered calls by wait (see WAIT_EDGES)
+    costs: CostFacts  # cost components per client and partner invoices
 
 
 BLOCK = 1 << 18
@@ -72,7 +77,8 @@ def facts(records: Records, layout: Layout) -> Facts:
     interval = np.minimum((records.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
     return Facts(calls, groups, *_percentiles(answered_wait, records.callers.call_type, interval, layout),
                  first_interval=first,
-                 wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)))
+                 wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)),
+                 costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first))
 
 
 def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
@@ -107,6 +113,10 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield np.where(abd, wait, 0.0)
     yield np.where(ans, records.end_at - records.start_at, 0.0)
     yield np.where(ans, c.talk_time * factor, 0.0)
+    yield c.repeat_of >= 0
+    yield (records.overflow > NONE) & (records.overflow < REFUSED)
+    yield records.overflow == REFUSED
+    yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]
 
 
 def _queue_area(records: Records, layout: Layout) -> np.ndarray:

@@ -77,3 +77,12 @@ def closed_at(times: np.ndarray, start_day: int, windows: Windows | None) -> np.
         for opens, closes in day_windows:
             is_open |= (weekday == d) & (clock >= opens) & (clock < closes)
     return ~is_open
+
+
+def is_open(t: float, start_day: int, windows: Windows | None) -> bool:
+    """Whether instant ``t`` (s since day 0, which falls on weekday ``start_day``) lies in opening hours."""
+    if windows is None:
+        return True
+    day = int(t // DAY)
+    clock = t - day * DAY
+    return any(opens <= clock < closes for opens, closes in windows[(day + start_day) % 7])

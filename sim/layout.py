@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.hours import Windows
+from sim.scenario.outsourcing import Site, SiteKind
 from sim.scenario.schema import AgentGroup, CallType, Scenario
 from sim.staffing import agent_steps
 from sim.units import DAY
@@ -25,6 +27,8 @@ class Layout:
     groups: tuple[AgentGroup, ...]
     skills: tuple[dict[int, int], ...]
     staffing: tuple[list[tuple[float, int]], ...]
+    site_names: tuple[str, ...]
+    group_site: tuple[int, ...]
 
     @property
     def horizon(self) -> float:
@@ -45,6 +49,27 @@ class Layout:
     @property
     def max_queue(self) -> tuple[int, ...]:
         return tuple(NO_LIMIT if ct.max_queue is None else ct.max_queue for ct in self.call_types)
+
+    @property
+    def sites(self) -> tuple[Site, ...]:
+        site_map = self.scenario.site_map()
+        return tuple(site_map[n] for n in self.site_names)
+
+    @property
+    def group_is_partner(self) -> tuple[bool, ...]:
+        return tuple(self.sites[s].kind == SiteKind.partner for s in self.group_site)
+
+    @property
+    def overflow_groups(self) -> tuple[frozenset[int], ...]:
+        """Per call type: the partner groups its overflow rule sends calls to (empty without a rule)."""
+        index = {g: i for i, g in enumerate(self.group_names)}
+        return tuple(frozenset(index[g] for g in ct.overflow.to) if ct.overflow else frozenset()
+                     for ct in self.call_types)
+
+    def in_house_windows(self) -> list[Windows | None]:
+        """Opening hours of each in-house site (its own, else the scenario's; None: always open)."""
+        return [site.opening_hours or self.scenario.opening_hours for site in self.sites
+                if site.kind == SiteKind.in_house]
 
     @property
     def sl_thresholds(self) -> tuple[float, ...]:
@@ -74,4 +99,6 @@ def build_layout(scenario: Scenario) -> Layout:
         groups=groups,
         skills=tuple({index[t]: rank for t, rank in g.skills.items()} for g in groups),
         staffing=tuple(agent_steps(g, scenario.run) for g in groups),
+        site_names=tuple(scenario.site_map()),
+        group_site=tuple(list(scenario.site_map()).index(scenario.site_of(g)) for g in scenario.agent_groups),
     )

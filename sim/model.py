@@ -18,10 +18,13 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.callers import Callers
-from sim.hours import closed_at
+from sim.hours import closed_at, is_open
 from sim.layout import Layout
+from sim.overflow import NONE, REFUSED, WAIT, OverflowPolicy
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, Recorder, Records
-from sim.routing import WAITING, Router
+from sim.repeats import Repeats
+from sim.routing import ORDINARY, PARTNER, WAITING, Router
+from sim.streams import Streams
 
 _CHUNK = 16384
 """Callers are read from numpy into Python lists this many at a time (fast scalar access, bounded memory)."""
@@ -31,7 +34,7 @@ _IN_SERVICE, _LEFT = 2, 3
 class Call:
     """A call in the system."""
 
-    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group")
+    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue")
 
     def __init__(self, id: int, type: int, work: float, patience: float):
         self.id = id
@@ -41,6 +44,7 @@ class Call:
         self.queue_at = 0.0
         self.state = 0
         self.group = -1
+        self.queue = -1
 
 
 class _Due(Event):
@@ -56,19 +60,27 @@ class _Due(Event):
 class CallCenter:
     """One replication's contact center, wired into a SimPy environment."""
 
-    def __init__(self, env: simpy.Environment, layout: Layout, callers: Callers):
+    def __init__(self, env: simpy.Environment, layout: Layout, callers: Callers, streams: Streams | None):
         self.env = env
+        self.layout = layout
         self.callers = callers
         self.rec = Recorder(len(callers))
-        self.router = Router(layout.skills, len(layout.type_names), layout.priorities)
+        self.policy = OverflowPolicy(layout)
+        self.router = Router(layout.skills, layout.priorities, layout.overflow_groups, self.policy.after_wait)
         self.factors = layout.handle_factors
         self.lines = layout.lines
-        self.max_queue = layout.max_queue
-        self.queues: list[deque[Call]] = [deque() for _ in layout.type_names]
-        self.queued = [0] * len(layout.type_names)
+        n = self.n_types = len(layout.type_names)
+        self.max_queue = layout.max_queue + self.policy.partner_limit  # by queue: ordinary, then partner queues
+        self.queues: list[deque[Call]] = [deque() for _ in range(2 * n)]
+        self.queued = [0] * (2 * n)
         self.idle: list[deque[float]] = [deque() for _ in layout.groups]
         self.leaving = [0] * len(layout.groups)
+        self.logged_in = [0] * len(layout.groups)
         self.in_system = 0
+        self.has_rule = tuple(rule is not None for rule in self.policy.rules)
+        self.overflow_types = tuple(frozenset(t for t in range(n) if g in layout.overflow_groups[t])
+                                    for g in range(len(layout.groups)))
+        self.repeats = Repeats(layout, streams, len(callers))
         self._n = len(callers)
         run = layout.scenario.run
         self._closed = closed_at(callers.arrival_at, run.start_day.index, layout.scenario.opening_hours)
@@ -83,7 +95,7 @@ class CallCenter:
         """Simulate up to ``until`` (horizon + drain) and return the facts."""
         self._admit_arrivals()
         self.env.run(until=until)
-        return self.rec.freeze(self.callers)
+        return self.rec.freeze(self.repeats.join(self.callers))
 
     # -- events ---------------------------------------------------------------------------------------------------
 
@@ -106,8 +118,7 @@ class CallCenter:
                 while peek() <= now:
                     step()
                 if closed[k]:
-                    self._outcome[lo + k] = CLOSED
-                    self._end_at[lo + k] = now
+                    self._leave_closed(lo + k, now)
                 else:
                     self._arrive(lo + k, types[k], now, ivr[k], deflected[k], work[k], patience[k])
 
@@ -135,18 +146,79 @@ class CallCenter:
     def _enter_queue(self, call: Call, now: float) -> None:
         call.queue_at = now
         t = call.type
+        if self.has_rule[t]:
+            self._enter_with_overflow(call, t, now)
+            return
         g = self.router.pick_group(t, self.idle)
         if g >= 0:
             self.idle[g].popleft()
             self._start(call, g, now)
-        elif self.queued[t] >= self.max_queue[t]:
-            self._leave(call.id, BLOCKED, now)
         else:
-            call.state = WAITING
-            self.queues[t].append(call)
-            self.queued[t] += 1
-            if call.patience != math.inf:
-                self._at(now + call.patience, self._on_patience, call)
+            self._wait(call, t, now)
+
+    def _enter_with_overflow(self, call: Call, t: int, now: float) -> None:
+        """Routing of a call type with an overflow rule: in-house, straight to the partner, or refused by it."""
+        n, i = self.n_types, call.id
+        reason = self.policy.on_arrival(t, now, self.repeats.overflow_draw(self.callers, i))
+        g = -1
+        if reason == NONE:
+            g = self.router.pick_group(t, self.idle, ORDINARY)
+            if g < 0:
+                agents = sum(self.logged_in[h] for tier in self.router.groups[ORDINARY][t] for h in tier)
+                reason = self.policy.instead_of_waiting(t, self.queued[t], agents)
+        if reason != NONE:
+            if self.queued[n + t] < self.max_queue[n + t]:
+                self.rec.overflow[i] = reason
+                g = self.router.pick_group(t, self.idle, PARTNER)
+                if g >= 0:
+                    self.idle[g].popleft()
+                    self._start(call, g, now)
+                else:
+                    self._wait(call, n + t, now)
+                return
+            self.rec.overflow[i] = REFUSED
+            g = self.router.pick_group(t, self.idle, ORDINARY)
+        if g >= 0:
+            self.idle[g].popleft()
+            self._start(call, g, now)
+        else:
+            self._wait(call, t, now)
+
+    def _wait(self, call: Call, q: int, now: float) -> None:
+        """Queue ``call`` in queue ``q`` (busy signal if the type's queue is full) and arm its timers."""
+        if q < self.n_types and self.queued[q] >= self.max_queue[q]:
+            self._leave(call.id, BLOCKED, now)
+            return
+        call.state = WAITING
+        call.queue = q
+        self.queues[q].append(call)
+        self.queued[q] += 1
+        if call.patience != math.inf:
+            self._at(now + call.patience, self._on_patience, call)
+        if q < self.n_types and self.has_rule[q] and self.policy.after_wait[q] != math.inf:
+            self._at(now + self.policy.after_wait[q], self._on_overflow_due, call)
+
+    def _on_overflow_due(self, event: Event) -> None:
+        """A call has waited ``after_wait``: a free partner agent may now take the oldest eligible call."""
+        call = event._value
+        if call.state != WAITING:
+            return
+        t = call.type
+        g = self.router.pick_group(t, self.idle, PARTNER)
+        if g >= 0:
+            self.idle[g].popleft()
+            self._take(t, g, self.env._now)
+
+    def _take(self, q: int, g: int, now: float) -> None:
+        """An agent of group ``g`` takes the head-of-line call of queue ``q``."""
+        queue = self.queues[q]
+        while queue[0].state != WAITING:
+            queue.popleft()
+        call = queue.popleft()
+        self.queued[q] -= 1
+        if q < self.n_types and q in self.overflow_types[g]:
+            self.rec.overflow[call.id] = WAIT
+        self._start(call, g, now)
 
     def _start(self, call: Call, g: int, now: float) -> None:
         call.state = _IN_SERVICE
@@ -159,27 +231,43 @@ class CallCenter:
         call, now = event._value, self.env._now
         self._leave(call.id, ANSWERED, now)
         g = call.group
+        if self.repeats.unresolved[g] and self.repeats.is_unresolved(self.callers, call.id, g):
+            self.repeats.schedule(self, call, now)
         if self.leaving[g]:
             self.leaving[g] -= 1
+            self.logged_in[g] -= 1
             self.rec.staff_log.append((now, g, -1))
         elif not self._serve_next(g, now):
             self.idle[g].append(now)
 
     def _serve_next(self, g: int, now: float) -> bool:
-        """Give a free agent of group ``g`` the next waiting call it should take; False if none waits."""
-        t = self.router.pick_call(g, self.queues)
-        if t < 0:
+        """Give a free agent of group ``g`` the next waiting call it should take; False if none may."""
+        q = self.router.pick_queue(g, self.queues, now)
+        if q < 0:
             return False
-        self.queued[t] -= 1
-        self._start(self.queues[t].popleft(), g, now)
+        self._take(q, g, now)
         return True
 
     def _on_patience(self, event: Event) -> None:
         call = event._value
         if call.state == WAITING:
             call.state = _LEFT
-            self.queued[call.type] -= 1
+            self.queued[call.queue] -= 1
             self._leave(call.id, ABANDONED, self.env._now)
+
+    def on_repeat_arrival(self, event: Event) -> None:
+        """A repeat call (unresolved earlier) arrives: the same path as any call, opening hours included."""
+        i, now = event._value, self.env._now
+        t, ivr, work, patience = self.repeats.attributes(i)
+        run = self.layout.scenario.run
+        if not is_open(now, run.start_day.index, self.layout.scenario.opening_hours):
+            self._leave_closed(i, now)
+        else:
+            self._arrive(i, t, now, ivr, False, work, patience)
+
+    def _leave_closed(self, i: int, now: float) -> None:
+        self._outcome[i] = CLOSED
+        self._end_at[i] = now
 
     def _leave(self, i: int, outcome: int, now: float) -> None:
         self._outcome[i] = outcome
@@ -201,6 +289,7 @@ class CallCenter:
             self.leaving[g] -= kept
             for _ in range(delta - kept):
                 idle.append(now)
+            self.logged_in[g] += delta - kept
             if delta > kept:
                 self.rec.staff_log.append((now, g, delta - kept))
             while idle and self._serve_next(g, now):
@@ -209,13 +298,15 @@ class CallCenter:
             gone = min(len(idle), -delta)
             for _ in range(gone):
                 idle.popleft()
+            self.logged_in[g] -= gone
             if gone:
                 self.rec.staff_log.append((now, g, -gone))
             self.leaving[g] += -delta - gone
 
 
-def simulate(layout: Layout, callers: Callers) -> Records:
-    """Run one replication for the given callers: horizon plus drain (no new arrivals while draining)."""
+def simulate(layout: Layout, callers: Callers, streams: Streams | None = None) -> Records:
+    """Run one replication for the given callers: horizon plus drain (no new arrivals while draining);
+    ``streams`` feed what is born during the run (repeat calls; needed only where calls can stay unresolved)."""
     env = simpy.Environment()
-    center = CallCenter(env, layout, callers)
+    center = CallCenter(env, layout, callers, streams)
     return center.run(until=layout.horizon + layout.scenario.run.drain)

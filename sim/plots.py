@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
-from sim.results import SL_FORMULAS, Panel, Results, cost_breakdown, day_panels, requirement
+from sim.results import SL_FORMULAS, Panel, Results, day_panels, requirement
 
 FORMATS = ("png", "svg")
 DPI = 110
 WIDTH = 10.5
+GAP = 0.42
+WRAP = 150
 COLOURS = {"answered": "#4c9a64", "abandoned": "#e08a2c", "blocked": "#c0392b", "deflected": "#7f9fc6",
            "closed": "#c8c8c8", "offered": "#222222", "sl": "#1f5fa8", "target": "#c0392b", "scheduled": "#1f5fa8",
            "required": "#222222", "under": "#e74c3c", "over": "#7fbf8e"}
@@ -38,18 +42,33 @@ def _interval_name(results: Results) -> str:
     return f"{results.interval_s / 60:g}-min"
 
 
+def _wrap(text: str) -> list[str]:
+    return [line for part in text.split("\n") for line in textwrap.wrap(part, WRAP)]
+
+
+def _framed(n_panels: int, panel_height: float, title: str, subtitle: str, bottom: float = 0.95) -> Figure:
+    """An empty figure with room for a bold title, a wrapped subtitle, ``n_panels`` stacked axes and, below them,
+    an x label and a legend (margins in inches, so every figure reads the same at any height)."""
+    lines = _wrap(subtitle)
+    top = 0.62 + 0.16 * len(lines)
+    height = top + n_panels * panel_height + (n_panels - 1) * GAP + bottom
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    fig.subplots_adjust(left=0.95 / WIDTH, right=1 - 0.3 / WIDTH, top=1 - top / height, bottom=bottom / height,
+                        hspace=GAP / panel_height)
+    fig.text(0.5, 1 - 0.1 / height, title, ha="center", va="top", fontsize=13, fontweight="bold")
+    fig.text(0.5, 1 - 0.42 / height, "\n".join(lines), ha="center", va="top", fontsize=8.5, color="#444444",
+             linespacing=1.3)
+    return fig
+
+
 def _panels_figure(panels: Sequence[Panel], title: str, subtitle: str, ylabel: str) -> tuple[Figure, list[Axes]]:
     """A figure with one row per panel (shared axes), a title, a subtitle and a common y label."""
     n = max(len(panels), 1)
-    height = 3.9 if n == 1 else 1.25 + 1.7 * n
-    fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
-    axes = list(np.atleast_1d(fig.subplots(n, 1, sharex=True, sharey=True, squeeze=False)[:, 0]))
-    fig.suptitle(f"{title}\n", fontsize=13, fontweight="bold")
-    fig.text(0.5, 1.0, f"\n\n{subtitle}", ha="center", va="top", fontsize=8.5, color="#444444",
-             transform=fig.transFigure)
-    fig.supylabel(ylabel, fontsize=10)
+    fig = _framed(n, 3.2 if n == 1 else 1.45, title, subtitle)
+    axes = list(fig.subplots(n, 1, sharex=True, sharey=True, squeeze=False)[:, 0])
+    fig.supylabel(ylabel, fontsize=10, x=0.15 / WIDTH)
     for ax, panel in zip(axes, panels, strict=False):
-        ax.set_title(panel.label, loc="left", fontsize=9, color="#333333")
+        ax.set_title(panel.label, loc="left", fontsize=9, color="#333333", pad=3)
         ax.grid(axis="y", color="#e4e4e4", linewidth=0.8)
         ax.set_axisbelow(True)
     axes[-1].set_xlabel("time of day (HH:MM, start of interval)")
@@ -64,9 +83,9 @@ def _clock_axis(ax: Axes, lo: float, hi: float) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: f"{int(h) % 25:02d}:{round(h % 1 * 60):02d}"))
 
 
-def _window(panels: Sequence[Panel], keys: Sequence[str], width: float) -> tuple[float, float]:
-    """Whole hours spanning every interval where any of ``keys`` is > 0 in any panel (0-24 if none)."""
-    starts = [h for p in panels for k in keys for h, v in zip(p.hours, p.values[k], strict=True) if v > 0]
+def _window(panels: Sequence[Panel], keys: Sequence[str], width: float, above: float = 0.0) -> tuple[float, float]:
+    """Whole hours spanning every interval where any of ``keys`` is > ``above`` in any panel (0-24 if none)."""
+    starts = [h for p in panels for k in keys for h, v in zip(p.hours, p.values[k], strict=True) if v > above]
     if not starts:
         return 0.0, 24.0
     return float(math.floor(min(starts))), float(min(math.ceil(max(starts) + width), 24))
@@ -87,7 +106,8 @@ def _active(panels: Sequence[Panel], keys: Sequence[str]) -> tuple[list[Panel], 
 
 def _legend(fig: Figure, ax: Axes) -> None:
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=8.5, frameon=False)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 6),
+               fontsize=8.5, frameon=False)
 
 
 def _scope(results: Results, panels: Sequence[Panel]) -> str:
@@ -118,7 +138,7 @@ def service_level_figure(results: Results) -> Figure:
         ax.axhline(100 * target, color=COLOURS["target"], linestyle="--", linewidth=1.2,
                    label=f"target {target:.0%}")
         ax.set_ylim(0, 105)
-        ax.yaxis.set_major_formatter(PercentFormatter())
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         _clock_axis(ax, lo, hi)
     _legend(fig, axes[0])
     return fig
@@ -128,23 +148,24 @@ def volume_figure(results: Results) -> Figure:
     """What happened to the calls of each interval, stacked; the top is the calls offered."""
     width = results.interval_s / 3600.0
     keys = [k for k, _ in OUTCOMES]
-    panels = day_panels(results.total_rows(), [*keys, "offered"])
+    panels, note = _active(day_panels(results.total_rows(), [*keys, "offered"]), ["offered"])
     shown = [(k, label) for k, label in OUTCOMES if any(np.nansum(p.values[k]) > 0 for p in panels)]
     fig, axes = _panels_figure(
         panels, f"Calls per {_interval_name(results)} interval and what happened to them",
         f"Stacked by outcome; the outline is all calls offered (incl. the few still in the system at the end). "
-        f"All call types; counted in the interval of arrival. {_scope(results, panels)}",
+        f"All call types; counted in the interval of arrival. {_scope(results, panels)}{note}",
         f"calls per {_interval_name(results)} interval")
     lo, hi = _window(panels, ["offered"], width)
     for ax, p in zip(axes, panels, strict=True):
-        bottom = np.zeros(len(p.hours))
+        bottom = np.zeros(len(p.hours) + 1)
         for key, label in shown:
-            values = np.nan_to_num(p.values[key])
-            ax.bar(p.hours, values, width=width, bottom=bottom, align="edge", color=COLOURS[key], label=label,
-                   linewidth=0)
-            bottom += values
+            x, values = _steps(p, key, width)
+            top = bottom + np.nan_to_num(values)
+            ax.fill_between(x, bottom, top, step="post", color=COLOURS[key], label=label, linewidth=0)
+            bottom = top
         x, offered = _steps(p, "offered", width)
         ax.plot(x, offered, drawstyle="steps-post", color=COLOURS["offered"], linewidth=1.0, label="offered")
+        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         _clock_axis(ax, lo, hi)
     _legend(fig, axes[0])
@@ -164,14 +185,15 @@ def staffing_figure(results: Results) -> Figure:
         f"Requirement: fewest agents for {target:.0%} within {_seconds(threshold)} (Erlang C) given the "
         f"interval's calls (offered minus IVR self-service and closed hours) and AHT.{pooled}\n"
         f"{_scope(results, panels)}{note}", "agents")
-    lo, hi = _window(panels, ["required", "scheduled"], width)
+    lo, hi = _window(panels, ["required", "scheduled"], width, above=0.5)
     for ax, p in zip(axes, panels, strict=True):
         x, scheduled = _steps(p, "scheduled", width)
         _, required = _steps(p, "required", width)
-        ax.fill_between(x, scheduled, required, where=scheduled < required, step="post", color=COLOURS["under"],
-                        alpha=0.35, linewidth=0, interpolate=False, label="understaffed")
-        ax.fill_between(x, scheduled, required, where=scheduled >= required, step="post", color=COLOURS["over"],
-                        alpha=0.35, linewidth=0, interpolate=False, label="overstaffed")
+        top = np.maximum(scheduled, required)
+        ax.fill_between(x, scheduled, top, step="post", color=COLOURS["under"], alpha=0.35, linewidth=0,
+                        label="understaffed (fewer agents than required)")
+        ax.fill_between(x, required, top, step="post", color=COLOURS["over"], alpha=0.35, linewidth=0,
+                        label="overstaffed")
         ax.plot(x, scheduled, drawstyle="steps-post", color=COLOURS["scheduled"], linewidth=1.8,
                 label="agents logged in" + (" (all groups)" if len(groups) > 1 else ""))
         ax.plot(x, required, drawstyle="steps-post", color=COLOURS["required"], linewidth=1.2, linestyle="--",
@@ -186,20 +208,26 @@ def occupancy_figure(results: Results) -> Figure:
     """Occupancy of each agent group per interval, with the 85 % guideline."""
     width = results.interval_s / 3600.0
     groups = results.groups
-    columns = [f"occupancy_{g}" for g in groups] + [f"agents_{g}" for g in groups]
-    panels, note = _active(day_panels(results.total_rows(), columns), [f"agents_{g}" for g in groups])
+    columns = [f"occupancy_{g}" for g in groups] + [f"agents_{g}" for g in groups] + ["answered", "abandoned"]
+    panels, note = _active(day_panels(results.total_rows(), columns), ["answered"])
     fig, axes = _panels_figure(
         panels, f"Occupancy per agent group per {_interval_name(results)} interval",
         "Occupancy = time busy with calls (talk + wrap-up) / time logged in. Dotted: 85 %, above which sustained "
-        f"work risks burnout. {_scope(results, panels)}{note}", "occupancy (% of logged-in time)")
-    lo, hi = _window(panels, [f"agents_{g}" for g in groups], width)
+        "work risks burnout. Left out: intervals without calls (e.g. agents finishing their last call after closing) "
+        f"and with less than one agent of the group logged in on average. {_scope(results, panels)}{note}",
+        "occupancy (% of logged-in time)")
+    lo, hi = _window(panels, ["answered", "abandoned"], width)
     for ax, p in zip(axes, panels, strict=True):
+        _, answered = _steps(p, "answered", width)
+        _, abandoned = _steps(p, "abandoned", width)
         for g in groups:
             x, occupancy = _steps(p, f"occupancy_{g}", width)
-            ax.plot(x, 100 * occupancy, drawstyle="steps-post", linewidth=1.5, label=g)
+            _, agents = _steps(p, f"agents_{g}", width)
+            shown = (agents >= 1.0) & (answered + abandoned > 0)
+            ax.plot(x, np.where(shown, 100 * occupancy, np.nan), drawstyle="steps-post", linewidth=1.5, label=g)
         ax.axhline(85, color="#666666", linestyle=":", linewidth=1.2, label="85 %")
         ax.set_ylim(0, 105)
-        ax.yaxis.set_major_formatter(PercentFormatter())
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         _clock_axis(ax, lo, hi)
     _legend(fig, axes[0])
     return fig
@@ -214,32 +242,35 @@ def wait_figure(results: Results) -> Figure | None:
     threshold, target, _ = results.sl
     edges = np.asarray(waits["edges_s"])
     reach = edges[np.argmax(cdf["all"] >= 0.99)] if np.any(cdf["all"] >= 0.99) else edges[-1]
-    xmax = float(min(max(reach * 1.1, 3 * threshold, 60.0), edges[-1]))
-    fig = Figure(figsize=(WIDTH, 5.2), dpi=DPI, layout="constrained")
-    ax = fig.subplots()
     types = [k for k in cdf if k != "all"] if 1 < len(cdf) - 1 <= 8 else []
+    fig = _framed(1, 3.8, "How long answered calls waited",
+                  "Share of answered calls that waited at most the time on the x axis (abandoned calls are not in "
+                  "this curve; the service level counts them). " + ("Dots: each call type's own threshold. "
+                                                                    if types else "")
+                  + f"Pooled over {results.run.get('replications')} replications.", bottom=0.6)
+    ax = fig.subplots()
     for name in types:
         ax.plot(edges, 100 * cdf[name], linewidth=1.2, label=name)
         own = float(waits.get("thresholds_s", {}).get(name, threshold))
         ax.plot([own], [100 * np.interp(own, edges, cdf[name])], "o", color=ax.lines[-1].get_color(), markersize=4)
     ax.plot(edges, 100 * cdf["all"], color="#222222", linewidth=2.2, label="all call types")
-    within = float(np.interp(threshold, edges, cdf["all"]))
     ax.axvline(threshold, color=COLOURS["target"], linestyle="--", linewidth=1.2,
-               label=f"threshold {_seconds(threshold)}")
+               label=f"{'scenario ' if types else ''}threshold {_seconds(threshold)}")
     ax.axhline(100 * target, color="#666666", linestyle=":", linewidth=1.2, label=f"target {target:.0%}")
-    ax.annotate(f"{within:.1%} of answered calls\nwaited {_seconds(threshold)} or less",
-                (threshold, 100 * within), xytext=(12, -40), textcoords="offset points", fontsize=9,
-                arrowprops={"arrowstyle": "->", "color": "#444444"})
-    ax.set_xlim(0, xmax)
-    ax.set_ylim(0, 102)
-    ax.yaxis.set_major_formatter(PercentFormatter())
+    within = float(np.interp(threshold, edges, cdf["all"]))
+    box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+    arrow = {"arrowstyle": "->", "color": "#444444"}
+    ax.annotate(f"{within:.1%} waited {_seconds(threshold)} or less", (threshold, 100 * within), xytext=(14, -30),
+                textcoords="offset points", fontsize=9, arrowprops=arrow, bbox=box)
+    ax.annotate(f"{cdf['all'][0]:.1%} answered at once", (0, 100 * cdf["all"][0]), xytext=(8, -52),
+                textcoords="offset points", fontsize=9, arrowprops=arrow, bbox=box)
+    ax.set_xlim(0, float(min(max(reach * 1.1, 3 * threshold, 60.0), edges[-1])))
+    start = min([target, *(float(c[0]) for c in cdf.values())])
+    ax.set_ylim(max(0.0, math.floor(start * 10 - 0.5) * 10), 101)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.grid(color="#e4e4e4", linewidth=0.8)
     ax.set_xlabel("waiting time before an agent answered (seconds)")
-    ax.set_ylabel("answered calls that waited at most this long (%)")
-    fig.suptitle("How long answered calls waited", fontsize=13, fontweight="bold")
-    ax.set_title("Cumulative share of answered calls (abandoned calls are not in this curve; they count in the "
-                 f"service level). Dots: each call type's own threshold. Pooled over {results.run.get('replications')}"
-                 " replications.", fontsize=8.5, color="#444444")
+    ax.set_ylabel("answered calls (%)")
     ax.legend(fontsize=8.5, loc="lower right")
     return fig
 
@@ -247,10 +278,12 @@ def wait_figure(results: Results) -> Figure | None:
 def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, title: str, subtitle: str) -> Figure:
     """Stacked bars: one bar per scenario (or client), one segment per cost component, the total on top.
 
-    ``costs``: [(bar label, {component: amount})]; the comparison command passes one entry per scenario.
+    ``costs``: [(bar label, {component: amount})]; the comparison command passes one entry per scenario, and one
+    per client for pooled scenarios.
     """
     components = list(dict.fromkeys(c for _, parts in costs for c in parts))
-    fig = Figure(figsize=(min(WIDTH, 3.5 + 1.6 * len(costs)), 5.0), dpi=DPI, layout="constrained")
+    fig = _framed(1, 3.8, title, subtitle, bottom=0.6)
+    fig.subplots_adjust(right=1 - 2.3 / WIDTH)
     ax = fig.subplots()
     labels = [label for label, _ in costs]
     bottom = np.zeros(len(costs))
@@ -261,24 +294,40 @@ def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, ti
     for x, total in enumerate(bottom):
         ax.annotate(f"{total:,.0f} {currency}", (x, total), xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9, fontweight="bold")
+    ax.set_xlim(-0.7, max(len(costs), 3) - 0.3)
     ax.set_ylim(0, max(bottom.max(initial=0.0), 1.0) * 1.15)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(f"cost ({currency})")
     ax.grid(axis="y", color="#e4e4e4", linewidth=0.8)
     ax.set_axisbelow(True)
-    fig.suptitle(title, fontsize=13, fontweight="bold")
-    ax.set_title(subtitle, fontsize=8.5, color="#444444")
     ax.legend(fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
 def labour_cost_figure(results: Results) -> Figure:
-    """Labour cost per agent group of a single run."""
+    """Labour cost of each agent group of a single run: horizontal bars with cost, hours and hourly rate."""
     currency = results.run.get("currency", "")
-    days = results.run.get("days", "?")
-    return cost_figure(cost_breakdown(results), currency, "Labour cost per agent group",
-                       f"Cost per hour x logged-in agent hours, per run of {days} day(s), mean over "
-                       f"{results.run.get('replications')} replications.")
+    groups = [r for r in results.summary["rows"] if r["level"] == "group"]
+    cost = np.array([r["kpis"].get("labour_cost", {}).get("mean") or 0.0 for r in groups])
+    hours = np.array([r["kpis"].get("agent_hours", {}).get("mean") or 0.0 for r in groups])
+    fig = _framed(1, 0.5 + 0.45 * len(groups), f"Labour cost per agent group: {cost.sum():,.0f} {currency}",
+                  f"Cost per hour x logged-in agent hours over the {results.run.get('days')} simulated day(s), "
+                  f"mean over {results.run.get('replications')} replications.", bottom=0.6)
+    fig.subplots_adjust(left=2.2 / WIDTH, right=1 - 2.6 / WIDTH)
+    ax = fig.subplots()
+    names = [r["name"] for r in groups]
+    ax.barh(names, cost, height=0.6, color=COLOURS["scheduled"])
+    for y, (c, h) in enumerate(zip(cost, hours, strict=True)):
+        rate = f" x {c / h:,.2f} {currency}/h" if h > 0 else ""
+        ax.annotate(f"{c:,.0f} {currency}  ({h:,.0f} agent h{rate})", (c, y), xytext=(5, 0),
+                    textcoords="offset points", va="center", fontsize=9, annotation_clip=False)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(cost.max(initial=0.0), 1.0) * 1.05)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel(f"labour cost ({currency})")
+    ax.grid(axis="x", color="#e4e4e4", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return fig
 
 
 def figures(results: Results) -> dict[str, Figure]:
@@ -293,9 +342,10 @@ def figures(results: Results) -> dict[str, Figure]:
 
 
 def to_bytes(fig: Figure, fmt: str) -> bytes:
-    """The figure as PNG or SVG bytes (SVG without a timestamp, so equal figures give equal files)."""
+    """The figure as PNG or SVG bytes (SVG without a timestamp and with fixed ids: equal figures, equal files)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    with rc_context({"svg.hashsalt": "ccsim"}):
+        fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()
 
 

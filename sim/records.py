@@ -32,7 +32,17 @@ class Recorder:
         self.start_at = array("d", [np.nan]) * n
         self.end_at = array("d", [np.nan]) * n
         self.group = array("h", [-1]) * n
+        self.overflow = array("b", bytes(n))
         self.staff_log: list[tuple[float, int, int]] = []
+
+    def add(self) -> int:
+        """Room for one more call (a repeat call born during the run); returns its index."""
+        self.outcome.append(IN_SYSTEM)
+        self.start_at.append(np.nan)
+        self.end_at.append(np.nan)
+        self.group.append(-1)
+        self.overflow.append(0)
+        return len(self.outcome) - 1
 
     def freeze(self, callers: Callers) -> Records:
         """The finished columns as numpy arrays (no copy), joined with what the callers brought."""
@@ -42,6 +52,7 @@ class Recorder:
             start_at=np.frombuffer(self.start_at, dtype=np.float64),
             end_at=np.frombuffer(self.end_at, dtype=np.float64),
             group=np.frombuffer(self.group, dtype=np.int16),
+            overflow=np.frombuffer(self.overflow, dtype=np.int8),
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
         )
 
@@ -52,8 +63,9 @@ class Records:
 
     Per call (index = arrival order, as in ``callers``): ``outcome`` (one of OUTCOMES), ``start_at`` (instant an
     agent took it, NaN if never), ``end_at`` (instant it left: end of service, hang-up, busy signal or end of
-    self-service; NaN if still in the system), ``group`` (agent group that took it, -1 if none). The queue is
-    entered at ``arrival_at + ivr_time``. ``staff_log`` rows are (instant, group, change in agents logged in).
+    self-service; NaN if still in the system), ``group`` (agent group that took it, -1 if none), ``overflow``
+    (why it went to a partner, ``sim.overflow.REASONS``). The queue is entered at ``arrival_at + ivr_time``.
+    ``staff_log`` rows are (instant, group, change in agents logged in).
     """
 
     callers: Callers
@@ -61,6 +73,7 @@ class Records:
     start_at: np.ndarray
     end_at: np.ndarray
     group: np.ndarray
+    overflow: np.ndarray
     staff_log: np.ndarray
 
     def block(self, lo: int, hi: int) -> Records:
@@ -68,7 +81,7 @@ class Records:
         c = self.callers
         callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
         return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
-                       self.group[lo:hi], self.staff_log)
+                       self.group[lo:hi], self.overflow[lo:hi], self.staff_log)
 
     @property
     def queue_at(self) -> np.ndarray:

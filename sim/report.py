@@ -20,12 +20,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.billing import COMPONENTS
 from sim.experiment import RunResult
 from sim.stats import Estimate
 from sim.summary import KpiRow, Summary
 from sim.theory import analytic_twin, comparison_rows
 
-PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml")
+PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl")
 
 
 def versions() -> dict[str, str]:
@@ -116,7 +117,7 @@ def _cell(value: Any) -> Any:
 
 
 def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None,
-                  extras: Callable[[Path], None] | None = None) -> Path:
+                  extras: Callable[[Path], object] | None = None) -> Path:
     """Write every result file of a run into ``out_dir`` atomically; return the folder. ``extras(folder)`` runs
     on the complete temporary folder before the rename (plots, HTML report, workbook: see sim.outputs)."""
     target = Path(out_dir)
@@ -154,7 +155,8 @@ def _replace_dir(new: Path, target: Path) -> None:
 TERMINAL_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "SL %", "pct"),
     ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
-    ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("occupancy", "Occ %", "pct"),
+    ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("overflow_rate", "Overfl %", "pct"),
+    ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("occupancy", "Occ %", "pct"),
     ("agent_hours", "Agent h", "count"),
 )
 
@@ -187,11 +189,17 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
             f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
-    cost = total.kpis.get("cost_per_call")
-    foot = "" if cost is None or math.isnan(cost.mean) or cost.mean == 0 else \
-        f"\nLabour cost {_fmt(total.kpis['labour_cost'], 'count')} {s.currency}; per handled call " \
-        f"{cost.mean:.2f} ±{cost.half_width:.2f} {s.currency}"
-    return head + "\n" + "\n".join(lines) + foot
+    return head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency)
+
+
+def _cost_line(kpis: dict[str, Estimate], currency: str) -> str:
+    """Total cost, its components and cost per handled call (nothing if the scenario prices nothing)."""
+    total, per_call = kpis.get("total_cost"), kpis.get("cost_per_call")
+    if total is None or per_call is None or not total.mean:
+        return ""
+    parts = [f"{name.replace('_', ' ')} {kpis[name].mean:,.0f}" for name in COMPONENTS if kpis[name].mean]
+    return (f"\nCost {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)}); "
+            f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}")
 
 
 def analytic_table(result: RunResult, summary: Summary) -> str:

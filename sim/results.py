@@ -1,5 +1,5 @@
 """A results folder read back from its files, and the derived tables that plots, the HTML report and the workbook
-share: day panels of the interval table, the Erlang C staffing requirement per interval, the cost breakdown.
+share: day panels of the interval table, and the Erlang C staffing requirement per interval.
 
 Everything here works from the files alone (run.json, summary.json, intervals.csv), so ``ccsim report DIR``
 redraws a report from a folder written earlier, and ``ccsim run --report`` draws it from the same files.
@@ -162,9 +162,3 @@ def requirement(results: Results) -> list[dict[str, Any]]:
                     "difference": scheduled - required})
     return out
 
-
-def cost_breakdown(results: Results) -> list[tuple[str, dict[str, float]]]:
-    """[(scenario, {agent group: labour cost})] of a single run (the shape the comparison plots take)."""
-    costs = {r["name"]: r["kpis"].get("labour_cost", {}).get("mean") or 0.0
-             for r in results.summary["rows"] if r["level"] == "group"}
-    return [(results.name, costs)]

@@ -4,18 +4,27 @@ Both decisions are deterministic (no random tie-breaks):
 
 - a call arrives: among groups with an idle agent, the best skill rank for its call type wins; among groups of
   equal rank, the agent idle the longest (then the group listed first);
-- an agent frees: among waiting calls of its skills, the best rank wins, then the call type's priority (lower is
-  served first), then the call that has waited longest (then the call type listed first).
+- an agent frees: among waiting calls it may take, the best rank wins, then the call type's priority (lower is
+  served first), then the call that has waited longest (then the queue listed first).
+
+Overflow: a call type's overflow groups (partner groups named by its overflow rule) are not among its ordinary
+groups. A call sent to the partner on arrival waits in the type's partner queue, which only overflow groups serve;
+a call waiting in the ordinary queue becomes additionally eligible for the overflow groups once it has waited
+``after_wait`` (it keeps its place). Queue ``t`` is call type t's ordinary queue, queue ``n_types + t`` its
+partner queue.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
 WAITING = 1
 """State of a call that is in a queue (any other state means it left: answered, abandoned, ...)."""
+ORDINARY, PARTNER = 0, 1
+"""Routing modes: the call type's ordinary groups, or (sent to the partner) its overflow groups."""
 
 
 class Queued(Protocol):
@@ -36,21 +45,40 @@ def tiers(ranked: Sequence[tuple[int, int]]) -> Tiers:
 
 
 class Router:
-    """The static routing structure of a scenario: which groups serve which call types, at which rank."""
+    """The static routing structure of a scenario: which groups serve which queues, at which rank."""
 
-    def __init__(self, skills: Sequence[dict[int, int]], n_types: int, priorities: Sequence[int]):
-        """``skills[g]`` maps call type index -> rank for group ``g``."""
-        self.groups_for_type: list[Tiers] = [
-            tiers([(g, s[t]) for g, s in enumerate(skills) if t in s]) for t in range(n_types)]
-        self.types_for_group: list[Tiers] = [tiers(sorted(s.items())) for s in skills]
-        self.priorities = tuple(priorities)
+    def __init__(self, skills: Sequence[dict[int, int]], priorities: Sequence[int],
+                 overflow_groups: Sequence[frozenset[int]] = (), after_wait: Sequence[float] = ()):
+        """``skills[g]``: call type -> rank for group g; ``overflow_groups[t]``: partner groups of type t's
+        overflow rule; ``after_wait[t]``: wait after which an ordinary call of type t may go to them (inf: never)."""
+        n = len(priorities)
+        overflow = list(overflow_groups) or [frozenset()] * n
+        wait = list(after_wait) or [math.inf] * n
+        self.n_types = n
+        self.groups: tuple[list[Tiers], list[Tiers]] = (
+            [tiers([(g, s[t]) for g, s in enumerate(skills) if t in s and g not in overflow[t]]) for t in range(n)],
+            [tiers([(g, s[t]) for g, s in enumerate(skills) if t in s and g in overflow[t]]) for t in range(n)],
+        )
+        self.queues_for_group: list[tuple[tuple[tuple[int, float], ...], ...]] = []
+        for g, s in enumerate(skills):
+            entries = []
+            for t, rank in sorted(s.items()):
+                if g not in overflow[t]:
+                    entries.append(((t, 0.0), rank))
+                else:
+                    entries.append(((n + t, 0.0), rank))
+                    if wait[t] != math.inf:
+                        entries.append(((t, wait[t]), rank))
+            ranks = sorted({r for _, r in entries})
+            self.queues_for_group.append(tuple(tuple(e for e, r in entries if r == rank) for rank in ranks))
+        self.priorities = tuple(priorities) * 2
 
-    def pick_group(self, call_type: int, idle: Sequence[deque[float]]) -> int:
-        """The group whose agent takes an arriving call of ``call_type``, or -1 if no eligible agent is idle.
+    def pick_group(self, call_type: int, idle: Sequence[deque[float]], mode: int = ORDINARY) -> int:
+        """The group whose agent takes a call of ``call_type`` now, or -1 if no eligible agent is idle.
 
         ``idle[g]`` holds the instants at which the idle agents of group ``g`` became idle, oldest first.
         """
-        for tier in self.groups_for_type[call_type]:
+        for tier in self.groups[mode][call_type]:
             best, since = -1, 0.0
             for g in tier:
                 agents = idle[g]
@@ -60,22 +88,22 @@ class Router:
                 return best
         return -1
 
-    def pick_call(self, group: int, queues: Sequence[deque[Queued]]) -> int:
-        """The call type whose head-of-line call a freed agent of ``group`` takes, or -1 if none waits.
+    def pick_queue(self, group: int, queues: Sequence[deque[Queued]], now: float) -> int:
+        """The queue whose head-of-line call a freed agent of ``group`` takes, or -1 if none may.
 
         Calls that left a queue (abandoned) are dropped from the queue heads on the way.
         """
         priorities = self.priorities
-        for tier in self.types_for_group[group]:
+        for tier in self.queues_for_group[group]:
             best, key = -1, (0, 0.0)
-            for t in tier:
-                queue = queues[t]
+            for q, min_wait in tier:
+                queue = queues[q]
                 while queue and queue[0].state != WAITING:
                     queue.popleft()
-                if queue:
-                    candidate = (priorities[t], queue[0].queue_at)
+                if queue and (not min_wait or now - queue[0].queue_at >= min_wait):
+                    candidate = (priorities[q], queue[0].queue_at)
                     if best < 0 or candidate < key:
-                        best, key = t, candidate
+                        best, key = q, candidate
             if best >= 0:
                 return best
         return -1

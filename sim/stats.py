@@ -80,9 +80,13 @@ def _scalar_or_array(mean: np.ndarray, half: np.ndarray) -> Estimate:
 SL_DEFINITIONS = tuple(d.value for d in SLDefinition)
 
 
-def call_kpis(x: np.ndarray, seconds: float, sl: ServiceLevel) -> dict[str, Estimate]:
-    """KPIs of slices of calls. ``x[r, f, ...]``: field ``CALL_FIELDS[f]`` summed over a slice in replication r
-    (trailing axes: many slices at once); ``seconds``: length of the slice's time window (queue length)."""
+COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
+          "in_system", "repeats", "overflowed", "overflow_refused", "answered_partner")
+"""Call counts reported as they are (means over replications)."""
+
+
+def call_ratios(x: np.ndarray, sl: ServiceLevel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every ratio KPI of calls as (numerator, denominator) per replication; ``x[r, f, ...]`` as in call_kpis."""
     f = {name: x[:, i] for i, name in enumerate(CALL_FIELDS)}
     resolved = f["answered"] + f["abandoned"]
     within = f["answered_within"]
@@ -92,24 +96,46 @@ def call_kpis(x: np.ndarray, seconds: float, sl: ServiceLevel) -> dict[str, Esti
         SLDefinition.answered_of_offered_minus_short.value: resolved - f["abandoned_short"],
         SLDefinition.answered_of_offered_minus_abandoned_within.value: resolved - f["abandoned_within"],
     }
-    out = {name: mean_estimate(f[name]) for name in
-           ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
-            "in_system")}
-    out["service_level"] = ratio_estimate(within, sl_den[sl.definition.value])
-    out.update({f"sl_{name}": ratio_estimate(within, den) for name, den in sl_den.items()})
+    out = {"service_level": (within, sl_den[sl.definition.value])}
+    out.update({f"sl_{name}": (within, den) for name, den in sl_den.items()})
     out.update({
-        "p_wait": ratio_estimate(f["waited"], resolved),
-        "asa": ratio_estimate(f["wait_answered_sum"], f["answered"]),
-        "mean_wait": ratio_estimate(f["wait_all_sum"], resolved),
-        "mean_time_to_abandon": ratio_estimate(f["abandon_time_sum"], f["abandoned"]),
-        "abandon_rate": ratio_estimate(f["abandoned"], resolved),
-        "blocking_rate": ratio_estimate(f["blocked"], f["offered"]),
-        "deflection_rate": ratio_estimate(f["deflected"], f["offered"]),
-        "closed_rate": ratio_estimate(f["closed"], f["offered"]),
-        "aht": ratio_estimate(f["handle_sum"], f["answered"]),
-        "avg_queue_length": mean_estimate(f["queue_area"] / seconds),
+        "p_wait": (f["waited"], resolved),
+        "asa": (f["wait_answered_sum"], f["answered"]),
+        "mean_wait": (f["wait_all_sum"], resolved),
+        "mean_time_to_abandon": (f["abandon_time_sum"], f["abandoned"]),
+        "abandon_rate": (f["abandoned"], resolved),
+        "blocking_rate": (f["blocked"], f["offered"]),
+        "deflection_rate": (f["deflected"], f["offered"]),
+        "closed_rate": (f["closed"], f["offered"]),
+        "overflow_rate": (f["overflowed"], f["offered"]),
+        "repeat_rate": (f["repeats"], f["offered"]),
+        "partner_share": (f["answered_partner"], f["answered"]),
+        "aht": (f["handle_sum"], f["answered"]),
     })
     return out
+
+
+def call_kpis(x: np.ndarray, seconds: float, sl: ServiceLevel) -> dict[str, Estimate]:
+    """KPIs of slices of calls. ``x[r, f, ...]``: field ``CALL_FIELDS[f]`` summed over a slice in replication r
+    (trailing axes: many slices at once); ``seconds``: length of the slice's time window (queue length)."""
+    f = {name: x[:, i] for i, name in enumerate(CALL_FIELDS)}
+    out = {name: mean_estimate(f[name]) for name in COUNTS}
+    out.update({name: ratio_estimate(num, den) for name, (num, den) in call_ratios(x, sl).items()})
+    out["avg_queue_length"] = mean_estimate(f["queue_area"] / seconds)
+    return out
+
+
+def paired_difference(num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarray, den_b: np.ndarray,
+                      level: float = LEVEL) -> Estimate:
+    """Ratio B minus ratio A from paired replications (common random numbers), with a delta-method interval:
+    residual_r = (X_b - R_b Y_b) / mean(Y_b) - (X_a - R_a Y_a) / mean(Y_a); half-width = t * sd / sqrt(n).
+    For a plain mean pass denominators of ones."""
+    a, b = ratio_estimate(num_a, den_a, level), ratio_estimate(num_b, den_b, level)
+    n = len(num_a)
+    if n < 2 or math.isnan(a.mean) or math.isnan(b.mean):
+        return Estimate(b.mean - a.mean, math.nan)
+    residual = (num_b - b.mean * den_b) / np.mean(den_b) - (num_a - a.mean * den_a) / np.mean(den_a)
+    return Estimate(b.mean - a.mean, t_quantile(n, level) * float(np.std(residual, ddof=1)) / math.sqrt(n))
 
 
 def percentile_kpis(pct: np.ndarray) -> dict[str, Estimate]:

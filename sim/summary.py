@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.billing import COMPONENTS
 from sim.experiment import RunResult
 from sim.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
@@ -17,7 +18,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class KpiRow:
-    """KPIs of one slice: ``level`` is total, client, call_type, group or day."""
+    """KPIs of one slice: ``level`` is total, client, call_type, group, site or day."""
 
     level: str
     name: str
@@ -30,12 +31,13 @@ class Summary:
     days: tuple[KpiRow, ...]
     intervals: tuple[dict[str, Any], ...]
     waits: dict[str, Any] = field(default_factory=dict)  # wait_distribution(): CDF of answered calls' waits
+    invoices: dict[str, dict[str, Estimate]] = field(default_factory=dict)  # partner site -> item -> estimate
 
 
 def summarize(result: RunResult) -> Summary:
     """Every KPI table of a run."""
     return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)),
-                   wait_distribution(result))
+                   wait_distribution(result), invoice_rows(result))
 
 
 def _stack(result: RunResult) -> tuple[np.ndarray, np.ndarray, int]:
@@ -53,7 +55,8 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     client_of = np.asarray(layout.type_client)
     costs = np.asarray([g.cost_per_hour for g in layout.groups])
     by_group = groups[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
-    labour = (by_group[:, GROUP_FIELDS.index("staffed_time"), :] / 3600.0 * costs).sum(axis=1)
+    staffed_at = GROUP_FIELDS.index("staffed_time")
+    labour = (by_group[:, staffed_at, :] / 3600.0 * costs).sum(axis=1)
     answered = by_type[:, CALL_FIELDS.index("answered"), :].sum(axis=1)
     total = call_kpis(by_type.sum(axis=2), seconds, sl)
     total.update(percentile_kpis(np.stack([f.wait_pct_total for f in result.facts])))
@@ -61,11 +64,14 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     total["occupancy"] = ratio_estimate(busy, staffed)
     total["agent_hours"] = mean_estimate(staffed / 3600.0)
     total["labour_cost"] = mean_estimate(labour)
-    total["cost_per_call"] = ratio_estimate(labour, answered)
+    money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
+    total.update(cost_kpis(money.sum(axis=2), answered))
     rows = [KpiRow("total", "all", total)]
     for c, name in enumerate(layout.client_names):
-        kpis = call_kpis(by_type[:, :, client_of == c].sum(axis=2), seconds, sl)
+        x = by_type[:, :, client_of == c].sum(axis=2)
+        kpis = call_kpis(x, seconds, sl)
         kpis.update(percentile_kpis(np.stack([f.wait_pct_client[c] for f in result.facts])))
+        kpis.update(cost_kpis(money[:, :, c], x[:, CALL_FIELDS.index("answered")]))
         rows.append(KpiRow("client", name, kpis))
     for t, name in enumerate(layout.type_names):
         kpis = call_kpis(by_type[:, :, t], seconds, sl)
@@ -73,7 +79,34 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
         rows.append(KpiRow("call_type", name, kpis))
     for g, name in enumerate(layout.group_names):
         rows.append(KpiRow("group", name, group_kpis(by_group[:, :, g], costs[g])))
+    if len(layout.site_names) > 1:
+        site_of = np.asarray(layout.group_site)
+        for s, name in enumerate(layout.site_names):
+            mine = site_of == s
+            kpis = group_kpis(by_group[:, :, mine].sum(axis=2), 0.0)
+            site_hours = by_group[:, staffed_at, :][:, mine] / 3600.0
+            kpis["labour_cost"] = mean_estimate((site_hours * costs[mine]).sum(axis=1))
+            rows.append(KpiRow("site", name, kpis))
     return rows
+
+
+def cost_kpis(money: np.ndarray, answered: np.ndarray) -> dict[str, Estimate]:
+    """``money[r, component]`` (COMPONENTS) -> each component, ``total_cost`` and ``cost_per_call``."""
+    out = {name: mean_estimate(money[:, k]) for k, name in enumerate(COMPONENTS)}
+    out["total_cost"] = mean_estimate(money.sum(axis=1))
+    out["cost_per_call"] = ratio_estimate(money.sum(axis=1), answered)
+    return out
+
+
+def invoice_rows(result: RunResult) -> dict[str, dict[str, Estimate]]:
+    """Each partner site's invoice items (and total), averaged over replications."""
+    out: dict[str, dict[str, Estimate]] = {}
+    for site in result.facts[0].costs.invoices:
+        items = list(result.facts[0].costs.invoices[site])
+        values = np.array([[f.costs.invoices[site][k] for k in items] for f in result.facts])
+        out[site] = {k: mean_estimate(values[:, j]) for j, k in enumerate(items)}
+        out[site]["total"] = mean_estimate(values.sum(axis=1))
+    return out
 
 
 def day_rows(result: RunResult) -> list[KpiRow]:

@@ -2,11 +2,13 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
+from sim.scenario.extends import load_chain
 from sim.scenario.loader import scenario_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,9 +24,17 @@ def test_schema_is_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(scenario_json_schema())
 
 
+def _merged(path: Path) -> dict[str, Any]:
+    """The file's data with the files it extends merged in (what the schema describes)."""
+    data, _, _, problems = load_chain(path.read_text(encoding="utf-8"), str(path), path.parent,
+                                      lambda p: p.read_text(encoding="utf-8"), lambda data, folder: None)
+    assert not problems
+    return data
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_bundled_scenarios_match_schema(path: Path) -> None:
-    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), scenario_json_schema())
+    jsonschema.validate(_merged(path), scenario_json_schema())
 
 
 def test_schema_rejects_unknown_key_and_bare_duration() -> None:

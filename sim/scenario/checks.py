@@ -6,6 +6,7 @@ from pathlib import Path as FsPath
 
 from sim.arrivals import read_trace
 from sim.errors import TraceError, did_you_mean
+from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, Scenario
 from sim.scenario.yamlmap import Path
 
@@ -14,6 +15,7 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
     """Every cross-reference problem of ``scenario`` as (key path, message)."""
     problems: list[tuple[Path, str]] = []
     problems += _unique_call_types(scenario)
+    problems += _site_problems(scenario)
     known = list(scenario.all_call_types())
     for gname, group in scenario.agent_groups.items():
         for skill in group.skills:
@@ -29,6 +31,8 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
                                    "its callers could never be answered"))
         elif not any(_ever_staffed(g) for g in servers):
             problems.append((path, f"every group with the skill '{tname}' has zero agents at all times"))
+        if ct.overflow is not None:
+            problems += _overflow_problems(scenario, path, tname, ct.overflow)
         if ct.arrivals.trace is not None:
             trace_path: Path = (*path, "arrivals", "trace")
             problems += [(trace_path, message) for message in _trace_problems(ct.arrivals.trace, tname)]
@@ -72,3 +76,45 @@ def _ever_staffed(group: AgentGroup) -> bool:
     if group.staffing is not None:
         return any(a > 0 for table in group.staffing for a in table.agents)
     return bool(group.shifts)
+
+
+def _site_problems(scenario: Scenario) -> list[tuple[Path, str]]:
+    """Every group works at a known site; without a 'site' key there must be exactly one in-house site."""
+    sites = scenario.site_map()
+    in_house = [n for n, s in sites.items() if s.kind == SiteKind.in_house]
+    problems: list[tuple[Path, str]] = []
+    for gname, group in scenario.agent_groups.items():
+        if group.site is None and len(in_house) != 1:
+            problems.append((("agent_groups", gname), "give 'site': there is not exactly one in-house site "
+                                                      f"to default to (sites: {', '.join(sites)})"))
+        elif group.site is not None and group.site not in sites:
+            hint = did_you_mean(group.site, list(sites)) or f"; the sites are {', '.join(sites)}"
+            problems.append((("agent_groups", gname, "site"), f"unknown site '{group.site}'{hint}"))
+    return problems
+
+
+def _overflow_problems(scenario: Scenario, path: Path, call_type: str, rule: Overflow) -> list[tuple[Path, str]]:
+    """Overflow targets are partner groups with the call type's skill; hour rules need in-house hours."""
+    problems: list[tuple[Path, str]] = []
+    groups, sites = scenario.agent_groups, scenario.site_map()
+    for i, target in enumerate(rule.to):
+        where: Path = (*path, "overflow", "to", i)
+        if target not in groups:
+            hint = did_you_mean(target, list(groups)) or f"; the groups are {', '.join(groups)}"
+            problems.append((where, f"unknown agent group '{target}'{hint}"))
+        elif (site := sites.get(_site_name(scenario, target) or "")) is None or site.kind != SiteKind.partner:
+            problems.append((where, f"'{target}' is not a partner group: overflow goes to groups at a site with "
+                                    "kind: partner"))
+        elif call_type not in groups[target].skills:
+            problems.append((where, f"'{target}' lacks the skill '{call_type}'"))
+    if rule.outside_hours and scenario.opening_hours is None and not any(
+            s.opening_hours for s in sites.values() if s.kind == SiteKind.in_house):
+        problems.append(((*path, "overflow", "outside_hours"),
+                         "needs opening hours: give the in-house site's (or the scenario's) opening_hours"))
+    return problems
+
+
+def _site_name(scenario: Scenario, group: str) -> str | None:
+    """The group's site, or None where it names none and there is no single in-house site to default to."""
+    in_house = [n for n, s in scenario.site_map().items() if s.kind == SiteKind.in_house]
+    return scenario.agent_groups[group].site or (in_house[0] if len(in_house) == 1 else None)

@@ -17,8 +17,9 @@ from pydantic.fields import FieldInfo
 
 from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, suggest
 from sim.scenario.checks import check_references
+from sim.scenario.extends import load_chain
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlmap import Path, format_path, line_of, load_yaml
+from sim.scenario.yamlmap import Path, format_path, line_of
 
 _NAME_PATTERN = Scenario.model_fields["name"].metadata
 _BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
@@ -52,7 +53,13 @@ def scenario_json_schema() -> dict[str, Any]:
 
 def load_scenario(file: str | FsPath) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem."""
-    name, path = str(file), FsPath(file)
+    path = FsPath(file)
+    return parse_scenario(_read_text(path, str(file)), str(file), base_dir=path.resolve().parent)
+
+
+def _read_text(path: FsPath, name: str | None = None) -> str:
+    """A scenario file's text; unreadable files raise ScenarioError with a readable message."""
+    name = name or str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -63,18 +70,18 @@ def load_scenario(file: str | FsPath) -> Scenario:
         message = f"cannot read the file: {exc.strerror or exc}"
         raise ScenarioError([Problem(name, "", None, message)]) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         message = (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded; "
                    "save the file with the UTF-8 encoding")
         raise ScenarioError([Problem(name, "", line, message)]) from None
-    return parse_scenario(text, name, base_dir=path.resolve().parent)
 
 
 def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scenario:
-    """Validate scenario text; ``file`` names it in messages, ``base_dir`` resolves relative trace paths."""
-    data, lines, problems = load_yaml(text, file)
+    """Validate scenario text; ``file`` names it in messages, ``base_dir`` resolves relative paths (traces,
+    ``extends``)."""
+    data, lines, origins, problems = load_chain(text, file, base_dir or FsPath.cwd(), _read_text, _resolve_traces)
     if data is None and not problems:
         raise ScenarioError([Problem(file, "", 1, "the file is empty; a scenario needs at least 'call_types' "
                                                   "(or 'clients') and 'agent_groups'")])
@@ -88,7 +95,6 @@ def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scen
     implied_name = "name" not in data
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-...: YAML anchors, ignored
     data.setdefault("name", FsPath(file).stem)
-    _resolve_traces(data, base_dir or FsPath.cwd())
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -96,9 +102,21 @@ def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scen
     else:
         problems += [Problem(file, format_path(path), line_of(lines, _locate(data, path)), message)
                      for path, message in check_references(scenario)]
+    problems = [_in_origin(p, origins) for p in problems]
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: p.line or 0))
     return scenario
+
+
+def _in_origin(problem: Problem, origins: dict[Path, str]) -> Problem:
+    """Point a problem at the file (of an ``extends`` chain) that defined its key."""
+    if not problem.path or len(set(origins.values())) < 2:
+        return problem
+    by_text = {format_path(p): f for p, f in origins.items()}
+    text = problem.path
+    while text and text not in by_text:  # nearest ancestor: drop the last '.key' or '[i]'
+        text = text[:max(text.rfind("."), text.rfind("["), 0)]
+    return Problem(by_text.get(text, problem.file), problem.path, problem.line, problem.message)
 
 
 def _resolve_traces(data: dict[str, Any], base_dir: FsPath) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from sim.distributions import Distribution
 from sim.errors import ValueAtKey
-from sim.hours import Windows, parse_hours
+from sim.scenario.contract import AllocationKey, Telephony
+from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
 from sim.scenario.types import (
     ALL_DAYS,
     STRICT,
@@ -26,9 +27,6 @@ from sim.scenario.types import (
 )
 from sim.units import DAY, format_clock
 
-_HOURS_SCHEMA = {"type": "object", "additionalProperties": {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-    "examples": [{"mon-fri": "08:00-20:00", "sat": "09:00-14:00"}]}
 SHARE_TOLERANCE = 0.005
 """Profile shares may miss 1 (or 100 %) by this much (rounded tables); they are then normalised exactly."""
 
@@ -169,6 +167,7 @@ class CallType(Model):
     ivr_time: Distribution | None = Field(None, description="overrides the scenario's ivr.time for this type")
     max_queue: int | None = Field(None, ge=0, description="callers beyond this many waiting get a busy signal")
     service_level: ServiceTarget | None = Field(None, description="this type's own threshold and target")
+    overflow: Overflow | None = Field(None, description="when calls may go to partner groups")
 
     @model_validator(mode="after")
     def _check(self) -> CallType:
@@ -226,6 +225,7 @@ class AgentGroup(Model):
     agents: int | None = Field(None, ge=0, description="agents logged in around the clock")
     shifts: list[Shift] | None = None
     staffing: list[StaffingTable] | None = None
+    site: Name | None = Field(None, description="the site the group works at (default: the only in-house site)")
     handle_time_factor: float = Field(1.0, gt=0, description="multiplies handle times (1.1 = 10% slower)")
     cost_per_hour: float = Field(0.0, ge=0, description="loaded cost per logged-in agent hour")
 
@@ -244,6 +244,7 @@ class AgentGroup(Model):
 
 class IVR(Model):
     time: Distribution = Field(description="time every call spends in the IVR before self-service or queue")
+    cost_per_minute: float = Field(0.0, ge=0, description="IVR cost per minute a call spends in it")
 
 
 class Scenario(Model):
@@ -254,10 +255,14 @@ class Scenario(Model):
     currency: str = Field("EUR", min_length=1, max_length=8)
     run: RunSettings = RunSettings()
     service_level: ServiceLevel = ServiceLevel()
-    opening_hours: Annotated[Windows | None, BeforeValidator(parse_hours), WithJsonSchema(_HOURS_SCHEMA)] = Field(
+    opening_hours: OpeningHours = Field(
         None, description="e.g. {mon-fri: '08:00-20:00', sat: '09:00-14:00'}; unlisted days closed; omit: 24/7")
     lines: int | None = Field(None, ge=1, description="trunk lines: calls in IVR + queue + talk")
     ivr: IVR | None = None
+    sites: dict[Name, Site] | None = Field(None, description="in-house and partner sites; default one in-house site")
+    telephony: Telephony | None = Field(None, description="telephony cost per minute (toll-free: queue time too)")
+    cost_allocation: AllocationKey = Field("handled_minutes",
+                                           description="how shared costs are split among clients")
     clients: dict[Name, Client] | None = None
     call_types: dict[Name, CallType] | None = Field(None, min_length=1,
                                                     description="single-client shorthand for clients")
@@ -268,6 +273,19 @@ class Scenario(Model):
         if (self.clients is None) == (self.call_types is None):
             raise ValueError("give exactly one of 'clients' or 'call_types'")
         return self
+
+    def site_map(self) -> dict[str, Site]:
+        """Sites by name; without ``sites`` one in-house site named 'in_house' with the scenario's hours."""
+        if self.sites is not None:
+            return self.sites
+        return {"in_house": Site(kind=SiteKind.in_house)}
+
+    def site_of(self, group: str) -> str:
+        """The site a group works at (its own, else the only in-house site)."""
+        named = self.agent_groups[group].site
+        if named is not None:
+            return named
+        return next(n for n, s in self.site_map().items() if s.kind == SiteKind.in_house)
 
     def client_map(self) -> dict[str, Client]:
         """Clients by name; the single-client shorthand becomes one client named after the scenario."""

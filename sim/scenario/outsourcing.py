@@ -1,0 +1,73 @@
+"""Schema of sites (in-house or partner) and of overflow rules (when a call may go to a partner's agents)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
+
+from sim.distributions import Distribution
+from sim.hours import Windows, parse_hours
+from sim.scenario.contract import Contract
+from sim.scenario.types import STRICT, Duration, Name, Share
+
+HOURS_SCHEMA = {"type": "object", "additionalProperties": {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+    "examples": [{"mon-fri": "08:00-20:00", "sat": "09:00-14:00"}]}
+OpeningHours = Annotated[Windows | None, BeforeValidator(parse_hours), WithJsonSchema(HOURS_SCHEMA)]
+"""{mon-fri: "08:00-20:00", sat: "09:00-14:00"}; days not listed are closed."""
+
+
+class SiteKind(StrEnum):
+    in_house = "in_house"
+    partner = "partner"
+
+
+class Site(BaseModel):
+    """Where agent groups work: the client's own center or an outsourcing partner (BPO)."""
+
+    model_config = STRICT
+
+    kind: SiteKind = SiteKind.in_house
+    description: str = ""
+    opening_hours: OpeningHours = Field(None, description="when this site works (default: the scenario's hours)")
+    unresolved_share: Share = Field(0.0, description="share of handled calls not resolved: the caller calls again")
+    repeat_delay: Distribution | None = Field(None, description="time until an unresolved caller calls again")
+    contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
+
+    @model_validator(mode="after")
+    def _check(self) -> Site:
+        if self.unresolved_share > 0 and self.repeat_delay is None:
+            raise ValueError("'unresolved_share' needs a 'repeat_delay' distribution")
+        if self.contract is not None and self.kind != SiteKind.partner:
+            raise ValueError("only a partner site has a contract; in-house cost is the groups' cost_per_hour")
+        return self
+
+
+class Overflow(BaseModel):
+    """When calls of a type may go to partner groups; conditions combine (any one sends the call).
+
+    ``after_wait``: a waiting call becomes additionally eligible for the partner groups after waiting this long
+    (it keeps its place and patience). The other conditions send the call straight to the partner on arrival:
+    ``share`` (a fixed share of the volume), ``outside_hours`` (no in-house site open), ``queue_length`` (this many
+    calls of the type already wait in-house), ``expected_wait`` (estimated in-house wait above this).
+    """
+
+    model_config = STRICT
+
+    to: list[Name] = Field(min_length=1, description="partner agent groups that take the overflow")
+    after_wait: Duration | None = Field(None, ge=0)
+    share: Share | None = None
+    outside_hours: bool = False
+    queue_length: int | None = Field(None, ge=0)
+    expected_wait: Duration | None = Field(None, ge=0)
+    max_queue: int | None = Field(None, ge=0, description="partner refuses direct overflow beyond this many waiting")
+
+    @model_validator(mode="after")
+    def _check(self) -> Overflow:
+        if (self.after_wait is None and self.share is None and not self.outside_hours
+                and self.queue_length is None and self.expected_wait is None):
+            raise ValueError("an overflow rule needs a condition: after_wait, share, outside_hours, "
+                             "queue_length or expected_wait")
+        return self
