@@ -37,8 +37,8 @@ def comparison_table(names: list[str], rows: list[CompareRow], currency: str) ->
         line = [row.scope, row.label + unit, _fmt(row.values[0], row.kind)]
         for value, diff in zip(row.values[1:], row.diffs[1:], strict=True):
             line += [_fmt(value, row.kind), _fmt(diff, row.kind, signed=True)]
-        if any(c != "-" for c in line[2:]):
-            cells.append(line)
+        if any(c.lstrip("+").replace("0", "").strip(".") not in ("", "-") for c in line[2:]):
+            cells.append(line)  # rows that are zero everywhere (e.g. no busy signals anywhere) are left out
     widths = [max(len(r[j]) for r in cells) for j in range(len(header))]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in cells]

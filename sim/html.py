@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.results import SL_FORMULAS, Results, requirement
+from sim.results import MAX_DAY_PANELS, SL_FORMULAS, Results, requirement
 
 KPI_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "Service level %", "pct"),
@@ -127,36 +127,35 @@ def _figures(charts: dict[str, bytes]) -> str:
 
 
 def interval_section(results: Results) -> str:
-    """Per day, a WFM-style interval table: calls, service, AHT, required vs logged-in agents, occupancy."""
+    """Per day (the first MAX_DAY_PANELS days of longer runs), a WFM-style interval table: calls, service, AHT,
+    Erlang C agents required vs logged in, occupancy. Intervals without calls during opening hours are left out."""
     req = {(r["day"], r["interval_start"]): r for r in requirement(results)}
-    groups = results.groups
-    out, day = [], None
-    rows: list[list[Any]] = []
-    classes: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            out.append(f"<h3>{esc(day)}</h3>" + table(INTERVAL_HEADER, rows, classes))
-            rows.clear()
-            classes.clear()
-
+    by_day: dict[int, list[dict[str, Any]]] = {}
     for r in results.total_rows():
-        if r["offered"] - r["closed"] <= 0:
-            continue
-        staffed = sum(r[f"agents_{g}"] for g in groups)
-        label = f"{r['weekday'].capitalize()}, day {int(r['day'])}"
-        if label != day:
-            flush()
-            day = label
-        q = req[(int(r["day"]), r["interval_start"])]
-        busy = sum(r[f"occupancy_{g}"] * r[f"agents_{g}"] for g in groups if not math.isnan(r[f"occupancy_{g}"]))
-        rows.append([r["interval_start"], _n(r["offered"]), _n(r["answered"]), _n(r["abandoned"]),
-                     _n(r["blocked"]), _p(r["service_level"]), _s(r["asa"]), _s(r["aht"]), q["required"],
-                     f"{staffed:.1f}", f"{q['difference']:+.1f}", _p(busy / staffed if staffed > 0 else math.nan)])
-        diff = "under" if q["difference"] < -0.5 else "over" if q["difference"] > 0.5 else ""
-        classes.append(["", *["num"] * 9, f"num {diff}", "num"])
-    flush()
+        by_day.setdefault(int(r["day"]), []).append(r)
+    out = []
+    for day in sorted(by_day)[:MAX_DAY_PANELS]:
+        rows = [r for r in by_day[day] if r["offered"] - r["closed"] > 0]
+        if rows:
+            cells, classes = zip(*(_interval_row(r, req[(day, r["interval_start"])], results.groups) for r in rows),
+                                 strict=True)
+            out.append(f"<h3>{esc(rows[0]['weekday'].capitalize())}, day {day}</h3>"
+                       + table(INTERVAL_HEADER, cells, classes))
+    if len(by_day) > MAX_DAY_PANELS:
+        out.append(f"<p class=\"note\">The first {MAX_DAY_PANELS} of {len(by_day)} days; every interval is in "
+                   "intervals.csv and in the workbook's Staffing sheet.</p>")
     return "\n".join(out)
+
+
+def _interval_row(r: dict[str, Any], q: dict[str, Any], groups: list[str]) -> tuple[list[str], list[str]]:
+    """Cells and their CSS classes of one interval (``q``: its staffing requirement row)."""
+    staffed = sum(r[f"agents_{g}"] for g in groups)
+    busy = sum(r[f"occupancy_{g}"] * r[f"agents_{g}"] for g in groups if not math.isnan(r[f"occupancy_{g}"]))
+    cells = [r["interval_start"], _n(r["offered"]), _n(r["answered"]), _n(r["abandoned"]), _n(r["blocked"]),
+             _p(r["service_level"]), _s(r["asa"]), _s(r["aht"]), str(q["required"]), f"{staffed:.1f}",
+             f"{q['difference']:+.1f}", _p(busy / staffed if staffed > 0 else math.nan)]
+    diff = "under" if q["difference"] < -0.5 else "over" if q["difference"] > 0.5 else ""
+    return cells, ["", *["num"] * 9, f"num {diff}", "num"]
 
 
 INTERVAL_HEADER = ("Interval", "Offered", "Answered", "Abandoned", "Blocked", "Service level %", "ASA s", "AHT s",

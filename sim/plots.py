@@ -113,7 +113,7 @@ def _legend(fig: Figure, ax: Axes) -> None:
 def _scope(results: Results, panels: Sequence[Panel]) -> str:
     """What the panels show and over how many replications."""
     reps = results.run.get("replications", "?")
-    days = "" if len(panels) != 1 or "mean" not in panels[0].label else f"; {panels[0].label}"
+    days = f"; {panels[0].label}" if panels and panels[0].days > 1 else ""
     return f"Mean over {reps} replications{days}."
 
 
@@ -124,16 +124,20 @@ def service_level_figure(results: Results) -> Figure:
     panels, note = _active(day_panels(results.total_rows(), ["service_level", "service_level_ci", "answered"]),
                            ["answered"])
     formula = SL_FORMULAS.get(definition, definition).replace("T", _seconds(threshold))
+    averaged = panels[0].days > 1  # half-widths of single days do not combine into one of their mean
+    band = "No confidence band: it is per day and does not carry over to a mean of days." if averaged else \
+        "Shaded: 95 % confidence interval."
     fig, axes = _panels_figure(
         panels, f"Service level per {_interval_name(results)} interval: target {target:.0%} within "
-        f"{_seconds(threshold)}", f"Service level = {formula}, all call types. Shaded: 95 % confidence interval. "
+        f"{_seconds(threshold)}", f"Service level = {formula}, all call types. {band} "
         f"{_scope(results, panels)}{note}", "service level (% of calls)")
     lo, hi = _window(panels, ["answered"], width)
     for ax, p in zip(axes, panels, strict=True):
         x, sl = _steps(p, "service_level", width)
         _, ci = _steps(p, "service_level_ci", width)
-        ax.fill_between(x, 100 * (sl - ci), 100 * np.minimum(sl + ci, 1), step="post", color=COLOURS["sl"],
-                        alpha=0.2, linewidth=0, label="95 % confidence interval")
+        if not averaged:
+            ax.fill_between(x, 100 * (sl - ci), 100 * np.minimum(sl + ci, 1), step="post", color=COLOURS["sl"],
+                            alpha=0.2, linewidth=0, label="95 % confidence interval")
         ax.plot(x, 100 * sl, drawstyle="steps-post", color=COLOURS["sl"], linewidth=1.8, label="service level")
         ax.axhline(100 * target, color=COLOURS["target"], linestyle="--", linewidth=1.2,
                    label=f"target {target:.0%}")

@@ -109,11 +109,12 @@ def clock_hours(text: str) -> float:
 @dataclass(frozen=True)
 class Panel:
     """One day of the interval table (or the mean day of a long run): interval starts in hours after midnight
-    and one array per column."""
+    and one array per column; ``days`` > 1 for a mean day."""
 
     label: str
     hours: np.ndarray
     values: dict[str, np.ndarray]
+    days: int = 1
 
 
 def day_panels(rows: list[dict[str, Any]], columns: list[str]) -> list[Panel]:
@@ -133,7 +134,8 @@ def day_panels(rows: list[dict[str, Any]], columns: list[str]) -> list[Panel]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a column empty at some time of day: NaN
         values = {c: np.array([np.nanmean([r[c] for r in by_start[s]]) for s in starts]) for c in columns}
-    return [Panel(f"mean of {len(days)} days by time of day", np.array([clock_hours(s) for s in starts]), values)]
+    return [Panel(f"mean of {len(days)} days by time of day", np.array([clock_hours(s) for s in starts]), values,
+                  len(days))]
 
 
 def _hours(rows: list[dict[str, Any]]) -> np.ndarray:
