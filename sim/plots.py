@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
-from sim.results import SL_FORMULAS, Panel, Results, day_panels, requirement
+from sim.results import SL_FORMULAS, Panel, Results, cost_by, day_panels, requirement
 
 FORMATS = ("png", "svg")
 DPI = 110
@@ -280,26 +280,30 @@ def wait_figure(results: Results) -> Figure | None:
 
 
 def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, title: str, subtitle: str) -> Figure:
-    """Stacked bars: one bar per scenario (or client), one segment per cost component, the total on top.
+    """Stacked bars: one bar per scenario (or client), one segment per cost component, the net total on top.
+    Negative components (credits) hang below zero.
 
     ``costs``: [(bar label, {component: amount})]; the comparison command passes one entry per scenario, and one
-    per client for pooled scenarios.
+    per client for pooled scenarios. Components that are 0 everywhere are left out.
     """
-    components = list(dict.fromkeys(c for _, parts in costs for c in parts))
+    components = [c for c in dict.fromkeys(c for _, parts in costs for c in parts)
+                  if any(parts.get(c, 0.0) for _, parts in costs)]
     fig = _framed(1, 3.8, title, subtitle, bottom=0.6)
     fig.subplots_adjust(right=1 - 2.3 / WIDTH)
     ax = fig.subplots()
     labels = [label for label, _ in costs]
-    bottom = np.zeros(len(costs))
+    up, down = np.zeros(len(costs)), np.zeros(len(costs))
     for component in components:
         values = np.array([parts.get(component, 0.0) for _, parts in costs])
-        ax.bar(labels, values, bottom=bottom, width=0.55, label=component)
-        bottom += values
-    for x, total in enumerate(bottom):
-        ax.annotate(f"{total:,.0f} {currency}", (x, total), xytext=(0, 4), textcoords="offset points",
+        ax.bar(labels, values, bottom=np.where(values >= 0, up, down), width=0.55, label=component)
+        up, down = up + np.maximum(values, 0), down + np.minimum(values, 0)
+    for x, (top, total) in enumerate(zip(up, up + down, strict=True)):
+        ax.annotate(f"{total:,.0f} {currency}", (x, top), xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9, fontweight="bold")
+    if down.min(initial=0.0) < 0:
+        ax.axhline(0, color="#222222", linewidth=0.8)
     ax.set_xlim(-0.7, max(len(costs), 3) - 0.3)
-    ax.set_ylim(0, max(bottom.max(initial=0.0), 1.0) * 1.15)
+    ax.set_ylim(down.min(initial=0.0) * 1.15, max(up.max(initial=0.0), 1.0) * 1.15)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(f"cost ({currency})")
     ax.grid(axis="y", color="#e4e4e4", linewidth=0.8)
@@ -334,6 +338,22 @@ def labour_cost_figure(results: Results) -> Figure:
     return fig
 
 
+def cost_components_figure(results: Results) -> Figure | None:
+    """Cost by component (labour, partner fees, penalties and credits, telephony): one bar per client when
+    several clients share the center, else one bar for the scenario. None for results without cost components."""
+    clients = cost_by(results, "client")
+    costs = clients if len(clients) > 1 else cost_by(results, "total")
+    if not costs or not any(costs[0][1].values()):
+        return None
+    costs = [(results.name if name == "all" else name, parts) for name, parts in costs]
+    title = "Cost per client by component" if len(clients) > 1 else "Cost by component"
+    return cost_figure(costs, results.run.get("currency", ""), title,
+                       f"Over the {results.run.get('days')} simulated day(s), mean over "
+                       f"{results.run.get('replications')} replications; the number on a bar is its net total"
+                       + (" (shared costs split among clients by the scenario's key)." if len(clients) > 1
+                          else "."))
+
+
 def figures(results: Results) -> dict[str, Figure]:
     """Every figure of a single run, by file stem."""
     out = {"service_level": service_level_figure(results), "volumes": volume_figure(results),
@@ -342,6 +362,9 @@ def figures(results: Results) -> dict[str, Figure]:
     if wait is not None:
         out["waiting_time"] = wait
     out["labour_cost"] = labour_cost_figure(results)
+    costs = cost_components_figure(results)
+    if costs is not None:
+        out["costs"] = costs
     return out
 
 

@@ -32,6 +32,9 @@ SL_FORMULAS = {
     "answered_of_offered_minus_abandoned_within": "answered within T / (answered + abandoned - abandoned within T)",
 }
 """Each service-level definition as a formula a reader can check (T = the threshold)."""
+COST_COMPONENTS = {"in_house_labour": "in-house labour", "partner_fees": "partner fees",
+                   "penalties_credits": "penalties and credits", "telephony": "telephony"}
+"""Cost components of summary.json's total and client rows, with the words shown for them."""
 
 
 @dataclass(frozen=True)
@@ -164,3 +167,13 @@ def requirement(results: Results) -> list[dict[str, Any]]:
                     "difference": scheduled - required})
     return out
 
+
+
+def cost_by(results: Results, level: str) -> list[tuple[str, dict[str, float]]]:
+    """[(row name, {component words: mean cost})] of the summary rows of ``level`` that carry cost components."""
+    out = []
+    for r in results.summary["rows"]:
+        if r["level"] == level and "total_cost" in r["kpis"]:
+            out.append((r["name"], {words: (r["kpis"].get(key) or {}).get("mean") or 0.0
+                                    for key, words in COST_COMPONENTS.items()}))
+    return out
