@@ -3,7 +3,8 @@
 Shared costs are split among clients by the scenario's ``cost_allocation`` key over the calls each cost object
 handled: an agent group's labour over the calls it answered, a partner site's invoice over the calls its agents
 answered. Telephony (and IVR minutes) are charged to the client of each call. Calls arriving in the warm-up are
-left out; logged-in time comes from the facts (warm-up intervals already dropped).
+left out; logged-in time comes from the facts (warm-up intervals already dropped). Per-call work is summed block
+by block (the sums are all a bill needs), so memory stays bounded on long runs.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from sim.costs import Usage, allocate, allocation_weights, billable_seconds, inv
 from sim.layout import Layout
 from sim.overflow import NONE, REFUSED, WAIT
 from sim.records import ABANDONED, ANSWERED, BLOCKED, Records
-from sim.scenario.contract import Contract
 
 COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony")
 """Cost components per client; penalties and credits paid by partners are negative."""
+BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -31,54 +32,104 @@ class CostFacts:
     invoices: dict[str, dict[str, float]]
 
 
-@dataclass(frozen=True)
-class _Calls:
-    """The per-call columns billing needs (calls after the warm-up only)."""
+@dataclass
+class _Sums:
+    """Per-call work summed over the calls after the warm-up (S sites, G groups, C clients, I intervals)."""
 
-    client: np.ndarray
-    call_type: np.ndarray
-    group: np.ndarray
-    answered: np.ndarray
-    interval: np.ndarray
-    handle: np.ndarray
-    talk: np.ndarray
-    wrap: np.ndarray
-    wait: np.ndarray
-    ivr: np.ndarray
-    overflow: np.ndarray
-    outcome: np.ndarray
+    handled_minutes: np.ndarray  # [G, C]
+    handled_calls: np.ndarray  # [G, C]
+    site_calls: np.ndarray  # [S, I] handled calls by interval of arrival
+    site_billable: np.ndarray  # [S, I] billable seconds (each site's contract rules)
+    site_scalars: np.ndarray  # [S, 4]: answered, answered within the SLA threshold, abandoned there, rejected
+    line_seconds: np.ndarray  # [3, C]: talk, queue and IVR seconds per client
 
 
 def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
     """Costs of one replication; ``staffed[interval, group]``: logged-in agent-seconds."""
-    calls = _columns(records, layout, first_interval)
-    out = np.zeros((len(COMPONENTS), len(layout.client_names)))
-    _add_labour(out, calls, layout, staffed)
+    n_g, n_c, n_s, n_i = len(layout.groups), len(layout.client_names), len(layout.site_names), layout.n_intervals
+    sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_i)), np.zeros((n_s, n_i)),
+                 np.zeros((n_s, 4)), np.zeros((3, n_c)))
+    if _prices_anything(layout):
+        for lo in range(0, len(records.outcome), BLOCK):
+            _add_block(sums, records.block(lo, lo + BLOCK), layout, first_interval)
+    out = np.zeros((len(COMPONENTS), n_c))
+    _add_labour(out, sums, layout, staffed)
     invoices = {}
     for s, site in enumerate(layout.sites):
         if site.contract is not None:
-            invoices[layout.site_names[s]] = _add_invoice(out, calls, layout, staffed, s, site.contract,
-                                                          first_interval)
-    _add_telephony(out, calls, layout)
+            invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval)
+    _add_telephony(out, sums, layout)
     return CostFacts(out, invoices)
 
 
-def _columns(records: Records, layout: Layout, first_interval: int) -> _Calls:
-    c, run = records.callers, layout.scenario.run
+def _prices_anything(layout: Layout) -> bool:
+    s = layout.scenario
+    return (any(g.cost_per_hour for g in layout.groups) or any(site.contract for site in layout.sites)
+            or s.telephony is not None or bool(s.ivr and s.ivr.cost_per_minute))
+
+
+def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) -> None:
+    c, run = part.callers, layout.scenario.run
     interval = np.minimum((c.arrival_at // run.interval).astype(np.int64), layout.n_intervals - 1)
     keep = interval >= first_interval
-    group = records.group.astype(np.int64)
+    client = np.asarray(layout.type_client, dtype=np.int64)[c.call_type]
+    group = part.group.astype(np.int64)
+    answered = (part.outcome == ANSWERED) & keep
+    handle = np.where(answered, part.end_at - part.start_at, 0.0)
+    wait = np.nan_to_num(part.wait, nan=0.0) * keep
+    n_c = sums.handled_calls.shape[1]
+    cell = np.maximum(group, 0) * n_c + client
+    size = sums.handled_calls.size
+    sums.handled_minutes += np.bincount(cell[answered], weights=handle[answered] / 60.0, minlength=size).reshape(
+        sums.handled_calls.shape)
+    sums.handled_calls += np.bincount(cell[answered], minlength=size).reshape(sums.handled_calls.shape)
     factor = np.asarray(layout.handle_factors)[np.maximum(group, 0)]
-    answered = records.outcome == ANSWERED
-    wait = np.nan_to_num(records.wait, nan=0.0)
-    return _Calls(
-        client=np.asarray(layout.type_client)[c.call_type][keep], call_type=c.call_type[keep], group=group[keep],
-        answered=answered[keep], interval=interval[keep],
-        handle=np.where(answered, records.end_at - records.start_at, 0.0)[keep],
-        talk=(c.talk_time * factor)[keep], wrap=(c.wrap_up_time * factor)[keep], wait=wait[keep],
-        ivr=np.where(c.deflected | (records.outcome == ANSWERED) | (records.outcome == ABANDONED), c.ivr_time,
-                     0.0)[keep],
-        overflow=records.overflow[keep], outcome=records.outcome[keep])
+    talk = np.where(answered, c.talk_time * factor, 0.0)
+    reached = (part.outcome == ANSWERED) | (part.outcome == ABANDONED) | c.deflected
+    ivr = np.where(reached & keep, c.ivr_time, 0.0)
+    for k, values in enumerate((talk, wait, ivr)):
+        sums.line_seconds[k] += np.bincount(client, weights=values, minlength=n_c)
+    for s, site in enumerate(layout.sites):
+        if site.contract is not None:
+            _add_site_block(sums, s, part, layout, interval, keep, answered, talk, c.wrap_up_time * factor, wait)
+
+
+def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
+                    answered: np.ndarray, talk: np.ndarray, wrap: np.ndarray, wait: np.ndarray) -> None:
+    contract = layout.sites[s].contract
+    assert contract is not None
+    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
+    t = part.callers.call_type
+    mine = answered & np.isin(part.group, groups)
+    after = np.asarray([ct.overflow.after_wait if ct.overflow and ct.overflow.after_wait is not None else 0.0
+                        for ct in layout.call_types])
+    partner_wait = np.maximum(wait - np.where(part.overflow == WAIT, after[t], 0.0), 0.0)
+    billable = billable_seconds(talk[mine], wrap[mine], partner_wait[mine], contract)
+    n_i = layout.n_intervals
+    sums.site_calls[s] += np.bincount(interval[mine], minlength=n_i)
+    sums.site_billable[s] += np.bincount(interval[mine], weights=billable, minlength=n_i)
+    threshold = contract.sla.threshold if contract.sla else layout.scenario.service_level.threshold
+    served, only_here = _types_served(layout, groups), _only_here(layout, groups)
+    sent = (part.overflow > NONE) & (part.overflow < REFUSED)
+    abandoned = keep & (part.outcome == ABANDONED) & served[t] & (sent | only_here[t])
+    rejected = keep & served[t] & ((part.overflow == REFUSED) | ((part.outcome == BLOCKED) & only_here[t]))
+    sums.site_scalars[s] += (mine.sum(), (mine & (partner_wait <= threshold)).sum(), abandoned.sum(),
+                             rejected.sum())
+
+
+def _types_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
+    """Call types some of ``groups`` can serve."""
+    return np.array([any(t in layout.skills[g] for g in groups) for t in range(len(layout.type_names))])
+
+
+def _only_here(layout: Layout, groups: np.ndarray) -> np.ndarray:
+    """Call types whose ordinary groups (overflow targets excluded) all belong to ``groups``."""
+    mine = set(groups.tolist())
+    out = []
+    for t in range(len(layout.type_names)):
+        ordinary = [g for g, s in enumerate(layout.skills) if t in s and g not in layout.overflow_groups[t]]
+        out.append(bool(ordinary) and all(g in mine for g in ordinary))
+    return np.asarray(out)
 
 
 def _split(out: np.ndarray, component: int, amount: float, layout: Layout, minutes: np.ndarray,
@@ -94,14 +145,6 @@ def _split(out: np.ndarray, component: int, amount: float, layout: Layout, minut
         out[component, layout.client_names.index(name)] += part
 
 
-def _handled_by(calls: _Calls, layout: Layout, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Handled minutes and calls per client among the answered calls selected by ``mask``."""
-    n = len(layout.client_names)
-    sel = calls.answered & mask
-    return (np.bincount(calls.client[sel], weights=calls.handle[sel] / 60.0, minlength=n),
-            np.bincount(calls.client[sel], minlength=n).astype(float))
-
-
 def _clients_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
     """Which clients have a call type that one of ``groups`` (indices) can serve."""
     served = np.zeros(len(layout.client_names), dtype=bool)
@@ -111,78 +154,43 @@ def _clients_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
     return served
 
 
-def _add_labour(out: np.ndarray, calls: _Calls, layout: Layout, staffed: np.ndarray) -> None:
+def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray) -> None:
     partner = layout.group_is_partner
     for g, group in enumerate(layout.groups):
         amount = float(staffed[:, g].sum()) / 3600.0 * group.cost_per_hour
-        minutes, handled = _handled_by(calls, layout, calls.group == g)
         component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour")
-        _split(out, component, amount, layout, minutes, handled, _clients_served(layout, np.array([g])))
+        _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g],
+               _clients_served(layout, np.array([g])))
 
 
-def _add_invoice(out: np.ndarray, calls: _Calls, layout: Layout, staffed: np.ndarray, s: int,
-                 contract: Contract, first_interval: int) -> dict[str, float]:
+def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, s: int,
+                 first_interval: int) -> dict[str, float]:
+    contract = layout.sites[s].contract
+    assert contract is not None
     groups = np.flatnonzero(np.asarray(layout.group_site) == s)
-    at_site = np.isin(calls.group, groups)
-    mine = calls.answered & at_site
-    after = np.asarray([w if math.isfinite(w) else 0.0 for w in _after_wait(layout)])
-    partner_wait = np.maximum(calls.wait - np.where(calls.overflow == WAIT, after[calls.call_type], 0.0), 0.0)
-    billable = billable_seconds(calls.talk[mine], calls.wrap[mine], partner_wait[mine], contract)
-    n_int = layout.n_intervals
-    threshold = contract.sla.threshold if contract.sla else layout.scenario.service_level.threshold
-    types_here = _types_sent_to(layout, groups)
-    abandoned_here = (calls.outcome == ABANDONED) & types_here[calls.call_type] & (
-        (calls.overflow > NONE) & (calls.overflow < REFUSED) | _only_partner(layout, groups)[calls.call_type])
-    rejected = types_here[calls.call_type] & ((calls.overflow == REFUSED) | (
-        (calls.outcome == BLOCKED) & _only_partner(layout, groups)[calls.call_type]))
+    answered, within, abandoned, rejected = sums.site_scalars[s].tolist()
     run = layout.scenario.run
     usage = Usage(
-        interval_start=np.arange(n_int) * run.interval, interval_length=run.interval,
-        start_weekday=run.start_day.index,
-        handled_calls=np.bincount(calls.interval[mine], minlength=n_int).astype(float),
-        billable_seconds=np.bincount(calls.interval[mine], weights=billable, minlength=n_int),
-        logged_in_seconds=staffed[:, groups].sum(axis=1),
-        offered=float(mine.sum() + abandoned_here.sum()), answered=float(mine.sum()),
-        answered_within=float((mine & (partner_wait <= threshold)).sum()),
-        abandoned=float(abandoned_here.sum()), rejected=float(rejected.sum()),
-        horizon_days=(n_int - first_interval) * run.interval / 86400.0)
+        interval_start=np.arange(layout.n_intervals) * run.interval, interval_length=run.interval,
+        start_weekday=run.start_day.index, handled_calls=sums.site_calls[s], billable_seconds=sums.site_billable[s],
+        logged_in_seconds=staffed[:, groups].sum(axis=1), offered=answered + abandoned, answered=answered,
+        answered_within=within, abandoned=abandoned, rejected=rejected,
+        horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)
     bill = invoice(contract, usage)
-    minutes, handled = _handled_by(calls, layout, at_site)
+    minutes, calls = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
     served = _clients_served(layout, groups)
     charges = math.fsum(v for v in bill.items.values() if v > 0)
     credits = math.fsum(v for v in bill.items.values() if v < 0)
-    _split(out, COMPONENTS.index("partner_fees"), charges, layout, minutes, handled, served)
-    _split(out, COMPONENTS.index("penalties_credits"), credits, layout, minutes, handled, served)
+    _split(out, COMPONENTS.index("partner_fees"), charges, layout, minutes, calls, served)
+    _split(out, COMPONENTS.index("penalties_credits"), credits, layout, minutes, calls, served)
     return dict(bill.items)
 
 
-def _after_wait(layout: Layout) -> list[float]:
-    return [ct.overflow.after_wait if ct.overflow and ct.overflow.after_wait is not None else math.inf
-            for ct in layout.call_types]
-
-
-def _types_sent_to(layout: Layout, groups: np.ndarray) -> np.ndarray:
-    """Call types some of ``groups`` can serve."""
-    return np.array([any(t in layout.skills[g] for g in groups) for t in range(len(layout.type_names))])
-
-
-def _only_partner(layout: Layout, groups: np.ndarray) -> np.ndarray:
-    """Call types whose ordinary groups (overflow targets excluded) all belong to ``groups``."""
-    mine = set(groups.tolist())
-    out = []
-    for t in range(len(layout.type_names)):
-        ordinary = [g for g, s in enumerate(layout.skills) if t in s and g not in layout.overflow_groups[t]]
-        out.append(bool(ordinary) and all(g in mine for g in ordinary))
-    return np.asarray(out)
-
-
-def _add_telephony(out: np.ndarray, calls: _Calls, layout: Layout) -> None:
-    scenario, n = layout.scenario, len(layout.client_names)
-    talk = np.bincount(calls.client, weights=np.where(calls.answered, calls.talk, 0.0), minlength=n)
-    queue = np.bincount(calls.client, weights=calls.wait, minlength=n)
-    ivr = np.bincount(calls.client, weights=calls.ivr, minlength=n)
+def _add_telephony(out: np.ndarray, sums: _Sums, layout: Layout) -> None:
+    scenario = layout.scenario
+    talk, queue, ivr = sums.line_seconds
     k = COMPONENTS.index("telephony")
     if scenario.telephony is not None:
-        out[k] += [telephony_cost(scenario.telephony, talk[c], queue[c], ivr[c]) for c in range(n)]
+        out[k] += [telephony_cost(scenario.telephony, talk[c], queue[c], ivr[c]) for c in range(len(talk))]
     if scenario.ivr is not None and scenario.ivr.cost_per_minute:
         out[k] += ivr / 60.0 * scenario.ivr.cost_per_minute

@@ -27,9 +27,9 @@ class Callers:
     talk_time: np.ndarray  # s: talk (+hold) at handle-time factor 1
     wrap_up_time: np.ndarray  # s: after-call work at handle-time factor 1
     patience: np.ndarray  # s: longest wait the caller accepts (inf: never hangs up)
-    overflow_draw: np.ndarray  # uniform [0, 1): decides the overflow share rule for this call
-    resolution_draw: np.ndarray  # uniform [0, 1): the call stays unresolved if below the site's unresolved share
-    repeat_of: np.ndarray  # int64: the call this one repeats (an unresolved earlier call), -1 for a fresh call
+    overflow_draw: np.ndarray  # float32 uniform [0, 1): decides the overflow share rule for this call
+    resolution_draw: np.ndarray  # float32 uniform [0, 1): unresolved if below the site's unresolved share
+    repeat_of: np.ndarray  # int32: the call this one repeats (an unresolved earlier call), -1 for a fresh call
 
     def __len__(self) -> int:
         return len(self.arrival_at)
@@ -62,7 +62,7 @@ def _draw_type(layout: Layout, t: int, streams: Streams) -> tuple[np.ndarray, ..
     ivr = ivr_dist.sample(streams.get(f"ivr/{name}"), n) if ivr_dist else np.zeros(n)
     deflected = streams.get(f"deflection/{name}").random(n) < ct.deflection
     patience = ct.patience.sample(streams.get(f"patience/{name}"), n) if ct.patience else np.full(n, np.inf)
-    overflow = streams.get(f"overflow/{name}").random(n)
-    resolution = streams.get(f"resolution/{name}").random(n)
+    overflow = streams.get(f"overflow/{name}").random(n, dtype=np.float32)
+    resolution = streams.get(f"resolution/{name}").random(n, dtype=np.float32)
     return (np.full(n, t, dtype=np.int32), times, ivr, deflected, talk, wrap, patience, overflow, resolution,
-            np.full(n, -1, dtype=np.int64))
+            np.full(n, -1, dtype=np.int32))

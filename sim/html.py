@@ -14,14 +14,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.results import MAX_DAY_PANELS, SL_FORMULAS, Results, requirement
+from sim.results import MAX_DAY_PANELS, SL_FORMULAS, Results, cost_by, requirement
 
 KPI_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "Service level %", "pct"),
     ("asa", "ASA s", "sec"), ("abandon_rate", "Abandoned %", "pct"), ("blocking_rate", "Blocked %", "pct"),
     ("deflection_rate", "Self-service %", "pct"), ("closed_rate", "Closed %", "pct"), ("aht", "AHT s", "sec"),
     ("occupancy", "Occupancy %", "pct"), ("agent_hours", "Agent hours", "count"),
-    ("labour_cost", "Labour cost", "count"),
+    ("labour_cost", "Labour cost", "count"), ("total_cost", "Total cost", "count"),
 )
 CAPTIONS = {
     "service_level": "Service level per interval against the target; the band is the 95 % confidence interval.",
@@ -30,6 +30,7 @@ CAPTIONS = {
     "occupancy": "Share of logged-in time the agents of each group spent on calls.",
     "waiting_time": "How long answered calls waited: the share answered within any waiting time.",
     "labour_cost": "Labour cost per agent group.",
+    "costs": "Cost by component.",
 }
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 2em auto;
@@ -110,8 +111,8 @@ def glance(results: Results) -> str:
              "of callers who queued hung up before an agent answered",
              f"{fmt(total.get('offered'), 'count')} calls offered, {fmt(total.get('answered'), 'count')} answered "
              f"by agents; occupancy {fmt(total.get('occupancy'), 'pct')} %"]
-    if _nonzero(total.get("labour_cost")):
-        items.append(f"Labour cost {fmt(total.get('labour_cost'), 'count')} {currency}, "
+    if _nonzero(total.get("total_cost")):
+        items.append(f"Total cost {fmt(total.get('total_cost'), 'count')} {currency}, "
                      f"{fmt(total.get('cost_per_call'), 'money')} {currency} per answered call")
     return "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in items) + "</ul>"
 
@@ -175,22 +176,34 @@ def _s(x: float) -> str:
 
 
 def cost_section(results: Results) -> str:
-    """Labour cost per agent group: hours, rate, cost and share, and the cost per handled call."""
+    """Cost by component (per client when several share the center) and labour cost per agent group."""
     currency = results.run.get("currency", "")
+    clients = cost_by(results, "client")
+    rows = clients if len(clients) > 1 else cost_by(results, "total")
+    out = []
+    if rows:
+        shown = [c for c in rows[0][1] if any(parts[c] for _, parts in rows)]  # components that occur
+        header = ["Client" if len(clients) > 1 else "Scope", *(f"{c} ({currency})" for c in shown),
+                  f"Total ({currency})", f"Per answered call ({currency})"]
+        per_call = {r["name"]: fmt(r["kpis"].get("cost_per_call"), "money") for r in results.summary["rows"]
+                    if r["level"] in ("total", "client")}
+        cells = [[name, *(f"{parts[c]:,.0f}" for c in shown), f"{sum(parts.values()):,.0f}", per_call.get(name, "")]
+                 for name, parts in rows]
+        out.append(table(header, cells))
     groups = [r for r in results.summary["rows"] if r["level"] == "group"]
-    total = sum((r["kpis"].get("labour_cost") or {}).get("mean") or 0.0 for r in groups)
-    rows = []
-    for r in groups:
-        cost = (r["kpis"].get("labour_cost") or {}).get("mean") or 0.0
-        hours = (r["kpis"].get("agent_hours") or {}).get("mean") or 0.0
-        rows.append([r["name"], f"{hours:,.0f}", f"{cost / hours:,.2f}" if hours else "", f"{cost:,.0f}",
-                     f"{100 * cost / total:.1f}" if total else ""])
-    per_call = fmt(results.kpi_row("total", "all").get("cost_per_call"), "money")
-    rows.append(["total", "", "", f"{total:,.0f}", "100.0" if total else ""])
-    text = table(["Agent group", "Agent hours", f"Cost per hour ({currency})", f"Labour cost ({currency})",
-                  "Share %"], rows, row_classes=[""] * (len(rows) - 1) + ["total"])
-    return text + (f"<p>Labour cost per handled call: {esc(per_call)} {esc(currency)} (95 % CI).</p>"
-                   if per_call else "")
+    costs = [(r["kpis"].get("labour_cost") or {}).get("mean") or 0.0 for r in groups]
+    total = sum(costs)
+    if total > 0:
+        cells = []
+        for r, cost in zip(groups, costs, strict=True):
+            hours = (r["kpis"].get("agent_hours") or {}).get("mean") or 0.0
+            cells.append([r["name"], f"{hours:,.0f}", f"{cost / hours:,.2f}" if hours else "", f"{cost:,.0f}",
+                          f"{100 * cost / total:.1f}"])
+        cells.append(["total", "", "", f"{total:,.0f}", "100.0"])
+        out.append("<h3>Labour cost per agent group</h3>" + table(
+            ["Agent group", "Agent hours", f"Cost per hour ({currency})", f"Labour cost ({currency})", "Share %"],
+            cells, row_classes=[""] * (len(cells) - 1) + ["total"]))
+    return "\n".join(out) or "<p>No costs in this scenario.</p>"
 
 
 def comparison_section(rows: Sequence[dict[str, Any]]) -> str:

@@ -81,6 +81,7 @@ class CallCenter:
         self.overflow_types = tuple(frozenset(t for t in range(n) if g in layout.overflow_groups[t])
                                     for g in range(len(layout.groups)))
         self.repeats = Repeats(layout, streams, len(callers))
+        self._unresolved = self.repeats.unresolved
         self._n = len(callers)
         run = layout.scenario.run
         self._closed = closed_at(callers.arrival_at, run.start_day.index, layout.scenario.opening_hours)
@@ -229,9 +230,11 @@ class CallCenter:
 
     def _on_service_end(self, event: Event) -> None:
         call, now = event._value, self.env._now
-        self._leave(call.id, ANSWERED, now)
-        g = call.group
-        if self.repeats.unresolved[g] and self.repeats.is_unresolved(self.callers, call.id, g):
+        i, g = call.id, call.group
+        self._outcome[i] = ANSWERED
+        self._end_at[i] = now
+        self.in_system -= 1
+        if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
             self.repeats.schedule(self, call, now)
         if self.leaving[g]:
             self.leaving[g] -= 1

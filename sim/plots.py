@@ -42,18 +42,15 @@ def _interval_name(results: Results) -> str:
     return f"{results.interval_s / 60:g}-min"
 
 
-def _wrap(text: str) -> list[str]:
-    return [line for part in text.split("\n") for line in textwrap.wrap(part, WRAP)]
-
-
-def _framed(n_panels: int, panel_height: float, title: str, subtitle: str, bottom: float = 0.95) -> Figure:
+def _framed(n_panels: int, panel_height: float, title: str, subtitle: str, bottom: float = 0.95,
+            width: float = WIDTH) -> Figure:
     """An empty figure with room for a bold title, a wrapped subtitle, ``n_panels`` stacked axes and, below them,
     an x label and a legend (margins in inches, so every figure reads the same at any height)."""
-    lines = _wrap(subtitle)
+    lines = [line for part in subtitle.split("\n") for line in textwrap.wrap(part, round(WRAP * width / WIDTH))]
     top = 0.62 + 0.16 * len(lines)
     height = top + n_panels * panel_height + (n_panels - 1) * GAP + bottom
-    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-    fig.subplots_adjust(left=0.95 / WIDTH, right=1 - 0.3 / WIDTH, top=1 - top / height, bottom=bottom / height,
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(left=0.95 / width, right=1 - 0.3 / width, top=1 - top / height, bottom=bottom / height,
                         hspace=GAP / panel_height)
     fig.text(0.5, 1 - 0.1 / height, title, ha="center", va="top", fontsize=13, fontweight="bold")
     fig.text(0.5, 1 - 0.42 / height, "\n".join(lines), ha="center", va="top", fontsize=8.5, color="#444444",
@@ -288,8 +285,9 @@ def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, ti
     """
     components = [c for c in dict.fromkeys(c for _, parts in costs for c in parts)
                   if any(parts.get(c, 0.0) for _, parts in costs)]
-    fig = _framed(1, 3.8, title, subtitle, bottom=0.6)
-    fig.subplots_adjust(right=1 - 2.3 / WIDTH)
+    width = min(WIDTH, 5.2 + 1.2 * len(costs))
+    fig = _framed(1, 3.8, title, subtitle, bottom=0.6, width=width)
+    fig.subplots_adjust(right=1 - 2.3 / width)
     ax = fig.subplots()
     labels = [label for label, _ in costs]
     up, down = np.zeros(len(costs)), np.zeros(len(costs))
@@ -302,7 +300,7 @@ def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, ti
                     ha="center", fontsize=9, fontweight="bold")
     if down.min(initial=0.0) < 0:
         ax.axhline(0, color="#222222", linewidth=0.8)
-    ax.set_xlim(-0.7, max(len(costs), 3) - 0.3)
+    ax.set_xlim(-0.6, len(costs) - 0.4)
     ax.set_ylim(down.min(initial=0.0) * 1.15, max(up.max(initial=0.0), 1.0) * 1.15)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(f"cost ({currency})")
@@ -312,12 +310,15 @@ def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, ti
     return fig
 
 
-def labour_cost_figure(results: Results) -> Figure:
-    """Labour cost of each agent group of a single run: horizontal bars with cost, hours and hourly rate."""
+def labour_cost_figure(results: Results) -> Figure | None:
+    """Labour cost of each agent group of a single run: horizontal bars with cost, hours and hourly rate (None
+    if no group has a labour cost, e.g. a partner billed per call)."""
     currency = results.run.get("currency", "")
     groups = [r for r in results.summary["rows"] if r["level"] == "group"]
     cost = np.array([r["kpis"].get("labour_cost", {}).get("mean") or 0.0 for r in groups])
     hours = np.array([r["kpis"].get("agent_hours", {}).get("mean") or 0.0 for r in groups])
+    if not cost.sum() > 0:
+        return None
     fig = _framed(1, 0.5 + 0.45 * len(groups), f"Labour cost per agent group: {cost.sum():,.0f} {currency}",
                   f"Cost per hour x logged-in agent hours over the {results.run.get('days')} simulated day(s), "
                   f"mean over {results.run.get('replications')} replications.", bottom=0.6)
@@ -356,16 +357,11 @@ def cost_components_figure(results: Results) -> Figure | None:
 
 def figures(results: Results) -> dict[str, Figure]:
     """Every figure of a single run, by file stem."""
-    out = {"service_level": service_level_figure(results), "volumes": volume_figure(results),
-           "staffing": staffing_figure(results), "occupancy": occupancy_figure(results)}
-    wait = wait_figure(results)
-    if wait is not None:
-        out["waiting_time"] = wait
-    out["labour_cost"] = labour_cost_figure(results)
-    costs = cost_components_figure(results)
-    if costs is not None:
-        out["costs"] = costs
-    return out
+    optional = {"waiting_time": wait_figure(results), "labour_cost": labour_cost_figure(results),
+                "costs": cost_components_figure(results)}
+    return {"service_level": service_level_figure(results), "volumes": volume_figure(results),
+            "staffing": staffing_figure(results), "occupancy": occupancy_figure(results),
+            **{name: fig for name, fig in optional.items() if fig is not None}}
 
 
 def to_bytes(fig: Figure, fmt: str) -> bytes:

@@ -34,10 +34,12 @@ def test_report_has_every_section_and_table(folder: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     headings = re.findall(r"<h2>(.*?)</h2>", page)
     assert headings == ["At a glance", "Key figures", "Charts", "Cost breakdown", "Intervals", "Assumptions"]
-    assert re.findall(r"<h3>(.*?)</h3>", page) == ["Per day", "Mon, day 1", "Tue, day 2"]
+    assert re.findall(r"<h3>(.*?)</h3>", page) == ["Per day", "Labour cost per agent group", "Mon, day 1",
+                                                   "Tue, day 2"]
     assert "Service level %" in page and "±" in page  # KPI table with confidence intervals
     assert "Required (Erlang C)" in page and "08:00" in page  # interval (staffing) table
-    assert "sales_team" in page and "service_team" in page and "Labour cost (EUR)" in page
+    assert "sales_team" in page and "service_team" in page and "Labour cost (EUR)" in page  # cost breakdown
+    assert "in-house labour (EUR)" in page and "Per answered call (EUR)" in page
     assert "answered within T / (answered + abandoned - abandoned within T)" in page
     assert "seed 7" in page and "numpy" in page and "service 30 s" in page  # assumptions, own thresholds
 
@@ -45,7 +47,7 @@ def test_report_has_every_section_and_table(folder: Path) -> None:
 def test_report_is_self_contained(folder: Path) -> None:
     page = (folder / "report.html").read_text(encoding="utf-8")
     images = re.findall(r'<img [^>]*src="([^"]+)"', page)
-    assert len(images) == 6 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert len(images) == 7 and all(src.startswith("data:image/png;base64,") for src in images)
     assert base64.b64decode(images[0].split(",", 1)[1]).startswith(b"\x89PNG")
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page and "<link" not in page
     assert "@import" not in page and "url(" not in page

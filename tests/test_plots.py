@@ -27,9 +27,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
 
 def test_every_figure_renders_as_png_and_svg(results: Results, tmp_path: Path) -> None:
     rendered = plots.render(results, plots.FORMATS)
-    assert set(rendered) == {"service_level", "volumes", "staffing", "occupancy", "waiting_time", "labour_cost"}
+    assert set(rendered) == {"service_level", "volumes", "staffing", "occupancy", "waiting_time", "labour_cost",
+                             "costs"}
     files = plots.write_plots(rendered, tmp_path)
-    assert len(files) == 12 and all(f.parent == tmp_path / "plots" for f in files)
+    assert len(files) == 14 and all(f.parent == tmp_path / "plots" for f in files)
     for by_format in rendered.values():
         assert by_format["png"].startswith(PNG) and len(by_format["png"]) > 10_000
         ET.fromstring(by_format["svg"])  # well-formed SVG
@@ -103,6 +104,21 @@ def test_cost_figure_takes_plain_comparison_data() -> None:
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["in-house labour", "BPO fees",
                                                                             "penalties"]
     assert plots.to_bytes(fig, "png").startswith(PNG)
+
+
+def test_credits_hang_below_zero_and_clients_get_one_bar_each() -> None:
+    fig = plots.cost_figure([("a", {"fees": 1000.0, "credits": -200.0, "unused": 0.0})], "EUR", "t", "s")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["800 EUR"] and ax.get_ylim()[0] < -200
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["fees", "credits"]
+    kpis = {"in_house_labour": {"mean": 0.0}, "partner_fees": {"mean": 900.0}, "penalties_credits": {"mean": -50.0},
+            "telephony": {"mean": 30.0}, "total_cost": {"mean": 880.0}}
+    rows = [{"level": level, "name": name, "kpis": kpis}
+            for level, name in (("total", "all"), ("client", "shop"), ("client", "insurer"))]
+    res = Results({"scenario": "pool", "currency": "EUR", "days": 7, "replications": 3}, {"rows": rows}, [])
+    fig = plots.cost_components_figure(res)
+    assert fig is not None and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["shop", "insurer"]
+    assert "Cost per client by component" in [t.get_text() for t in fig.texts]
 
 
 def test_only_the_plotting_module_imports_matplotlib() -> None:
