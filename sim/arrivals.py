@@ -87,15 +87,15 @@ def read_trace(path: str, call_type: str) -> np.ndarray:
 
 
 def _parse_times(texts: list[str], path: str) -> np.ndarray:
-    try:
-        values = [float(t) for t in texts]
-    except ValueError:
-        values = []
-    if values or not texts:
-        bad = [i for i, v in enumerate(values) if v < 0 or not math.isfinite(v)]
+    """Seconds since the run's start, or ISO date-times (day 0 = the earliest date); rows are numbered as in
+    the file (the header is row 1)."""
+    numbers = [_number(t) for t in texts]
+    if numbers and numbers[0] is not None:  # numeric trace: the first row decides
+        bad = [i for i, v in enumerate(numbers) if v is None or v < 0 or not math.isfinite(v)]
         if bad:
-            raise TraceError(f"trace {path}: row {bad[0] + 2}: time must be a finite number >= 0")
-        return np.asarray(values, dtype=float)
+            raise TraceError(f"trace {path}: row {bad[0] + 2}: time must be a finite number >= 0 "
+                             f"(got {texts[bad[0]]!r})")
+        return np.asarray(numbers, dtype=float)
     stamps = []
     for i, text in enumerate(texts):
         try:
@@ -104,3 +104,10 @@ def _parse_times(texts: list[str], path: str) -> np.ndarray:
             raise TraceError(f"trace {path}: row {i + 2}: not seconds nor an ISO date-time: {text!r}") from None
     day0 = min(stamps).replace(hour=0, minute=0, second=0, microsecond=0)
     return np.asarray([(s - day0).total_seconds() for s in stamps], dtype=float)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

@@ -153,7 +153,7 @@ def _interval_row(r: dict[str, Any], q: dict[str, Any], groups: list[str]) -> tu
     staffed = sum(r[f"agents_{g}"] for g in groups)
     busy = sum(r[f"occupancy_{g}"] * r[f"agents_{g}"] for g in groups if not math.isnan(r[f"occupancy_{g}"]))
     cells = [r["interval_start"], _n(r["offered"]), _n(r["answered"]), _n(r["abandoned"]), _n(r["blocked"]),
-             _p(r["service_level"]), _s(r["asa"]), _s(r["aht"]), str(q["required"]), f"{staffed:.1f}",
+             _p(r["service_level"]), _s(r["asa"]), _s(r.get("aht", math.nan)), str(q["required"]), f"{staffed:.1f}",
              f"{q['difference']:+.1f}", _p(busy / staffed if staffed > 0 else math.nan)]
     diff = "under" if q["difference"] < -0.5 else "over" if q["difference"] > 0.5 else ""
     return cells, ["", *["num"] * 9, f"num {diff}", "num"]

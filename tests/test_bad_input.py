@@ -401,7 +401,7 @@ def test_trace_with_a_bad_time(tmp_path: Path) -> None:
     text = edit("      rate_per_hour: 60", "      trace: calls.csv")
     p = only(tmp_path, text)
     assert (p.line, p.path) == (line(text, "trace:"), "call_types.billing.arrivals.trace")
-    assert p.message.endswith("row 3: time must be a finite number >= 0")
+    assert p.message.endswith("row 3: time must be a finite number >= 0 (got '-4')")
 
 
 def test_trace_that_is_readable_loads(tmp_path: Path) -> None:
