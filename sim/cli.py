@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--replications", type=_positive, help="common replications (default: the first scenario's)")
     c.add_argument("--days", type=_positive, help="override run.days of every scenario")
     c.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    _output_flags(c)
     c_output = c.add_mutually_exclusive_group()
     c_output.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
     c_output.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -200,11 +201,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         scenario = with_overrides(scenario, seed=seed, replications=reps, days=args.days)
         with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
             result = run(scenario, workers=args.workers, on_done=on_done)
-        write_results(result, summarize(result), Path("results") / scenario.name, file)
+        outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
+        write_results(result, summarize(result), Path("results") / scenario.name, file, extras=outputs.hook())
         results.append(result)
     rows = compare(results)
     out = Path(args.out) if args.out else Path("results") / f"compare-{names[0]}-vs-{'-'.join(names[1:])}"
-    write_comparison(results, list(args.scenarios), rows, out)
+    write_comparison(results, list(args.scenarios), rows, out, outputs)
     if args.json:
         print(json.dumps(comparison_records(names, rows), indent=2))
     elif not args.quiet:

@@ -9,9 +9,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sim.billing import COMPONENTS
 from sim.compare import CompareRow
 from sim.experiment import RunResult
+from sim.outputs import Outputs
 from sim.report import _number, _replace_dir, _write_csv, versions
+from sim.results import load_results
 from sim.stats import Estimate
 
 _SCALE = {"pct": (100.0, 1, " %"), "sec": (1.0, 1, " s"), "count": (1.0, 0, ""), "money": (1.0, 0, ""),
@@ -28,21 +31,35 @@ def _fmt(e: Estimate | None, kind: str, signed: bool = False) -> str:
     return text
 
 
+def _cells(row: CompareRow, currency: str) -> list[str]:
+    unit = _SCALE[row.kind][2] or (f" {currency}" if row.kind.startswith("money") else "")
+    cells = [row.scope, row.label + unit, _fmt(row.values[0], row.kind)]
+    for value, diff in zip(row.values[1:], row.diffs[1:], strict=True):
+        cells += [_fmt(value, row.kind), _fmt(diff, row.kind, signed=True)]
+    return cells
+
+
+def _shown(cells: list[str]) -> bool:
+    """Rows that are zero everywhere (e.g. no busy signals in any scenario) are left out."""
+    return any(c.lstrip("+").replace("0", "").strip(".") not in ("", "-") for c in cells[2:])
+
+
+def _header(names: list[str]) -> list[str]:
+    return ["Scope", "KPI", names[0], *[c for n in names[1:] for c in (n, f"vs {names[0]}")]]
+
+
 def comparison_table(names: list[str], rows: list[CompareRow], currency: str) -> str:
     """Side-by-side KPIs (95 % CIs) with the paired difference of each scenario against the first."""
-    header = ["", "KPI", *[names[0]], *[c for n in names[1:] for c in (n, f"vs {names[0]}")]]
-    cells = [header]
-    for row in rows:
-        unit = _SCALE[row.kind][2] or (f" {currency}" if row.kind.startswith("money") else "")
-        line = [row.scope, row.label + unit, _fmt(row.values[0], row.kind)]
-        for value, diff in zip(row.values[1:], row.diffs[1:], strict=True):
-            line += [_fmt(value, row.kind), _fmt(diff, row.kind, signed=True)]
-        if any(c.lstrip("+").replace("0", "").strip(".") not in ("", "-") for c in line[2:]):
-            cells.append(line)  # rows that are zero everywhere (e.g. no busy signals anywhere) are left out
-    widths = [max(len(r[j]) for r in cells) for j in range(len(header))]
+    cells = [_header(names), *(c for c in (_cells(r, currency) for r in rows) if _shown(c))]
+    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in cells]
     return "\n".join(lines)
+
+
+def comparison_cells(names: list[str], rows: list[CompareRow], currency: str) -> list[dict[str, str]]:
+    """The comparison as the terminal shows it, one {column: text} row per KPI (for the HTML report, workbook)."""
+    return [dict(zip(_header(names), c, strict=True)) for c in (_cells(r, currency) for r in rows) if _shown(c)]
 
 
 def comparison_records(names: list[str], rows: list[CompareRow]) -> list[dict[str, Any]]:
@@ -57,8 +74,45 @@ def comparison_records(names: list[str], rows: list[CompareRow]) -> list[dict[st
     return out
 
 
-def write_comparison(results: list[RunResult], files: list[str], rows: list[CompareRow], out_dir: Path) -> Path:
-    """Write comparison.csv/json and run.json into ``out_dir`` atomically."""
+def cost_bars(results: list[RunResult], rows: list[CompareRow]) -> list[tuple[str, dict[str, float]]]:
+    """(bar label, {cost component: mean}) per scenario, and per client and scenario when several clients."""
+    bars = []
+    scopes = dict.fromkeys(r.scope for r in rows if not r.scope.startswith("site "))
+    for scope in scopes:
+        for k, result in enumerate(results):
+            parts = {r.label: float(r.values[k].mean) for r in rows if r.scope == scope and r.key in COMPONENTS}
+            name = result.scenario.name.replace("_", "\n")  # narrow labels: scenario names wrap at underscores
+            label = name if scope == "all" else f"{scope}:\n{name}"
+            bars.append((label, parts))
+    return bars
+
+
+def _extras(results: list[RunResult], rows: list[CompareRow], folder: Path, wanted: Outputs) -> None:
+    """Cost chart, HTML report and workbook of a comparison (the report details the first scenario)."""
+    from sim import plots
+    from sim.html import write_report
+    from sim.xlsx import write_workbook
+
+    names, currency = [r.scenario.name for r in results], results[0].scenario.currency
+    cells = comparison_cells(names, rows, currency)
+    charts: dict[str, dict[str, bytes]] = {}
+    if wanted.plots or wanted.report:
+        figure = plots.cost_figure(cost_bars(results, rows), currency, "Cost per scenario",
+                                   "Mean over replications (common random numbers); credits below zero.")
+        charts["cost_comparison"] = {fmt: plots.to_bytes(figure, fmt) for fmt in plots.FORMATS}
+    if wanted.plots:
+        plots.write_plots(charts, folder)
+    first = load_results(Path("results") / names[0])
+    if wanted.report:
+        write_report(first, {name: by_format["png"] for name, by_format in charts.items()}, folder, cells)
+    if wanted.xlsx:
+        write_workbook(first, folder, cells)
+
+
+def write_comparison(results: list[RunResult], files: list[str], rows: list[CompareRow], out_dir: Path,
+                     wanted: Outputs | None = None) -> Path:
+    """Write comparison.csv/json and run.json (and the wanted plots, report, workbook) into ``out_dir``
+    atomically."""
     names = [r.scenario.name for r in results]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
@@ -70,6 +124,8 @@ def write_comparison(results: list[RunResult], files: list[str], rows: list[Comp
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         (tmp / "comparison.json").write_text(json.dumps({"run": info, "rows": records}, indent=2) + "\n",
                                              encoding="utf-8")
+        if wanted is not None and (wanted.plots or wanted.report or wanted.xlsx):
+            _extras(results, rows, tmp, wanted)
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -216,6 +216,6 @@ def test_cross_reference_error_in_the_child_points_at_the_child(two: Path) -> No
     with pytest.raises(ScenarioError) as info:
         load_scenario("child.yaml")
     (p,) = info.value.problems
-    assert (p.path, p.message) == ("agent_groups.extra.skills[0]", "unknown call type 'cals' (did you mean 'calls'?)")
+    assert (p.path, p.message) == ("agent_groups.extra.skills.cals", "unknown call type 'cals' (did you mean 'calls'?)")
     assert Path(p.file).resolve() == (two / "child.yaml").resolve()
     assert p.line == line(child, "cals")
