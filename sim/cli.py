@@ -190,6 +190,8 @@ def _cmd_regress(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if len(args.scenarios) < 2:
+        raise CcsimError("ccsim compare: give at least two scenario files (the first is the reference)")
     scenarios = [load_scenario(f) for f in args.scenarios]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):

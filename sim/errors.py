@@ -51,7 +51,8 @@ class TraceError(CcsimError):
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:
-    """The option ``word`` most likely meant: same but for case, a prefix ('monday'), or a near miss."""
+    """The option ``word`` most likely meant: same but for case, a prefix ('monday'), a near miss, or the only
+    option sharing a word with it ('by_calls' -> 'handled_calls')."""
     lower = {o.lower(): o for o in options}
     if word.lower() in lower:
         return lower[word.lower()]
@@ -59,7 +60,11 @@ def suggest(word: str, options: Iterable[str]) -> str | None:
     if prefixed:
         return max(prefixed, key=len)
     close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
-    return lower[close[0]] if close else None
+    if close:
+        return lower[close[0]]
+    parts = set(word.lower().replace("-", "_").split("_")) - {""}  # 'by_calls' -> 'handled_calls'
+    shared = [o for o in lower.values() if len(parts & set(o.lower().split("_"))) == 1]
+    return shared[0] if len(shared) == 1 else None
 
 
 def did_you_mean(word: str, options: Iterable[str], sep: str = " (") -> str:

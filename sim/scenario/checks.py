@@ -102,7 +102,9 @@ def _overflow_problems(scenario: Scenario, path: Path, call_type: str, rule: Ove
         if target not in groups:
             hint = did_you_mean(target, list(groups)) or f"; the groups are {', '.join(groups)}"
             problems.append((where, f"unknown agent group '{target}'{hint}"))
-        elif (site := sites.get(_site_name(scenario, target) or "")) is None or site.kind != SiteKind.partner:
+        elif (site_name := _site_name(scenario, target)) is None or site_name not in sites:
+            continue  # the group's missing or unknown site is reported on its own
+        elif sites[site_name].kind != SiteKind.partner:
             problems.append((where, f"'{target}' is not a partner group: overflow goes to groups at a site with "
                                     "kind: partner"))
         elif call_type not in groups[target].skills:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
 from sim.distributions import Distribution
+from sim.errors import ValueAtKey
 from sim.hours import Windows, parse_hours
 from sim.scenario.contract import Contract
 from sim.scenario.types import STRICT, Duration, Name, Share
@@ -39,9 +40,10 @@ class Site(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> Site:
         if self.unresolved_share > 0 and self.repeat_delay is None:
-            raise ValueError("'unresolved_share' needs a 'repeat_delay' distribution")
+            raise ValueAtKey("unresolved_share", "needs a 'repeat_delay' distribution (when callers call again)")
         if self.contract is not None and self.kind != SiteKind.partner:
-            raise ValueError("only a partner site has a contract; in-house cost is the groups' cost_per_hour")
+            raise ValueAtKey("contract", "only a partner site has a contract; in-house cost is the groups' "
+                                         "cost_per_hour")
         return self
 
 
