@@ -150,12 +150,15 @@ class CallCenter:
         if self.has_rule[t]:
             self._enter_with_overflow(call, t, now)
             return
-        g = self.router.pick_group(t, self.idle)
+        self._serve_or_wait(call, self.router.pick_group(t, self.idle), t, now)
+
+    def _serve_or_wait(self, call: Call, g: int, q: int, now: float) -> None:
+        """An idle agent of group ``g`` takes the call, or (g < 0) it waits in queue ``q``."""
         if g >= 0:
             self.idle[g].popleft()
             self._start(call, g, now)
         else:
-            self._wait(call, t, now)
+            self._wait(call, q, now)
 
     def _enter_with_overflow(self, call: Call, t: int, now: float) -> None:
         """Routing of a call type with an overflow rule: in-house, straight to the partner, or refused by it."""
@@ -170,20 +173,11 @@ class CallCenter:
         if reason != NONE:
             if self.queued[n + t] < self.max_queue[n + t]:
                 self.rec.overflow[i] = reason
-                g = self.router.pick_group(t, self.idle, PARTNER)
-                if g >= 0:
-                    self.idle[g].popleft()
-                    self._start(call, g, now)
-                else:
-                    self._wait(call, n + t, now)
+                self._serve_or_wait(call, self.router.pick_group(t, self.idle, PARTNER), n + t, now)
                 return
             self.rec.overflow[i] = REFUSED
             g = self.router.pick_group(t, self.idle, ORDINARY)
-        if g >= 0:
-            self.idle[g].popleft()
-            self._start(call, g, now)
-        else:
-            self._wait(call, t, now)
+        self._serve_or_wait(call, g, t, now)
 
     def _wait(self, call: Call, q: int, now: float) -> None:
         """Queue ``call`` in queue ``q`` (busy signal if the type's queue is full) and arm its timers."""
