@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -62,19 +62,19 @@ def run(scenario: Scenario, workers: int | None = None,
     started = time.perf_counter()
     jobs = [(scenario, r) for r in range(reps)]
     done: list[tuple[Facts, int]] = []
-    if workers == 1:
-        results = map(_replicate, jobs)
-        for item in results:
+
+    def collect(items: Iterable[tuple[Facts, int]]) -> None:
+        for item in items:
             done.append(item)
             if on_done:
                 on_done(len(done), item[1])
+
+    if workers == 1:
+        collect(map(_replicate, jobs))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             try:
-                for item in pool.map(_replicate, jobs):
-                    done.append(item)
-                    if on_done:
-                        on_done(len(done), item[1])
+                collect(pool.map(_replicate, jobs))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
