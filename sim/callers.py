@@ -30,6 +30,7 @@ class Callers:
     overflow_draw: np.ndarray  # float32 uniform [0, 1): decides the overflow share rule for this call
     resolution_draw: np.ndarray  # float32 uniform [0, 1): unresolved if below the site's unresolved share
     repeat_of: np.ndarray  # int32: the call this one repeats (an unresolved earlier call), -1 for a fresh call
+    repeat_kind: np.ndarray  # int8: 0 fresh call, 1 repeat of an unresolved call, 2 redial after abandon or busy
 
     def __len__(self) -> int:
         return len(self.arrival_at)
@@ -65,4 +66,4 @@ def _draw_type(layout: Layout, t: int, streams: Streams) -> tuple[np.ndarray, ..
     overflow = streams.get(f"overflow/{name}").random(n, dtype=np.float32)
     resolution = streams.get(f"resolution/{name}").random(n, dtype=np.float32)
     return (np.full(n, t, dtype=np.int32), times, ivr, deflected, talk, wrap, patience, overflow, resolution,
-            np.full(n, -1, dtype=np.int32))
+            np.full(n, -1, dtype=np.int32), np.zeros(n, dtype=np.int8))

@@ -20,7 +20,7 @@ COMPARED = (
     ("service_level", "Service level", "pct"), ("asa", "ASA", "sec"), ("abandon_rate", "Abandoned", "pct"),
     ("blocking_rate", "Busy signal", "pct"), ("closed_rate", "Closed hours", "pct"),
     ("overflow_rate", "Overflowed to partner", "pct"), ("partner_share", "Handled by partner", "pct"),
-    ("repeat_rate", "Repeat calls", "pct"), ("answered", "Handled calls", "count"),
+    ("repeat_rate", "Repeat calls", "pct"), ("redial_rate", "Redials", "pct"), ("answered", "Handled calls", "count"),
     *((c, c.replace("_", " ").capitalize(), "money") for c in COMPONENTS),
     ("total_cost", "Total cost", "money"), ("cost_per_call", "Cost per handled call", "money2"),
 )

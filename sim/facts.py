@@ -16,14 +16,16 @@ from sim.billing import CostFacts, cost_facts
 from sim.layout import Layout
 from sim.overflow import NONE, REFUSED
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, Records
+from sim.repeats import REDIAL, REPEAT
 
 CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
-    "handle_sum", "talk_sum", "repeats", "overflowed", "overflow_refused", "answered_partner", "queue_area",
+    "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
-``repeats``: repeat calls of unresolved earlier calls; ``overflowed``: calls sent to or taken by a partner under
+``repeats``: repeat calls of unresolved earlier calls; ``redials``: callers calling again after abandoning or a
+busy signal; ``overflowed``: calls sent to or taken by a partner under
 an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
 number of waiting calls of the type over the interval (call-seconds)."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time")
@@ -113,7 +115,8 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield np.where(abd, wait, 0.0)
     yield np.where(ans, records.end_at - records.start_at, 0.0)
     yield np.where(ans, c.talk_time * factor, 0.0)
-    yield c.repeat_of >= 0
+    yield c.repeat_kind == REPEAT
+    yield c.repeat_kind == REDIAL
     yield (records.overflow > NONE) & (records.overflow < REFUSED)
     yield records.overflow == REFUSED
     yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]

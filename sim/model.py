@@ -82,6 +82,7 @@ class CallCenter:
                                     for g in range(len(layout.groups)))
         self.repeats = Repeats(layout, streams, len(callers))
         self._unresolved = self.repeats.unresolved
+        self._redials = any(self.repeats.redial)
         self._n = len(callers)
         run = layout.scenario.run
         self._closed = closed_at(callers.arrival_at, run.start_day.index, layout.scenario.opening_hours)
@@ -128,6 +129,8 @@ class CallCenter:
         if self.in_system >= self.lines:
             self._outcome[i] = BLOCKED
             self._end_at[i] = now
+            if self._redials:
+                self.repeats.maybe_redial(self, t, i, now)
             return
         self.in_system += 1
         call = Call(i, t, work, patience)
@@ -183,6 +186,8 @@ class CallCenter:
         """Queue ``call`` in queue ``q`` (busy signal if the type's queue is full) and arm its timers."""
         if q < self.n_types and self.queued[q] >= self.max_queue[q]:
             self._leave(call.id, BLOCKED, now)
+            if self._redials:
+                self.repeats.maybe_redial(self, call.type, call.id, now)
             return
         call.state = WAITING
         call.queue = q
@@ -251,9 +256,11 @@ class CallCenter:
             call.state = _LEFT
             self.queued[call.queue] -= 1
             self._leave(call.id, ABANDONED, self.env._now)
+            if self._redials:
+                self.repeats.maybe_redial(self, call.type, call.id, self.env._now)
 
     def on_repeat_arrival(self, event: Event) -> None:
-        """A repeat call (unresolved earlier) arrives: the same path as any call, opening hours included."""
+        """A repeat or redial arrives: the same path as any call, opening hours included."""
         i, now = event._value, self.env._now
         t, ivr, work, patience = self.repeats.attributes(i)
         run = self.layout.scenario.run

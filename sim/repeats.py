@@ -1,10 +1,12 @@
-"""Repeat calls: a call left unresolved (a site's ``unresolved_share``) comes back after a ``repeat_delay``.
+"""Calls born during the run: repeats of unresolved calls and redials of callers who gave up.
 
-Whether a handled call stays unresolved is decided by its own uniform number drawn at birth (common random
-numbers). A repeat call is a new call of the same type whose attributes (IVR time, talk and wrap-up time,
-patience, its own resolution and overflow numbers) and delay are drawn when it is born, from streams of their
-own (``repeat/<type>``, ``repeat_delay/<site>``); it is not deflected by self-service. Repeats that would arrive
-after the horizon are not simulated.
+A call left unresolved (a site's ``unresolved_share``) comes back after the site's ``repeat_delay``; whether it
+stays unresolved is decided by its own uniform number drawn at birth (common random numbers). A caller who
+abandons or gets a busy signal calls again with the call type's ``redial.share`` after ``redial.delay``
+(decided and timed from the stream ``redial/<type>``). The new call is of the same type; its attributes (IVR
+time, talk and wrap-up time, patience, its own resolution and overflow numbers) are drawn when it is born from
+``repeat/<type>``; it is not deflected by self-service. Calls that would arrive after the horizon are not
+simulated.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
     from sim.model import Call, CallCenter
 
 _COLUMNS = ("call_type", "arrival_at", "ivr_time", "deflected", "talk_time", "wrap_up_time", "patience",
-            "overflow_draw", "resolution_draw", "repeat_of")
+            "overflow_draw", "resolution_draw", "repeat_of", "repeat_kind")
+REPEAT, REDIAL = 1, 2
 
 
 class Repeats:
@@ -33,10 +36,12 @@ class Repeats:
         self.fresh = fresh
         self.unresolved = [sites[s].unresolved_share for s in layout.group_site]
         self.site_of_group = layout.group_site
-        if any(self.unresolved) and streams is None:
-            raise ValueError("calls can stay unresolved here: repeat calls need the replication's streams")
+        self.redial = [ct.redial for ct in layout.call_types]
+        if (any(self.unresolved) or any(self.redial)) and streams is None:
+            raise ValueError("calls can be born during this run: repeats and redials need the replication's streams")
         self._delay_rng = [streams.get(f"repeat_delay/{name}") for name in layout.site_names] if streams else []
         self._call_rng = [streams.get(f"repeat/{name}") for name in layout.type_names] if streams else []
+        self._redial_rng = [streams.get(f"redial/{name}") for name in layout.type_names] if streams else []
         self.rows: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
 
     def _value(self, callers: Callers, column: str, i: int) -> Any:
@@ -54,14 +59,22 @@ class Repeats:
         site = self.site_of_group[call.group]
         delay = self.layout.sites[site].repeat_delay
         assert delay is not None
-        at = now + float(delay.sample(self._delay_rng[site], 1)[0])
+        self._give_birth(center, call.type, call.id, now + float(delay.sample(self._delay_rng[site], 1)[0]), REPEAT)
+
+    def maybe_redial(self, center: CallCenter, t: int, i: int, now: float) -> None:
+        """A caller of type ``t`` (call ``i``) gave up at ``now``: perhaps it calls again."""
+        rule, rng = self.redial[t], self._redial_rng[t]
+        if rule is not None and rng.random() < rule.share:
+            self._give_birth(center, t, i, now + float(rule.delay.sample(rng, 1)[0]), REDIAL)
+
+    def _give_birth(self, center: CallCenter, t: int, origin: int, at: float, kind: int) -> None:
         if at >= self.layout.horizon:
             return
         i = center.rec.add()
-        self._draw(call.type, at, origin=call.id)
+        self._draw(t, at, origin, kind)
         center._at(at, center.on_repeat_arrival, i)
 
-    def _draw(self, t: int, at: float, origin: int) -> None:
+    def _draw(self, t: int, at: float, origin: int, kind: int) -> None:
         ct, rng, scenario = self.layout.call_types[t], self._call_rng[t], self.layout.scenario
         ivr = ct.ivr_time or (scenario.ivr.time if scenario.ivr else None)
         if ct.handle_time is not None:
@@ -72,7 +85,7 @@ class Repeats:
             wrap = float(ct.wrap_up.sample(rng, 1)[0]) if ct.wrap_up else 0.0
         values = (t, at, float(ivr.sample(rng, 1)[0]) if ivr else 0.0, False, talk, wrap,
                   float(ct.patience.sample(rng, 1)[0]) if ct.patience else np.inf,
-                  float(rng.random()), float(rng.random()), origin)
+                  float(rng.random()), float(rng.random()), origin, kind)
         for column, value in zip(_COLUMNS, values, strict=True):
             self.rows[column].append(value)
 

@@ -156,7 +156,8 @@ TERMINAL_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "SL %", "pct"),
     ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
     ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("overflow_rate", "Overfl %", "pct"),
-    ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("occupancy", "Occ %", "pct"),
+    ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("redial_rate", "Redial %", "pct"),
+    ("occupancy", "Occ %", "pct"),
     ("agent_hours", "Agent h", "count"),
 )
 

@@ -81,7 +81,7 @@ SL_DEFINITIONS = tuple(d.value for d in SLDefinition)
 
 
 COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
-          "in_system", "repeats", "overflowed", "overflow_refused", "answered_partner")
+          "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner")
 """Call counts reported as they are (means over replications)."""
 
 
@@ -109,6 +109,7 @@ def call_ratios(x: np.ndarray, sl: ServiceLevel) -> dict[str, tuple[np.ndarray, 
         "closed_rate": (f["closed"], f["offered"]),
         "overflow_rate": (f["overflowed"], f["offered"]),
         "repeat_rate": (f["repeats"], f["offered"]),
+        "redial_rate": (f["redials"], f["offered"]),
         "partner_share": (f["answered_partner"], f["answered"]),
         "aht": (f["handle_sum"], f["answered"]),
     })

@@ -155,6 +155,13 @@ class Arrivals(Model):
         return self
 
 
+class Redial(Model):
+    """Callers who hang up in the queue or get a busy signal and call again (retrials)."""
+
+    share: Share = Field(description="share of abandoned and blocked callers who call again")
+    delay: Distribution = Field(description="time until they call again")
+
+
 class CallType(Model):
     arrivals: Arrivals
     handle_time: Distribution | None = Field(None, description="talk + hold + after-call work, as one draw")
@@ -168,6 +175,7 @@ class CallType(Model):
     max_queue: int | None = Field(None, ge=0, description="callers beyond this many waiting get a busy signal")
     service_level: ServiceTarget | None = Field(None, description="this type's own threshold and target")
     overflow: Overflow | None = Field(None, description="when calls may go to partner groups")
+    redial: Redial | None = Field(None, description="abandoned and blocked callers who call again")
 
     @model_validator(mode="after")
     def _check(self) -> CallType:
