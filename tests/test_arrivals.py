@@ -77,3 +77,11 @@ def test_trace_bad_row_is_named(tmp_path: Path) -> None:
     f.write_text("time\n1\nabc\n", encoding="utf-8")
     with pytest.raises(TraceError, match="row 3"):
         read_trace(str(f), "a")
+
+
+def test_volume_factor_scales_every_rate() -> None:
+    """1,000 calls a day at volume_factor 1.5 over 100 days: mean 1,500 a day, within 3 sigma (sqrt(1500/100))."""
+    arrivals = Arrivals.model_validate({"daily_volume": 1000, "profile": {"shares": [0.5, 0.5], "resolution": "12h"}})
+    run = RunSettings.model_validate({"days": 100, "volume_factor": 1.5})
+    per_day = len(arrival_times(arrivals, run, Streams(3, 0), "a")) / 100
+    assert abs(per_day - 1500) <= 3 * np.sqrt(1500 / 100)
