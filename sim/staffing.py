@@ -47,13 +47,3 @@ def _blocks(group: AgentGroup, weekday: int) -> list[tuple[float, float, int]]:
                 if agents:
                     blocks.append((start, start + table.resolution, agents))
     return blocks
-
-
-def scheduled_agents(steps: list[tuple[float, int]], instants: list[float]) -> list[int]:
-    """Agents scheduled at each of ``instants`` (sorted) according to ``steps``."""
-    out, j = [], 0
-    for t in instants:
-        while j + 1 < len(steps) and steps[j + 1][0] <= t:
-            j += 1
-        out.append(steps[j][1] if steps[j][0] <= t else 0)
-    return out
