@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sim import erlang_cli
 from sim.compare import compare
@@ -46,26 +47,57 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ccsim", description="Discrete-event simulation of contact centers.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_simulating(commands)
+    _add_checking(commands)
+    commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    rp = commands.add_parser("report", help="write report.html (and plots, workbook) for a results folder")
+    rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by ccsim run")
+    rp.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg")
+    rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
+    erlang_cli.add_parser(commands)
+    for sub in commands.choices.values():  # --debug also after the command
+        sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
 
+
+def _run_overrides(p: argparse.ArgumentParser, common: bool = False) -> None:
+    """--seed/--replications/--days/--workers; ``common``: the values every compared scenario shares."""
+    p.add_argument("--seed", type=_seed, help="common seed (default: the first scenario's)" if common
+                   else "override run.seed")
+    p.add_argument("--replications", type=_positive, help="common replications (default: the first scenario's)"
+                   if common else "override run.replications")
+    p.add_argument("--days", type=_positive, help="override run.days")
+    p.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+
+
+def _printing(p: argparse.ArgumentParser, what: str) -> None:
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=f"print the {what} as JSON on stdout")
+    output.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _add_simulating(commands: Any) -> None:
+    """``run`` and ``compare``."""
     p = commands.add_parser("run", help="simulate a scenario and write results/<scenario>/")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="results folder (default: results/<scenario name>)")
-    p.add_argument("--seed", type=_seed, help="override run.seed")
-    p.add_argument("--replications", type=_positive, help="override run.replications")
-    p.add_argument("--days", type=_positive, help="override run.days")
-    p.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
-    output = p.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    output.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _run_overrides(p)
+    _printing(p, "summary")
     p.add_argument("--compare-analytic", action="store_true",
                    help="show Erlang C/A figures next to simulated ones (stationary single-skill scenarios)")
     _output_flags(p)
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    c = commands.add_parser("compare", help="run scenarios with the same callers and compare them side by side")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the reference")
+    c.add_argument("--out", help="comparison folder (default: results/compare-<first>-vs-<others>)")
+    _run_overrides(c, common=True)
+    _output_flags(c)
+    _printing(c, "comparison")
 
+
+def _add_checking(commands: Any) -> None:
+    """``validate`` and ``regress``."""
     v = commands.add_parser("validate", help="check scenario files without running them")
     v.add_argument("scenarios", nargs="+", help="scenario YAML files")
-    v.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-
     g = commands.add_parser("regress", help="compare scenarios' KPIs with stored baselines (exit 1 on a regression)")
     g.add_argument("scenarios", nargs="*", default=["scenarios"], metavar="SCENARIO_OR_DIR",
                    help="scenario files or folders of *.yaml/*.yml (default: scenarios/)")
@@ -81,36 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance of --exact (default 1e-9)")
     g.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report, one test case per scenario")
     g.add_argument("--verbose", "-v", action="store_true", help="also list the KPIs that moved within noise")
-    g.add_argument("--seed", type=_seed, help="override run.seed")
-    g.add_argument("--replications", type=_positive, help="override run.replications")
-    g.add_argument("--days", type=_positive, help="override run.days")
-    g.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
-    g.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-
-    sc = commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
-    sc.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-
-    rp = commands.add_parser("report", help="write report.html (and plots, workbook) for a results folder")
-    rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by ccsim run")
-    rp.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg")
-    rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
-    rp.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-
-    erlang_cli.add_parser(commands)
-
-    c = commands.add_parser("compare", help="run scenarios with the same callers and compare them side by side")
-    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the reference")
-    c.add_argument("--out", help="comparison folder (default: results/compare-<first>-vs-<others>)")
-    c.add_argument("--seed", type=_seed, help="common seed (default: the first scenario's)")
-    c.add_argument("--replications", type=_positive, help="common replications (default: the first scenario's)")
-    c.add_argument("--days", type=_positive, help="override run.days of every scenario")
-    c.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
-    _output_flags(c)
-    c_output = c.add_mutually_exclusive_group()
-    c_output.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
-    c_output.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    c.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    return parser
+    _run_overrides(g)
 
 
 def _output_flags(p: argparse.ArgumentParser) -> None:

@@ -73,7 +73,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     e.add_argument("--lines", help="trunk lines: Erlang B blocking (and M/M/c/K with --agents)")
     e.add_argument("--shrinkage", default="0", help="share of paid time not on the phones, e.g. 30%% (default 0)")
     e.add_argument("--max-occupancy", help="occupancy cap for the agents needed, e.g. 85%%")
-    e.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
 
 def _number(option: str, text: str, low: float, high: float = math.inf, share: bool = False) -> float:
