@@ -38,17 +38,17 @@ class _Sums:
 
     handled_minutes: np.ndarray  # [G, C]
     handled_calls: np.ndarray  # [G, C]
-    site_calls: np.ndarray  # [S, I] handled calls by interval of arrival
-    site_billable: np.ndarray  # [S, I] billable seconds (each site's contract rules)
-    site_scalars: np.ndarray  # [S, 4]: answered, answered within the SLA threshold, abandoned there, rejected
+    site_calls: np.ndarray  # [S, C, I] handled calls by client and interval of arrival
+    site_billable: np.ndarray  # [S, C, I] billable seconds (each site's contract rules)
+    site_scalars: np.ndarray  # [S, C, 4]: answered, answered within the SLA threshold, abandoned there, rejected
     line_seconds: np.ndarray  # [3, C]: talk, queue and IVR seconds per client
 
 
 def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
     """Costs of one replication; ``staffed[interval, group]``: logged-in agent-seconds."""
     n_g, n_c, n_s, n_i = len(layout.groups), len(layout.client_names), len(layout.site_names), layout.n_intervals
-    sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_i)), np.zeros((n_s, n_i)),
-                 np.zeros((n_s, 4)), np.zeros((3, n_c)))
+    sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, n_i)),
+                 np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)))
     if _prices_anything(layout):
         for lo in range(0, len(records.outcome), BLOCK):
             _add_block(sums, records.block(lo, lo + BLOCK), layout, first_interval)
@@ -91,11 +91,13 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) 
         sums.line_seconds[k] += np.bincount(client, weights=values, minlength=n_c)
     for s, site in enumerate(layout.sites):
         if site.contract is not None:
-            _add_site_block(sums, s, part, layout, interval, keep, answered, talk, c.wrap_up_time * factor, wait)
+            _add_site_block(sums, s, part, layout, client, interval, keep, answered, talk, c.wrap_up_time * factor,
+                            wait)
 
 
-def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
-                    answered: np.ndarray, talk: np.ndarray, wrap: np.ndarray, wait: np.ndarray) -> None:
+def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, client: np.ndarray, interval: np.ndarray,
+                    keep: np.ndarray, answered: np.ndarray, talk: np.ndarray, wrap: np.ndarray,
+                    wait: np.ndarray) -> None:
     contract = layout.sites[s].contract
     assert contract is not None
     groups = np.flatnonzero(np.asarray(layout.group_site) == s)
@@ -105,16 +107,17 @@ def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, interval
                         for ct in layout.call_types])
     partner_wait = np.maximum(wait - np.where(part.overflow == WAIT, after[t], 0.0), 0.0)
     billable = billable_seconds(talk[mine], wrap[mine], partner_wait[mine], contract)
-    n_i = layout.n_intervals
-    sums.site_calls[s] += np.bincount(interval[mine], minlength=n_i)
-    sums.site_billable[s] += np.bincount(interval[mine], weights=billable, minlength=n_i)
+    n_c, n_i = sums.site_calls.shape[1:]
+    cell = client * n_i + interval
+    sums.site_calls[s] += np.bincount(cell[mine], minlength=n_c * n_i).reshape(n_c, n_i)
+    sums.site_billable[s] += np.bincount(cell[mine], weights=billable, minlength=n_c * n_i).reshape(n_c, n_i)
     threshold = contract.sla.threshold if contract.sla else layout.scenario.service_level.threshold
     served, only_here = _types_served(layout, groups), _only_here(layout, groups)
     sent = (part.overflow > NONE) & (part.overflow < REFUSED)
     abandoned = keep & (part.outcome == ABANDONED) & served[t] & (sent | only_here[t])
     rejected = keep & served[t] & ((part.overflow == REFUSED) | ((part.outcome == BLOCKED) & only_here[t]))
-    sums.site_scalars[s] += (mine.sum(), (mine & (partner_wait <= threshold)).sum(), abandoned.sum(),
-                             rejected.sum())
+    for k, flags in enumerate((mine, mine & (partner_wait <= threshold), abandoned, rejected)):
+        sums.site_scalars[s, :, k] += np.bincount(client[flags], minlength=n_c)
 
 
 def _types_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
@@ -165,25 +168,52 @@ def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarra
 
 def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, s: int,
                  first_interval: int) -> dict[str, float]:
+    """Bill partner site ``s``: one invoice split among its clients, or (``bill_per_client``) one per client,
+    each with the client's own calls and its share (by handled minutes) of the logged-in hours."""
+    site = layout.sites[s]
+    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
+    minutes, calls = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
+    served = _clients_served(layout, groups)
+    logged_in = staffed[:, groups].sum(axis=1)
+    if not site.bill_per_client:
+        bill = _invoice(layout, sums, s, slice(None), logged_in, first_interval)
+        _split(out, COMPONENTS.index("partner_fees"), _charges(bill), layout, minutes, calls, served)
+        _split(out, COMPONENTS.index("penalties_credits"), _credits(bill), layout, minutes, calls, served)
+        return bill
+    clients = np.flatnonzero(served)
+    shares = allocate(1.0, allocation_weights("handled_minutes", {str(c): minutes[c] for c in clients},
+                                              {str(c): calls[c] for c in clients}))
+    items: dict[str, float] = {}
+    for c in clients:
+        bill = _invoice(layout, sums, s, [c], logged_in * shares[str(c)], first_interval)
+        out[COMPONENTS.index("partner_fees"), c] += _charges(bill)
+        out[COMPONENTS.index("penalties_credits"), c] += _credits(bill)
+        items = {k: items.get(k, 0.0) + v for k, v in bill.items()}
+    return items
+
+
+def _invoice(layout: Layout, sums: _Sums, s: int, clients: slice | list[int], logged_in: np.ndarray,
+             first_interval: int) -> dict[str, float]:
+    """The invoice items of site ``s`` for the calls of ``clients``."""
     contract = layout.sites[s].contract
     assert contract is not None
-    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
-    answered, within, abandoned, rejected = sums.site_scalars[s].tolist()
+    answered, within, abandoned, rejected = sums.site_scalars[s, clients].sum(axis=0).tolist()
     run = layout.scenario.run
     usage = Usage(
         interval_start=np.arange(layout.n_intervals) * run.interval, interval_length=run.interval,
-        start_weekday=run.start_day.index, handled_calls=sums.site_calls[s], billable_seconds=sums.site_billable[s],
-        logged_in_seconds=staffed[:, groups].sum(axis=1), offered=answered + abandoned, answered=answered,
-        answered_within=within, abandoned=abandoned, rejected=rejected,
-        horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)
-    bill = invoice(contract, usage)
-    minutes, calls = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
-    served = _clients_served(layout, groups)
-    charges = math.fsum(v for v in bill.items.values() if v > 0)
-    credits = math.fsum(v for v in bill.items.values() if v < 0)
-    _split(out, COMPONENTS.index("partner_fees"), charges, layout, minutes, calls, served)
-    _split(out, COMPONENTS.index("penalties_credits"), credits, layout, minutes, calls, served)
-    return dict(bill.items)
+        start_weekday=run.start_day.index, handled_calls=sums.site_calls[s, clients].sum(axis=0),
+        billable_seconds=sums.site_billable[s, clients].sum(axis=0), logged_in_seconds=logged_in,
+        offered=answered + abandoned, answered=answered, answered_within=within, abandoned=abandoned,
+        rejected=rejected, horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)
+    return dict(invoice(contract, usage).items)
+
+
+def _charges(items: dict[str, float]) -> float:
+    return math.fsum(v for v in items.values() if v > 0)
+
+
+def _credits(items: dict[str, float]) -> float:
+    return math.fsum(v for v in items.values() if v < 0)
 
 
 def _add_telephony(out: np.ndarray, sums: _Sums, layout: Layout) -> None:

@@ -36,11 +36,15 @@ class Site(BaseModel):
     unresolved_share: Share = Field(0.0, description="share of handled calls not resolved: the caller calls again")
     repeat_delay: Distribution | None = Field(None, description="time until an unresolved caller calls again")
     contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
+    bill_per_client: bool = Field(False, description="apply the contract to each client separately (own minimums, "
+                                                     "fees, SLA); logged-in hours split by handled minutes")
 
     @model_validator(mode="after")
     def _check(self) -> Site:
         if self.unresolved_share > 0 and self.repeat_delay is None:
             raise ValueAtKey("unresolved_share", "needs a 'repeat_delay' distribution (when callers call again)")
+        if self.bill_per_client and self.contract is None:
+            raise ValueAtKey("bill_per_client", "needs a 'contract' to apply per client")
         if self.contract is not None and self.kind != SiteKind.partner:
             raise ValueAtKey("contract", "only a partner site has a contract; in-house cost is the groups' "
                                          "cost_per_hour")
