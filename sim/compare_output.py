@@ -13,7 +13,7 @@ from sim.billing import COMPONENTS
 from sim.compare import CompareRow
 from sim.experiment import RunResult
 from sim.outputs import Outputs
-from sim.report import _number, _replace_dir, _write_csv, versions
+from sim.report import json_number, replace_dir, versions, write_csv
 from sim.results import load_results
 from sim.stats import Estimate
 
@@ -67,10 +67,10 @@ def comparison_records(names: list[str], rows: list[CompareRow]) -> list[dict[st
     out = []
     for row in rows:
         for name, value, diff in zip(names, row.values, row.diffs, strict=True):
-            out.append({"scope": row.scope, "kpi": row.key, "scenario": name, "mean": _number(value.mean),
-                        "ci": _number(value.half_width),
-                        "diff_vs_first": None if diff is None else _number(diff.mean),
-                        "diff_ci": None if diff is None else _number(diff.half_width)})
+            out.append({"scope": row.scope, "kpi": row.key, "scenario": name, "mean": json_number(value.mean),
+                        "ci": json_number(value.half_width),
+                        "diff_vs_first": None if diff is None else json_number(diff.mean),
+                        "diff_ci": None if diff is None else json_number(diff.half_width)})
     return out
 
 
@@ -118,7 +118,7 @@ def write_comparison(results: list[RunResult], files: list[str], rows: list[Comp
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
     try:
         records = comparison_records(names, rows)
-        _write_csv(tmp / "comparison.csv", list(records[0]), records)
+        write_csv(tmp / "comparison.csv", list(records[0]), records)
         info = {"scenarios": names, "files": files, "seed": results[0].scenario.run.seed,
                 "replications": results[0].scenario.run.replications, "versions": versions()}
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
@@ -126,7 +126,7 @@ def write_comparison(results: list[RunResult], files: list[str], rows: list[Comp
                                              encoding="utf-8")
         if wanted is not None and (wanted.plots or wanted.report or wanted.xlsx):
             _extras(results, rows, tmp, wanted)
-        _replace_dir(tmp, out_dir)
+        replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -34,7 +34,7 @@ from scipy import stats as sps
 
 from sim.errors import CcsimError
 from sim.experiment import run, with_overrides
-from sim.report import file_hash, versions
+from sim.report import file_hash, json_number, versions
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from sim.stats import LEVEL, t_quantile
@@ -229,16 +229,12 @@ def kpis_of(rows: Iterable[KpiRow], n: int) -> Kpis:
             for r in rows if r.level in LEVELS for k, e in r.kpis.items() if k in KPIS}
 
 
-def _json_number(x: float) -> float | None:
-    return None if math.isnan(x) or math.isinf(x) else x
-
-
 def baseline_document(scenario: Scenario, file: Path, kpis: Kpis) -> dict[str, Any]:
     """The JSON data of a baseline: scenario, its file's sha256, run settings, versions and KPIs by row."""
     rows: dict[str, dict[str, dict[str, Any]]] = {}
     for (level, name, kpi), s in kpis.items():
         rows.setdefault(level, {}).setdefault(name, {})[kpi] = {
-            "mean": _json_number(s.mean), "half_width": _json_number(s.half_width), "n": s.n}
+            "mean": json_number(s.mean), "half_width": json_number(s.half_width), "n": s.n}
     return {"format": FORMAT, "scenario": scenario.name, "scenario_sha256": file_hash(file),
             **{k: getattr(scenario.run, k) for k in SETTINGS}, "versions": versions(), "kpis": rows}
 

@@ -69,7 +69,8 @@ def run_info(result: RunResult, scenario_file: str | None) -> dict[str, Any]:
     }
 
 
-def _number(x: Any) -> float | None:
+def json_number(x: Any) -> float | None:
+    """A float for JSON: NaN and infinity become None (null)."""
     x = float(x)
     return None if math.isnan(x) or math.isinf(x) else x
 
@@ -78,7 +79,7 @@ def summary_json(summary: Summary, info: dict[str, Any], analytic: dict[str, Any
     """The summary as plain JSON data (NaN becomes null)."""
     def rows(items: Iterable[KpiRow]) -> list[dict[str, Any]]:
         return [{"level": r.level, "name": r.name,
-                 "kpis": {k: {"mean": _number(e.mean), "ci": _number(e.half_width)} for k, e in r.kpis.items()}}
+                 "kpis": {k: {"mean": json_number(e.mean), "ci": json_number(e.half_width)} for k, e in r.kpis.items()}}
                 for r in items]
     return {"run": info, "rows": rows(summary.rows), "days": rows(summary.days), "analytic": analytic,
             "wait_distribution": summary.waits}
@@ -94,12 +95,12 @@ def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]
     for r in rows:
         line: dict[str, Any] = {"level": r.level, "name": r.name}
         for k, e in r.kpis.items():
-            line[k], line[f"{k}_ci"] = _number(e.mean), _number(e.half_width)
+            line[k], line[f"{k}_ci"] = json_number(e.mean), json_number(e.half_width)
         table.append(line)
     return header, table
 
 
-def _write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> None:
+def write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=header, extrasaction="raise")
         writer.writeheader()
@@ -112,7 +113,7 @@ def _cell(value: Any) -> Any:
         return value
     if isinstance(value, int):
         return value
-    number = _number(value)
+    number = json_number(value)
     return "" if number is None else round(number, 6)
 
 
@@ -128,20 +129,20 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        _write_csv(tmp / "summary.csv", *_kpi_table(summary.rows))
-        _write_csv(tmp / "days.csv", *_kpi_table(summary.days))
+        write_csv(tmp / "summary.csv", *_kpi_table(summary.rows))
+        write_csv(tmp / "days.csv", *_kpi_table(summary.days))
         if summary.intervals:
-            _write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+            write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
         if extras is not None:
             extras(tmp)
-        _replace_dir(tmp, target)
+        replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
 
 
-def _replace_dir(new: Path, target: Path) -> None:
+def replace_dir(new: Path, target: Path) -> None:
     """Put ``new`` where ``target`` is, replacing an older result folder with (almost) no window."""
     old = None
     if target.exists():

@@ -87,7 +87,7 @@ def test_failed_write_leaves_old_results_and_no_temporary_folder(tiny: Path, mon
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.report, "_write_csv", broken)
+    monkeypatch.setattr(sim.report, "write_csv", broken)
     assert main(["run", str(tiny), "--seed", "9"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert Path("results/tiny/summary.csv").read_text() == before
