@@ -39,17 +39,28 @@ def step_length(arrivals: Arrivals) -> float:
     return DAY if arrivals.profile is None else arrivals.profile.resolution
 
 
+def weekday_factors(arrivals: Arrivals, run: RunSettings) -> np.ndarray:
+    """Per simulated day: the day-of-week factor (1 without ``day_of_week``)."""
+    if arrivals.day_of_week is None:
+        return np.ones(run.days)
+    by_index = {day.index: f for day, f in arrivals.day_of_week.items()}
+    return np.array([by_index[(run.start_day.index + d) % 7] for d in range(run.days)], dtype=float)
+
+
 def day_factors(arrivals: Arrivals, run: RunSettings, rng: np.random.Generator) -> np.ndarray:
     """Per simulated day: day-of-week factor x gamma busyness (mean 1, CV ``busyness_cv``)."""
-    weekdays = [(run.start_day.index + d) % 7 for d in range(run.days)]
-    factors = np.ones(run.days)
-    if arrivals.day_of_week is not None:
-        by_index = {day.index: f for day, f in arrivals.day_of_week.items()}
-        factors = np.array([by_index[w] for w in weekdays], dtype=float)
+    factors = weekday_factors(arrivals, run)
     if arrivals.busyness_cv > 0:
         shape = 1.0 / arrivals.busyness_cv**2
         factors = factors * rng.gamma(shape, 1.0 / shape, run.days)
     return factors
+
+
+def expected_calls(arrivals: Arrivals, run: RunSettings, call_type: str) -> float:
+    """Expected fresh calls of one call type over the horizon (busyness has mean 1; a trace is counted)."""
+    if arrivals.trace is not None:
+        return float(np.count_nonzero(read_trace(arrivals.trace, call_type) < run.days * DAY))
+    return float(rate_steps(arrivals, run, weekday_factors(arrivals, run))[1].sum())
 
 
 def arrival_times(arrivals: Arrivals, run: RunSettings, streams: Streams, call_type: str) -> np.ndarray:

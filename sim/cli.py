@@ -1,30 +1,47 @@
-"""The command line: ``ccsim run | validate | regress | schema``. The only module that touches argv and exit codes.
+"""The command line: ``ccsim run | compare | validate | regress | report | schema | erlang``. The only module that
+touches argv, signals and exit codes.
 
-Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace or arguments),
-130 interrupted.
+Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
+large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).
+
+Only the standard library is imported at start-up: a command imports what it needs when it runs, so that
+``ccsim --help`` is quick and a Ctrl-C during start-up is handled like any other.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-from sim import erlang_cli
-from sim.compare import compare
-from sim.compare_output import comparison_records, comparison_table, write_comparison
 from sim.errors import CcsimError
-from sim.experiment import run, with_overrides
-from sim.outputs import Outputs, write_outputs
-from sim.progress import replication_progress
-from sim.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
-from sim.scenario.loader import load_scenario, scenario_json_schema
-from sim.summary import summarize
 
-BAD_INPUT, INTERRUPTED, INTERNAL = 2, 130, 1
+if TYPE_CHECKING:
+    from sim.folders import Staged
+
+BAD_INPUT, INTERNAL = 2, 1
+INTERRUPTED = 130  # 128 + SIGINT
+DEFAULT_MAX_CALLS = 500_000_000  # sim.budget.DEFAULT_MAX_CALLS (a test keeps the two equal)
+MAX_FOLDER_NAME = 120
+"""Longest default comparison folder name; longer lists of scenario names are shortened with a hash."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: workers end, nothing half-written is left."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
@@ -54,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by ccsim run")
     rp.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg")
     rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
-    erlang_cli.add_parser(commands)
+    _add_erlang(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -68,6 +85,8 @@ def _run_overrides(p: argparse.ArgumentParser, common: bool = False) -> None:
                    if common else "override run.replications")
     p.add_argument("--days", type=_positive, help="override run.days")
     p.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    p.add_argument("--max-calls", type=_positive, default=DEFAULT_MAX_CALLS, metavar="N",
+                   help=f"refuse runs estimated to simulate more calls than this (default {DEFAULT_MAX_CALLS:,})")
 
 
 def _printing(p: argparse.ArgumentParser, what: str) -> None:
@@ -116,6 +135,23 @@ def _add_checking(commands: Any) -> None:
     _run_overrides(g)
 
 
+def _add_erlang(commands: Any) -> None:
+    """``erlang`` (values are parsed by ``sim.erlang_cli.parse_inputs``, so every problem is one line)."""
+    e = commands.add_parser("erlang", help="Erlang B/C/A calculator: agents for a service level, SL and ASA",
+                            description="Erlang calculator. Durations take a unit (190s, 3.5min); shares are "
+                                        "0.8 or 80%%. Example: ccsim erlang --calls 350 --aht 190s")
+    e.add_argument("--calls", required=True, help="calls offered per interval")
+    e.add_argument("--interval", default="30min", help="interval length (default 30min)")
+    e.add_argument("--aht", required=True, help="average handle time, e.g. 190s")
+    e.add_argument("--target", default="0.8", help="service-level target, 0.8 or 80%% (default 0.8)")
+    e.add_argument("--threshold", default="20s", help="service-level threshold (default 20s)")
+    e.add_argument("--agents", help="figures for this many agents")
+    e.add_argument("--patience", help="callers' mean patience: Erlang A (with abandonment) instead of Erlang C")
+    e.add_argument("--lines", help="trunk lines: Erlang B blocking (and M/M/c/K with --agents)")
+    e.add_argument("--shrinkage", default="0", help="share of paid time not on the phones, e.g. 30%% (default 0)")
+    e.add_argument("--max-occupancy", help="occupancy cap for the agents needed, e.g. 85%%")
+
+
 def _output_flags(p: argparse.ArgumentParser) -> None:
     """The optional outputs of a results folder (see sim.outputs)."""
     p.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg into the results folder")
@@ -123,41 +159,65 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (one sheet per table)")
 
 
+def _written(staged: Staged) -> str:
+    """Where results went, and what they replaced."""
+    if staged.replaced is None:
+        return f"{staged.target}/"
+    return f"{staged.target}/ (replaced the results of {staged.replaced or 'an earlier run'})"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiment import run, with_overrides
+    from sim.folders import check_target
+    from sim.outputs import Outputs
+    from sim.progress import replication_progress
+    from sim.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
+    from sim.scenario.loader import load_scenario
+    from sim.summary import summarize
+
     scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
                               days=args.days)
-    with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
-        result = run(scenario, workers=args.workers, on_done=on_done)
-    summary = summarize(result)
     out = Path(args.out) if args.out else Path("results") / scenario.name
+    check_target(out)  # before the run: a folder that may not be replaced is refused at once
+    with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
+        result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
+    summary = summarize(result)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
-    write_results(result, summary, out, args.scenario, extras=outputs.hook())
+    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook())
     if args.json:
         print(json.dumps(summary_json(summary, run_info(result, args.scenario), analytic_json(result)), indent=2))
     elif not args.quiet:
         print(terminal_table(summary, result))
         if args.compare_analytic:
             print(analytic_table(result, summary))
-        print(f"Results: {out}/" + (f" (report: {out / 'report.html'})" if args.report else ""))
+        print(f"Results: {_written(staged)}" + (f" (report: {out / 'report.html'})" if args.report else ""))
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.folders import record_files
+    from sim.outputs import Outputs, write_outputs
+
     folder = Path(args.results)
     if not folder.is_dir():
         raise CcsimError(f"ccsim report: {folder} is not a folder")
     for path in write_outputs(folder, Outputs(plots=args.plots, report=True, xlsx=args.xlsx)):
         if path.suffix != ".svg":
             print(f"wrote {path}")
+    record_files(folder)
     return 0
 
 
 def _cmd_erlang(args: argparse.Namespace) -> int:
+    from sim import erlang_cli
+
     print(erlang_cli.report(erlang_cli.parse_inputs(args)))
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario.loader import load_scenario
+
     failed = 0
     for file in args.scenarios:
         try:
@@ -175,11 +235,12 @@ def _cmd_regress(args: argparse.Namespace) -> int:
 
     opts = Options(Path(args.baseline), exact=args.exact, update=args.update, alpha=args.alpha, rtol=args.rtol,
                    tolerance=parse_tolerances(args.tolerance), seed=args.seed, replications=args.replications,
-                   days=args.days, workers=args.workers)
+                   days=args.days, workers=args.workers, max_calls=args.max_calls,
+                   junit=Path(args.junit) if args.junit else None)
     print(f"ccsim regress, {opts.method()}", flush=True)
     outcomes = regress(args.scenarios, opts, lambda o: print(format_outcome(o, args.verbose), flush=True))
-    if args.junit:
-        write_junit(outcomes, opts.method(), args.junit)
+    if opts.junit:
+        write_junit(outcomes, opts.method(), opts.junit)
     failed = sum(o.failed for o in outcomes)
     if args.update:
         print(f"{len(outcomes)} baseline(s) written to {opts.baseline_dir}/")
@@ -188,7 +249,27 @@ def _cmd_regress(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def comparison_folder(names: Sequence[str]) -> Path:
+    """The default folder of a comparison: ``results/compare-<first>-vs-<others>``, shortened with a hash of
+    the names where that would be too long a file name."""
+    name = f"compare-{names[0]}-vs-{'-'.join(names[1:])}"
+    if len(name.encode("utf-8")) > MAX_FOLDER_NAME:
+        digest = hashlib.sha256("\0".join(names).encode("utf-8")).hexdigest()[:10]
+        name = f"compare-{names[0][:40]}-vs-{len(names) - 1}-others-{digest}"
+    return Path("results") / name
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import compare
+    from sim.compare_output import comparison_records, comparison_table, write_comparison
+    from sim.experiment import run, with_overrides
+    from sim.folders import check_target
+    from sim.outputs import Outputs
+    from sim.progress import replication_progress
+    from sim.report import write_results
+    from sim.scenario.loader import load_scenario
+    from sim.summary import summarize
+
     if len(args.scenarios) < 2:
         raise CcsimError("ccsim compare: give at least two scenario files (the first is the reference)")
     scenarios = [load_scenario(f) for f in args.scenarios]
@@ -197,28 +278,35 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CcsimError(f"ccsim compare: scenario names must differ (got {', '.join(names)})")
     seed = args.seed if args.seed is not None else scenarios[0].run.seed
     reps = args.replications or scenarios[0].run.replications
-    results = []
+    scenarios = [with_overrides(s, seed=seed, replications=reps, days=args.days) for s in scenarios]
+    out = Path(args.out) if args.out else comparison_folder(names)
+    for target in (out, *(Path("results") / n for n in names)):
+        check_target(target)
+    outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
+    results, written = [], []
     for scenario, file in zip(scenarios, args.scenarios, strict=True):
-        scenario = with_overrides(scenario, seed=seed, replications=reps, days=args.days)
         with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
-            result = run(scenario, workers=args.workers, on_done=on_done)
-        outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
-        write_results(result, summarize(result), Path("results") / scenario.name, file, extras=outputs.hook())
+            result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
+        written.append(write_results(result, summarize(result), Path("results") / scenario.name, file,
+                                     extras=outputs.hook()))
         results.append(result)
     rows = compare(results)
-    out = Path(args.out) if args.out else Path("results") / f"compare-{names[0]}-vs-{'-'.join(names[1:])}"
-    write_comparison(results, list(args.scenarios), rows, out, outputs)
+    staged = write_comparison(results, list(args.scenarios), rows, out, outputs)
     if args.json:
         print(json.dumps(comparison_records(names, rows), indent=2))
     elif not args.quiet:
         print(f"{len(names)} scenarios, common random numbers: seed {seed}, {reps} replications each; "
               f"mean ±95% CI, differences paired by replication.")
         print(comparison_table(names, rows, scenarios[0].currency))
-        print(f"Results: {out}/ and results/<scenario>/")
+        print(f"Results: {_written(staged)}")
+        for one in written:
+            print(f"         {_written(one)}")
     return 0
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
+    from sim.scenario.loader import scenario_json_schema
+
     print(json.dumps(scenario_json_schema(), indent=2))
     return 0
 
@@ -229,17 +317,23 @@ COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ccsim`` and ``python -m sim``."""
-    args = _parser().parse_args(argv)
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, _terminate)
+    args = None
     try:
+        args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except CcsimError as exc:
         print(exc, file=sys.stderr)
         return BAD_INPUT
-    except KeyboardInterrupt:
-        print("ccsim: interrupted; no results were written", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        print(f"ccsim: {'interrupted' if signum == signal.SIGINT else 'terminated'}; no results were written",
+              file=sys.stderr)
+        return 128 + signum
     except Exception as exc:
-        if args.debug:
+        if args is not None and args.debug:
             raise
         print(f"ccsim: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
               file=sys.stderr)

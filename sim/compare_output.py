@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sim.billing import COMPONENTS
 from sim.compare import CompareRow
 from sim.experiment import RunResult
+from sim.folders import Staged, staged_folder
 from sim.outputs import Outputs
-from sim.report import json_number, replace_dir, versions, write_csv
+from sim.report import json_number, versions, write_csv
 from sim.results import load_results
 from sim.stats import Estimate
 
@@ -110,24 +110,20 @@ def _extras(results: list[RunResult], rows: list[CompareRow], folder: Path, want
 
 
 def write_comparison(results: list[RunResult], files: list[str], rows: list[CompareRow], out_dir: Path,
-                     wanted: Outputs | None = None) -> Path:
+                     wanted: Outputs | None = None) -> Staged:
     """Write comparison.csv/json and run.json (and the wanted plots, report, workbook) into ``out_dir``
-    atomically."""
+    atomically (see sim.folders); return where it went and what it replaced."""
     names = [r.scenario.name for r in results]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir) as staged:
+        tmp = staged.path
         records = comparison_records(names, rows)
         write_csv(tmp / "comparison.csv", list(records[0]), records)
         info = {"scenarios": names, "files": files, "seed": results[0].scenario.run.seed,
-                "replications": results[0].scenario.run.replications, "versions": versions()}
+                "replications": results[0].scenario.run.replications, "versions": versions(),
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         (tmp / "comparison.json").write_text(json.dumps({"run": info, "rows": records}, indent=2) + "\n",
                                              encoding="utf-8")
         if wanted is not None and (wanted.plots or wanted.report or wanted.xlsx):
             _extras(results, rows, tmp, wanted)
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    return staged

@@ -58,23 +58,6 @@ class Row:
     occupancy: float
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``ccsim erlang`` (values are parsed by ``parse_inputs``, so every problem is one line)."""
-    e = commands.add_parser("erlang", help="Erlang B/C/A calculator: agents for a service level, SL and ASA",
-                            description="Erlang calculator. Durations take a unit (190s, 3.5min); shares are "
-                                        "0.8 or 80%%. Example: ccsim erlang --calls 350 --aht 190s")
-    e.add_argument("--calls", required=True, help="calls offered per interval")
-    e.add_argument("--interval", default="30min", help="interval length (default 30min)")
-    e.add_argument("--aht", required=True, help="average handle time, e.g. 190s")
-    e.add_argument("--target", default="0.8", help="service-level target, 0.8 or 80%% (default 0.8)")
-    e.add_argument("--threshold", default="20s", help="service-level threshold (default 20s)")
-    e.add_argument("--agents", help="figures for this many agents")
-    e.add_argument("--patience", help="callers' mean patience: Erlang A (with abandonment) instead of Erlang C")
-    e.add_argument("--lines", help="trunk lines: Erlang B blocking (and M/M/c/K with --agents)")
-    e.add_argument("--shrinkage", default="0", help="share of paid time not on the phones, e.g. 30%% (default 0)")
-    e.add_argument("--max-occupancy", help="occupancy cap for the agents needed, e.g. 85%%")
-
-
 def _number(option: str, text: str, low: float, high: float = math.inf, share: bool = False) -> float:
     """A number within [low, high]; with ``share``, "80%" is 0.8."""
     raw = text.strip()

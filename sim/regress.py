@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,8 +31,10 @@ from typing import Any
 
 from scipy import stats as sps
 
+from sim.budget import DEFAULT_MAX_CALLS, check_size
 from sim.errors import CcsimError
 from sim.experiment import run, with_overrides
+from sim.folders import write_atomic
 from sim.report import file_hash, json_number, versions
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
@@ -46,6 +47,8 @@ KPIS = ("service_level", "asa", "abandon_rate", "blocking_rate", "deflection_rat
         "agent_hours", "labour_cost", "cost_per_call")
 ENVIRONMENT = ("python", "numpy")
 SETTINGS = ("seed", "replications", "days")
+MAX_REPLICATIONS = 10_000
+"""The most replications a scenario may ask for (run.replications), hence the most a baseline KPI may count."""
 PASS, NOISE, TOLERATED, CHANGED, ADDED, REMOVED, DIFFERS = (
     "pass", "within noise", "within tolerance", "changed", "added", "removed", "differs (env)")
 FAILING = (CHANGED, ADDED, REMOVED)
@@ -100,12 +103,17 @@ class Options:
     replications: int | None = None
     days: int | None = None
     workers: int | None = None
+    max_calls: float = DEFAULT_MAX_CALLS
+    junit: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
             raise RegressError(f"--alpha: must be between 0 and 1 (got {self.alpha:g})")
         if not self.rtol >= 0:
             raise RegressError(f"--rtol: must be >= 0 (got {self.rtol:g})")
+        if self.junit is not None and (self.junit.is_dir() or not self.junit.parent.is_dir()
+                                       and self.junit.parent.exists()):
+            raise RegressError(f"--junit {self.junit}: must name a file (it is a folder, or lies in a file)")
 
     def method(self) -> str:
         """The test, stated in the output."""
@@ -240,23 +248,46 @@ def baseline_document(scenario: Scenario, file: Path, kpis: Kpis) -> dict[str, A
 
 
 def document_kpis(doc: Mapping[str, Any]) -> Kpis:
-    """The KPIs of a baseline document (null becomes NaN)."""
-    def number(x: Any) -> float:
-        return math.nan if x is None else float(x)
-    return {(level, name, kpi): Stat(number(v["mean"]), number(v["half_width"]), int(v["n"]))
+    """The KPIs of a baseline document (null becomes NaN); ValueError where a KPI is malformed."""
+    return {(level, name, kpi): _stat_of(v, f"kpis.{level}.{name}.{kpi}")
             for level, names in doc["kpis"].items() for name, kpis in names.items() for kpi, v in kpis.items()}
+
+
+def _stat_of(value: Any, where: str) -> Stat:
+    """One stored KPI: finite numbers (or null), a half-width >= 0 and a whole replication count >= 1."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected {{mean, half_width, n}}, got {value!r}")
+    n = value.get("n")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_REPLICATIONS:
+        raise ValueError(f"{where}.n: must be a whole number from 1 to {MAX_REPLICATIONS} (got {n!r})")
+    numbers = []
+    for key in ("mean", "half_width"):
+        x = value.get(key)
+        if x is not None and (isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x)):
+            raise ValueError(f"{where}.{key}: must be a finite number or null (got {x!r})")
+        numbers.append(math.nan if x is None else float(x))
+    if numbers[1] < 0:
+        raise ValueError(f"{where}.half_width: must be >= 0 (got {numbers[1]!r})")
+    return Stat(numbers[0], numbers[1], n)
 
 
 def read_baseline(path: Path) -> dict[str, Any] | None:
     """A baseline document, None if the file does not exist; RegressError if it is not a ccsim baseline."""
     try:
+        if path.exists() and not path.is_file():
+            raise ValueError("not a regular file")
         doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"format is {doc.get('format')!r}, expected {FORMAT!r}")
-        missing = [k for k in (*SETTINGS, "versions", "kpis") if k not in doc]
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValueError(f"format is {doc.get('format') if isinstance(doc, dict) else None!r}, "
+                             f"expected {FORMAT!r}")
+        missing = [k for k in ("scenario", *SETTINGS, "versions", "kpis") if k not in doc]
         if missing:
             raise KeyError(f"missing {', '.join(missing)}")
-        document_kpis(doc)
+        if not isinstance(doc["versions"], dict) or not isinstance(doc["kpis"], dict):
+            raise TypeError("versions and kpis must be mappings")
+        stats = document_kpis(doc)
+        if any(s.n != doc["replications"] for s in stats.values()):
+            raise ValueError(f"a KPI's n differs from the baseline's replications ({doc['replications']!r})")
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -273,16 +304,9 @@ def baseline_text(doc: Mapping[str, Any]) -> str:
 
 
 def write_baseline(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write a baseline atomically (temporary file beside it, then rename)."""
+    """Write a baseline atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(baseline_text(doc))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, baseline_text(doc).encode("utf-8"))
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -324,7 +348,12 @@ def prepare(paths: Iterable[str], opts: Options) -> list[Job]:
         s = with_overrides(load_scenario(file), seed=opts.seed, replications=opts.replications, days=opts.days)
         if any(other.name == s.name for _, other, _ in jobs):
             raise RegressError(f"{file}: scenario name {s.name!r} is used twice; baselines are stored by name")
-        baseline = read_baseline(opts.baseline_dir / f"{s.name}.json")
+        check_size(s, opts.max_calls, opts.workers or os.cpu_count() or 1)
+        path = opts.baseline_dir / f"{s.name}.json"
+        baseline = read_baseline(path)
+        if baseline is not None and baseline["scenario"] != s.name:
+            raise RegressError(f"{path}: baseline is for scenario {baseline['scenario']!r}, not {s.name!r} "
+                               f"({file}); rebuild it with --update")
         runs = {k: getattr(s.run, k) for k in SETTINGS}
         if not opts.exact and min(runs["replications"], (baseline or runs)["replications"]) < 2:
             raise RegressError(f"{file}: statistical mode needs at least 2 replications in the run and baseline")
@@ -350,7 +379,8 @@ def regress_one(job: Job, opts: Options) -> Outcome:
     if baseline is None and not opts.update:
         return Outcome(name, (), f"{name}: FAIL no baseline (run with --update)", True)
     started = time.perf_counter()
-    new = kpis_of(kpi_rows(run(scenario, workers=opts.workers)), scenario.run.replications)
+    new = kpis_of(kpi_rows(run(scenario, workers=opts.workers, max_calls=opts.max_calls)),
+                  scenario.run.replications)
     doc = baseline_document(scenario, file, new)
     seconds = time.perf_counter() - started
     if opts.update:
@@ -436,6 +466,11 @@ def junit_xml(outcomes: Sequence[Outcome], method: str) -> ET.ElementTree:
 
 
 def write_junit(outcomes: Sequence[Outcome], method: str, file: str | Path) -> None:
-    """Write the JUnit XML report of a regression check."""
-    Path(file).parent.mkdir(parents=True, exist_ok=True)
-    junit_xml(outcomes, method).write(file, encoding="utf-8", xml_declaration=True)
+    """Write the JUnit XML report of a regression check (atomically)."""
+    path = Path(file)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, ET.tostring(junit_xml(outcomes, method).getroot(), encoding="utf-8",
+                                       xml_declaration=True))
+    except OSError as exc:
+        raise RegressError(f"--junit {file}: cannot write it ({exc.strerror or exc})") from None

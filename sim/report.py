@@ -1,7 +1,7 @@
 """Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv and a KPI table.
 
-Files are written into a temporary folder beside the target, then renamed into place: an interrupted run never
-leaves a half-written results folder.
+Files are written into a staging folder beside the target, then renamed into place (sim.folders): an interrupted
+run never leaves a half-written results folder, and a folder ccsim did not write is never replaced.
 """
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ import csv
 import hashlib
 import json
 import math
-import os
 import platform
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib import metadata
@@ -22,6 +19,7 @@ from typing import Any
 
 from sim.billing import COMPONENTS
 from sim.experiment import RunResult
+from sim.folders import Staged, staged_folder
 from sim.stats import Estimate
 from sim.summary import KpiRow, Summary
 from sim.theory import analytic_twin, comparison_rows
@@ -118,13 +116,12 @@ def _cell(value: Any) -> Any:
 
 
 def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None,
-                  extras: Callable[[Path], object] | None = None) -> Path:
-    """Write every result file of a run into ``out_dir`` atomically; return the folder. ``extras(folder)`` runs
-    on the complete temporary folder before the rename (plots, HTML report, workbook: see sim.outputs)."""
-    target = Path(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
-    try:
+                  extras: Callable[[Path], object] | None = None) -> Staged:
+    """Write every result file of a run into ``out_dir`` atomically (see sim.folders: a folder that ccsim did not
+    write is never replaced); return where it went and what it replaced. ``extras(folder)`` runs on the complete
+    staging folder before the rename (plots, HTML report, workbook: see sim.outputs)."""
+    with staged_folder(out_dir) as staged:
+        tmp = staged.path
         info = run_info(result, scenario_file)
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
@@ -135,22 +132,7 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
             write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
         if extras is not None:
             extras(tmp)
-        replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is, replacing an older result folder with (almost) no window."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".old-{target.name}-{os.getpid()}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return staged
 
 
 TERMINAL_COLUMNS = (

@@ -34,4 +34,4 @@ def write_folder(folder: Path, text: str = TWO_DAYS) -> Path:
     """Simulate ``text`` (sequentially: fast for tiny runs) and write its results folder."""
     scenario = parse_scenario(text, "tiny.yaml")
     result = run(scenario, workers=1)
-    return write_results(result, summarize(result), folder, None)
+    return write_results(result, summarize(result), folder, None).target

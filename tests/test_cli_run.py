@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import sim.cli
+import sim.experiment
 import sim.report
 from sim.cli import main
 
@@ -99,7 +99,7 @@ def test_interrupt_during_simulation(tiny: Path, monkeypatch: pytest.MonkeyPatch
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.cli, "run", interrupted)
+    monkeypatch.setattr(sim.experiment, "run", interrupted)
     assert main(["run", str(tiny)]) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import sim.compare
 from sim import cli
 from sim.errors import ScenarioError
 from sim.experiment import RunResult
@@ -67,13 +68,13 @@ def test_compare_writes_the_comparison_with_paired_intervals(two: Path, monkeypa
     scenarios were run with the same callers (offered calls identical per replication, call type and interval);
     two more agents raise the service level by a difference whose paired 95 % CI excludes 0."""
     seen: list[list[RunResult]] = []
-    real_compare = cli.compare
+    real_compare = sim.compare.compare
 
     def spy(results: list[RunResult]) -> Any:
         seen.append(results)
         return real_compare(results)
 
-    monkeypatch.setattr(cli, "compare", spy)
+    monkeypatch.setattr(sim.compare, "compare", spy)
     assert cli.main(["compare", "a.yaml", "b.yaml", "--out", "cmp", "--workers", "1"]) == 0
     out, err = capsys.readouterr()
     assert "common random numbers" in out and "Traceback" not in err

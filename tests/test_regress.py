@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scipy import stats
@@ -259,3 +261,53 @@ def test_bad_input_exits_2(problem: str, message: str, baseline: Path, tmp_path:
     code, out = regress(capsys, path, "--baseline", baseline, *extra)
     assert code == 2, out
     assert message in out
+
+
+def _doctored(baseline: Path, tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the tiny baseline, changed by ``change``; returns its folder."""
+    doc = json.loads((baseline / "tiny.json").read_text(encoding="utf-8"))
+    change(doc)
+    folder = tmp_path / "doctored"
+    folder.mkdir()
+    (folder / "tiny.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
+
+
+def test_a_baseline_of_another_scenario_is_bad_input(baseline: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _doctored(baseline, tmp_path, lambda doc: doc.update(scenario="other"))
+    code, out = regress(capsys, scenario(tmp_path / "s"), "--baseline", folder)
+    assert code == 2, out
+    assert "baseline is for scenario 'other', not 'tiny'" in out
+
+
+def _set_n(value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        doc["kpis"]["total"]["all"]["service_level"]["n"] = value
+    return change
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, "8", True, 10**9, 7, None])
+def test_corrupted_counts_are_refused(n: Any, baseline: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _doctored(baseline, tmp_path, _set_n(n))
+    code, out = regress(capsys, scenario(tmp_path / "s"), "--baseline", folder)
+    assert code == 2, out
+    assert "not a readable ccsim baseline" in out and ("service_level.n" in out or "replications" in out)
+
+
+@pytest.mark.parametrize(("key", "value"), [("mean", "high"), ("half_width", -1.0), ("mean", [1])])
+def test_corrupted_values_are_refused(key: str, value: Any, baseline: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    def change(doc: dict[str, Any]) -> None:
+        doc["kpis"]["total"]["all"]["asa"][key] = value
+    code, out = regress(capsys, scenario(tmp_path / "s"), "--baseline", _doctored(baseline, tmp_path, change))
+    assert code == 2 and f"asa.{key}" in out, out
+
+
+def test_junit_pointing_at_a_folder_is_bad_input(baseline: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "reports").mkdir()
+    code, out = regress(capsys, scenario(tmp_path / "s"), "--baseline", baseline, "--junit", tmp_path / "reports")
+    assert code == 2, out
+    assert "--junit" in out and "must name a file" in out and "tiny: ok" not in out
