@@ -153,15 +153,26 @@ class CallCenter:
         if self.has_rule[t]:
             self._enter_with_overflow(call, t, now)
             return
-        self._serve_or_wait(call, self.router.pick_group(t, self.idle), t, now)
+        self._serve_wait_or_block(call, self.router.pick_group(t, self.idle), t, now)
 
-    def _serve_or_wait(self, call: Call, g: int, q: int, now: float) -> None:
-        """An idle agent of group ``g`` takes the call, or (g < 0) it waits in queue ``q``."""
+    def _serve_or_wait(self, call: Call, g: int, q: int, now: float) -> bool:
+        """An idle agent of group ``g`` takes the call, or (g < 0) it waits in queue ``q`` if fewer than the queue's
+        ``max_queue`` callers already wait there; False if neither (the call is left where it was)."""
         if g >= 0:
             self.idle[g].popleft()
             self._start(call, g, now)
-        else:
+        elif self.queued[q] < self.max_queue[q]:
             self._wait(call, q, now)
+        else:
+            return False
+        return True
+
+    def _serve_wait_or_block(self, call: Call, g: int, q: int, now: float) -> None:
+        """``_serve_or_wait``, else the caller gets a busy signal (the type's queue is full)."""
+        if not self._serve_or_wait(call, g, q, now):
+            self._leave(call.id, BLOCKED, now)
+            if self._redials:
+                self.repeats.maybe_redial(self, call.type, call.id, now)
 
     def _enter_with_overflow(self, call: Call, t: int, now: float) -> None:
         """Routing of a call type with an overflow rule: in-house, straight to the partner, or refused by it."""
@@ -174,21 +185,15 @@ class CallCenter:
                 agents = sum(self.logged_in[h] for tier in self.router.groups[ORDINARY][t] for h in tier)
                 reason = self.policy.instead_of_waiting(t, self.queued[t], agents)
         if reason != NONE:
-            if self.queued[n + t] < self.max_queue[n + t]:
+            if self._serve_or_wait(call, self.router.pick_group(t, self.idle, PARTNER), n + t, now):
                 self.rec.overflow[i] = reason
-                self._serve_or_wait(call, self.router.pick_group(t, self.idle, PARTNER), n + t, now)
                 return
             self.rec.overflow[i] = REFUSED
             g = self.router.pick_group(t, self.idle, ORDINARY)
-        self._serve_or_wait(call, g, t, now)
+        self._serve_wait_or_block(call, g, t, now)
 
     def _wait(self, call: Call, q: int, now: float) -> None:
-        """Queue ``call`` in queue ``q`` (busy signal if the type's queue is full) and arm its timers."""
-        if q < self.n_types and self.queued[q] >= self.max_queue[q]:
-            self._leave(call.id, BLOCKED, now)
-            if self._redials:
-                self.repeats.maybe_redial(self, call.type, call.id, now)
-            return
+        """Queue ``call`` in queue ``q`` (which has room) and arm its timers."""
         call.state = WAITING
         call.queue = q
         self.queues[q].append(call)

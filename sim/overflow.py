@@ -2,8 +2,8 @@
 
 Reasons are recorded per call (``Records.overflow``). Share and outside-hours rules apply on arrival whatever the
 in-house state; queue-length and expected-wait rules only when no in-house agent is free. A call taken by a
-partner agent after waiting ``after_wait`` is recorded as WAIT; a call the partner refused (its overflow queue
-was full) stays in-house and is recorded as REFUSED.
+partner agent after waiting ``after_wait`` is recorded as WAIT; a call the partner refused (no partner agent free
+and its overflow queue full: ``max_queue`` calls already waiting there) stays in-house and is recorded as REFUSED.
 """
 
 from __future__ import annotations

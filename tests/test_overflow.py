@@ -20,7 +20,7 @@ from sim.hours import closed_at
 from sim.layout import Layout, build_layout
 from sim.model import simulate
 from sim.overflow import EXPECTED_WAIT, HOURS, NONE, QUEUE, REASONS, REFUSED, SHARE, WAIT
-from sim.records import ANSWERED, Records
+from sim.records import ANSWERED, BLOCKED, Records
 from sim.scenario.schema import Scenario
 from sim.stats import ratio_estimate
 from sim.streams import Streams
@@ -38,8 +38,10 @@ def _rate_per_hour(load: float) -> float:
 
 def _two_sites(rule: str, agents: int, load: float, *, partner_agents: int = 200, days: int = 5,
                reps: int = 1, seed: int = 1, warmup: str = "2h", home_hours: str = "",
-               threshold: str = "20s") -> Scenario:
-    """One call type served in-house (``agents`` at site home) with the overflow rule ``rule`` to bpo_team."""
+               threshold: str = "20s", max_queue: int | None = None) -> Scenario:
+    """One call type served in-house (``agents`` at site home) with the overflow rule ``rule`` to bpo_team;
+    ``max_queue``: the call type's own (in-house) queue limit, none if None."""
+    limit = "" if max_queue is None else f"\n    max_queue: {max_queue}"
     return scenario(f"""
 name: overflow
 run: {{days: {days}, replications: {reps}, seed: {seed}, warmup: {warmup}}}
@@ -51,7 +53,7 @@ call_types:
   calls:
     arrivals: {{rate_per_hour: {_rate_per_hour(load)!r}}}
     handle_time: {{dist: exponential, mean: {MEAN_SERVICE:g}s}}
-    patience: none
+    patience: none{limit}
     overflow: {rule}
 agent_groups:
   home_team: {{skills: [calls], agents: {agents}, site: home}}
@@ -306,6 +308,36 @@ def test_partner_refusal_rate_matches_mmck() -> None:
                  share * theory.p_block)
     checks.close("overflow_rate", rows["total", "all"].kpis["overflow_rate"], share * (1.0 - theory.p_block))
     checks.verify()
+
+
+def test_partner_without_waiting_room_takes_a_call_when_an_agent_is_free() -> None:
+    """A pure loss overflow (``queue_length: 0, max_queue: 0``, in-house ``max_queue: 0``; 1 in-house agent, 5
+    partner agents, 10 calls/h): a call that finds the in-house agent busy goes to the partner, which takes it iff
+    one of its agents is free; nobody ever waits. Per call, reconstructed from the records: every call sent to the
+    partner (reason queue_length) found a partner agent free and was answered there at once; every refused call
+    found all 5 partner agents busy and got a busy signal (the in-house queue admits nobody); a call answered
+    in-house found its agent free. The max_queue limit counts callers waiting, so a free agent always takes the
+    call."""
+    partner_agents = 5
+    s = _two_sites("{to: [bpo_team], queue_length: 0, max_queue: 0}", 1, 10.0 * MEAN_SERVICE / 3600.0,
+                   partner_agents=partner_agents, days=10, max_queue=0)
+    layout, rec = _records(s)
+    reason, partner, in_house = rec.overflow, _partner(layout, rec), _in_house(layout, rec)
+    sent, refused = reason == QUEUE, reason == REFUSED
+    assert sent.sum() > 500, "the in-house agent is often busy, so many calls go to the partner"
+    assert np.array_equal(sent, partner)
+    assert np.array_equal(reason == NONE, in_house)
+    assert np.all(rec.outcome[refused] == BLOCKED)
+    assert np.all(rec.wait[partner | in_house] == 0.0)
+
+    def busy(answered: np.ndarray) -> np.ndarray:
+        """Agents of the calls in ``answered`` talking just before each call's arrival."""
+        return _waiting_at(rec.start_at[answered], rec.end_at[answered], rec.queue_at)
+
+    at_partner, at_home = busy(partner), busy(in_house)
+    assert np.all(at_home[sent | refused] == 1) and np.all(at_home[in_house] == 0)
+    assert np.all(at_partner[sent] < partner_agents)
+    assert np.all(at_partner[refused] == partner_agents)
 
 
 # -- 6. every call's reason is consistent with what happened to it ----------------------------------------------

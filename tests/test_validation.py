@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from helpers import Checks, scenario, simulate_kpis
 
 from sim.analytic import cobham_priority_waits, erlang_a, erlang_b, erlang_c, mmc_deterministic_patience, mmck
+from sim.facts import CALL_FIELDS
+from sim.stats import ratio_estimate
 from sim.units import DAY
 
 MEAN_SERVICE = 300.0
@@ -245,6 +248,89 @@ agent_groups:
     checks.close("asa", k["asa"], theory.mean_wait)
     checks.close("avg_queue_length", k["avg_queue_length"], theory.mean_queue)
     checks.close("occupancy", k["occupancy"], load * (1.0 - theory.p_block) / agents)
+    checks.verify()
+
+
+def _loss_overflow_distribution(in_house: int, partner: int, lam: float, mean_in_house: float,
+                                mean_partner: float) -> np.ndarray:
+    """Stationary distribution pi[i, j] of (busy in-house agents, busy partner agents) when a call takes a free
+    in-house agent, else a free partner agent, else is lost (no waiting room anywhere); Poisson arrivals at
+    ``lam``, exponential handle times of the given means at each site. Solves pi Q = 0, sum(pi) = 1."""
+    shape = (in_house + 1, partner + 1)
+    q = np.zeros((math.prod(shape),) * 2)
+    for i, j in np.ndindex(shape):
+        here = np.ravel_multi_index((i, j), shape)
+        if i < in_house:
+            q[here, np.ravel_multi_index((i + 1, j), shape)] += lam
+        elif j < partner:
+            q[here, np.ravel_multi_index((i, j + 1), shape)] += lam
+        if i:
+            q[here, np.ravel_multi_index((i - 1, j), shape)] += i / mean_in_house
+        if j:
+            q[here, np.ravel_multi_index((i, j - 1), shape)] += j / mean_partner
+    q -= np.diag(q.sum(axis=1))
+    system = np.vstack((q.T, np.ones(len(q))))
+    rhs = np.zeros(len(q) + 1)
+    rhs[-1] = 1.0
+    return np.linalg.lstsq(system, rhs, rcond=None)[0].reshape(shape)
+
+
+LOSS_OVERFLOW_CASES = [
+    # in-house agents, partner agents, offered load a (Erlangs), partner handle_time_factor, days, replications, seed
+    pytest.param(3, 2, 2.2, 1.0, 80, 10, 305, id="c3+2-a2.2-same-means"),
+    pytest.param(3, 2, 2.2, 1.5, 80, 10, 306, id="c3+2-a2.2-partner-slower"),
+]
+
+
+@pytest.mark.parametrize(("in_house", "partner", "load", "factor", "days", "reps", "seed"), LOSS_OVERFLOW_CASES)
+def test_loss_overflow_to_partner_matches_ctmc(in_house: int, partner: int, load: float, factor: float, days: int,
+                                               reps: int, seed: int) -> None:
+    """A pure loss overflow against the exact two-site Markov chain: c1 in-house agents with no waiting room
+    (``max_queue: 0``); a call that finds them all busy overflows (``queue_length: 0``) to c2 partner agents with
+    no waiting room either (``max_queue: 0``), and is lost (refused, then a busy signal) if those are all busy too.
+
+    Poisson arrivals offering a = lambda x 300 s, exponential E[S] = 300 s in-house and 300 s x ``factor`` at the
+    partner (its ``handle_time_factor``), ``patience: none``, warm-up 2 h. With pi the stationary distribution of
+    (busy in-house, busy partner) and PASTA: blocking_rate = refused / offered = pi[c1, c2]; overflow_rate =
+    P(i = c1, j < c2); partner_share = overflow_rate / (1 - loss); occupancy E[i] / c1 and E[j] / c2; nobody
+    waits. With equal means the loss is Erlang B(c1 + c2, a) whatever the routing (a check of the chain itself).
+    """
+    s = scenario(f"""
+name: loss_overflow
+run: {{days: {days}, replications: {reps}, seed: {seed}, warmup: 2h}}
+sites:
+  home: {{kind: in_house}}
+  bpo: {{kind: partner}}
+call_types:
+  calls:
+    arrivals: {{rate_per_hour: {_rate_per_hour(load)!r}}}
+    handle_time: {{dist: exponential, mean: {MEAN_SERVICE:g}s}}
+    patience: none
+    max_queue: 0
+    overflow: {{to: [bpo_team], queue_length: 0, max_queue: 0}}
+agent_groups:
+  home_team: {{skills: [calls], agents: {in_house}, site: home}}
+  bpo_team: {{skills: [calls], agents: {partner}, site: bpo, handle_time_factor: {factor!r}}}
+""")
+    lam = s.call_types["calls"].arrivals.rate_per_hour / 3600.0
+    pi = _loss_overflow_distribution(in_house, partner, lam, MEAN_SERVICE, MEAN_SERVICE * factor)
+    loss, overflow = pi[in_house, partner], pi[in_house, :partner].sum()
+    if factor == 1.0:
+        assert loss == pytest.approx(erlang_b(in_house + partner, load), rel=1e-9)
+    result, rows = simulate_kpis(s)
+    k = rows["total", "all"].kpis
+    x = np.stack([f.calls[:, f.first_interval:, :].sum(axis=(1, 2)) for f in result.facts])
+    checks = Checks(f"loss overflow {in_house}+{partner} a={load:g} x{factor:g}", reps)
+    checks.close("blocking_rate", k["blocking_rate"], loss)
+    checks.close("refused/offered", ratio_estimate(x[:, CALL_FIELDS.index("overflow_refused")],
+                                                   x[:, CALL_FIELDS.index("offered")]), loss)
+    checks.close("overflow_rate", k["overflow_rate"], overflow)
+    checks.close("partner_share", k["partner_share"], overflow / (1.0 - loss))
+    checks.close("occupancy[home_team]", rows["group", "home_team"].kpis["occupancy"],
+                 float(pi.sum(axis=1) @ np.arange(in_house + 1)) / in_house)
+    checks.close("occupancy[bpo_team]", rows["group", "bpo_team"].kpis["occupancy"],
+                 float(pi.sum(axis=0) @ np.arange(partner + 1)) / partner)
+    checks.close("p_wait", k["p_wait"], 0.0, eps=ZERO)
     checks.verify()
 
 

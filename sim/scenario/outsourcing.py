@@ -68,7 +68,8 @@ class Overflow(BaseModel):
     outside_hours: bool = False
     queue_length: int | None = Field(None, ge=0)
     expected_wait: Duration | None = Field(None, ge=0)
-    max_queue: int | None = Field(None, ge=0, description="partner refuses direct overflow beyond this many waiting")
+    max_queue: int | None = Field(None, ge=0, description="with no partner agent free, the partner refuses direct "
+                                                         "overflow beyond this many waiting")
 
     @model_validator(mode="after")
     def _check(self) -> Overflow:
