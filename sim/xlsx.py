@@ -8,7 +8,8 @@ Sheets and their columns (stable; the CSV sheets keep the CSV files' column name
   (calls that wanted an agent, Erlang C agents required, agents logged in, logged in - required);
 - ``Wait distribution``: ``wait_s`` and, per call type and ``all``, the share of answered calls that waited at
   most ``wait_s`` seconds;
-- ``Comparison``: only when a comparison table is given (one row per scenario).
+- ``Comparison``: only when a comparison table is given (for ``ccsim compare``: one row per KPI, a column per
+  scenario and one ``<scenario> vs <first>`` per difference, as on the terminal).
 """
 
 from __future__ import annotations
