@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,12 +33,34 @@ def _fmt(e: Estimate | None, kind: str, signed: bool = False) -> str:
     return text
 
 
-def _cells(row: CompareRow, currency: str) -> list[str]:
+@dataclass(frozen=True)
+class Column:
+    """A scenario column of the wide comparison table (terminal, HTML report, workbook): the level of one scenario,
+    or its paired difference to the first."""
+
+    header: str
+    scenario: int
+    difference: bool
+
+    def text(self, row: CompareRow) -> str:
+        """This column's cell of ``row``."""
+        if self.difference:
+            return _fmt(row.diffs[self.scenario], row.kind, signed=True)
+        return _fmt(row.values[self.scenario], row.kind)
+
+
+def columns(names: Sequence[str]) -> list[Column]:
+    """The first scenario's level, then each other scenario's level and its difference to the first, headed
+    "<scenario> vs <first>": no two headers alike (scenario names differ and hold no spaces)."""
+    out = [Column(names[0], 0, False)]
+    for k, name in enumerate(names[1:], start=1):
+        out += [Column(name, k, False), Column(f"{name} vs {names[0]}", k, True)]
+    return out
+
+
+def _cells(row: CompareRow, scenarios: Sequence[Column], currency: str) -> list[str]:
     unit = _SCALE[row.kind][2] or (f" {currency}" if row.kind.startswith("money") else "")
-    cells = [row.scope, row.label + unit, _fmt(row.values[0], row.kind)]
-    for value, diff in zip(row.values[1:], row.diffs[1:], strict=True):
-        cells += [_fmt(value, row.kind), _fmt(diff, row.kind, signed=True)]
-    return cells
+    return [row.scope, row.label + unit, *(c.text(row) for c in scenarios)]
 
 
 def _shown(cells: list[str]) -> bool:
@@ -44,13 +68,16 @@ def _shown(cells: list[str]) -> bool:
     return any(c.lstrip("+").replace("0", "").strip(".") not in ("", "-") for c in cells[2:])
 
 
-def _header(names: list[str]) -> list[str]:
-    return ["Scope", "KPI", names[0], *[c for n in names[1:] for c in (n, f"vs {names[0]}")]]
+def _table(names: Sequence[str], rows: Sequence[CompareRow], currency: str) -> list[list[str]]:
+    """The wide comparison table: header, then the cells of every shown KPI row."""
+    scenarios = columns(names)
+    cells = (_cells(r, scenarios, currency) for r in rows)
+    return [["Scope", "KPI", *(c.header for c in scenarios)], *(c for c in cells if _shown(c))]
 
 
 def comparison_table(names: list[str], rows: list[CompareRow], currency: str) -> str:
     """Side-by-side KPIs (95 % CIs) with the paired difference of each scenario against the first."""
-    cells = [_header(names), *(c for c in (_cells(r, currency) for r in rows) if _shown(c))]
+    cells = _table(names, rows, currency)
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in cells]
@@ -59,7 +86,8 @@ def comparison_table(names: list[str], rows: list[CompareRow], currency: str) ->
 
 def comparison_cells(names: list[str], rows: list[CompareRow], currency: str) -> list[dict[str, str]]:
     """The comparison as the terminal shows it, one {column: text} row per KPI (for the HTML report, workbook)."""
-    return [dict(zip(_header(names), c, strict=True)) for c in (_cells(r, currency) for r in rows) if _shown(c)]
+    header, *cells = _table(names, rows, currency)
+    return [dict(zip(header, c, strict=True)) for c in cells]
 
 
 def comparison_records(names: list[str], rows: list[CompareRow]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ Sheets and their columns (stable; the CSV sheets keep the CSV files' column name
   (calls that wanted an agent, Erlang C agents required, agents logged in, logged in - required);
 - ``Wait distribution``: ``wait_s`` and, per call type and ``all``, the share of answered calls that waited at
   most ``wait_s`` seconds;
-- ``Comparison``: only when a comparison table is given (one row per scenario).
+- ``Comparison``: only when a comparison table is given (for ``ccsim compare``: one row per KPI, a column per
+  scenario and one ``<scenario> vs <first>`` per difference, as on the terminal).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sim.results import Results, read_table, requirement
 
@@ -43,18 +46,27 @@ def _value(value: Any) -> Any:
     return value
 
 
+def _cell(sheet: Worksheet, value: Any) -> Cell:
+    """A cell of ``value``; text is always a string cell: openpyxl would store text starting with '=' as a formula
+    and '#N/A' and the like as error values, which a spreadsheet evaluates (formula injection)."""
+    cell = Cell(sheet, value=_value(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Add a sheet: bold frozen header row, an autofilter, widths fitted to the header."""
     sheet = book.create_sheet(title)
     for j, name in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(j)].width = max(10, min(len(str(name)) + 2, 40))
     sheet.freeze_panes = "A2"
-    sheet.append(list(header))
+    sheet.append([_cell(sheet, name) for name in header])
     for cell in sheet[1]:
         cell.font = BOLD
     count = 0
     for row in rows:
-        sheet.append([_value(v) for v in row])
+        sheet.append([_cell(sheet, v) for v in row])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
 

@@ -4,13 +4,16 @@ keys changed on top of another file)."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 
 import sim.compare
 from sim import cli
@@ -40,6 +43,12 @@ name: b
 agent_groups:
   team: {agents: 6}
 """
+C = """\
+extends: a.yaml
+name: c
+agent_groups:
+  team: {agents: 5, cost_per_hour: 28}
+"""
 
 
 def line(text: str, needle: str) -> int:
@@ -58,6 +67,39 @@ def two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _rows(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
     return {(r["scope"], r["kpi"], r["scenario"]): r for r in records}
+
+
+Wide = tuple[list[str], list[list[str]]]
+"""A wide comparison table as shown: its header and its rows of cells."""
+
+
+def _terminal(text: str) -> Wide:
+    """The comparison table printed by ``ccsim compare`` (columns are separated by two or more spaces)."""
+    lines = [line for line in text.splitlines() if line.startswith("Scope") or line.startswith(("all ", "site "))]
+    header, *rows = [re.split(r"\s{2,}", line.strip()) for line in lines]
+    return header, rows
+
+
+def _html(page: str) -> Wide:
+    """The table under the report's 'Scenario comparison' heading."""
+    section = page.split("<h2>Scenario comparison</h2>", 1)[1].split("</table>", 1)[0]
+    header = [html.unescape(c) for c in re.findall(r"<th>(.*?)</th>", section)]
+    rows = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", section)]
+    return header, rows
+
+
+def _sheet(path: Path) -> Wide:
+    """The Comparison sheet of a workbook."""
+    header, *rows = load_workbook(path, read_only=True)["Comparison"].iter_rows(values_only=True)
+    return [str(c) for c in header], [[str(c) for c in row] for row in rows]
+
+
+def _difference_of(table: Wide, scenario: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """{(scope, KPI): (level, difference)} of ``scenario``: its column and the difference column right after it."""
+    header, rows = table
+    j = header.index(scenario)
+    return {(row[0], row[1]): (row[j], row[j + 1]) for row in rows}
 
 
 # -- compare -------------------------------------------------------------------------------------------------------
@@ -108,6 +150,47 @@ def test_compare_writes_the_comparison_with_paired_intervals(two: Path, monkeypa
     labour = rows["all", "in_house_labour", "b"]
     assert labour["diff_vs_first"] == pytest.approx(2 * 25 * 23)  # 2 agents x 25 EUR/h x 23 h after warm-up
     assert (two / "results" / "a").is_dir() and (two / "results" / "b").is_dir()
+
+
+def test_three_way_differences_equal_the_two_way_ones_in_every_output(
+        two: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Comparing a, b and c shows, for b, the same level and difference to a as comparing a and b alone: in
+    comparison.csv, the JSON records, the terminal, the HTML report and the workbook; every difference column has
+    its own header '<scenario> vs <first>'."""
+    (two / "c.yaml").write_text(C, encoding="utf-8")
+    flags = ["--report", "--xlsx", "--workers", "1", "--replications", "3"]
+    outputs = {}
+    for out, files in (("cmp2", ["a.yaml", "b.yaml"]), ("cmp3", ["a.yaml", "b.yaml", "c.yaml"])):
+        assert cli.main(["compare", *files, "--out", out, *flags]) == 0
+        terminal = capsys.readouterr().out
+        assert cli.main(["compare", *files, "--out", out, "--json", *flags]) == 0
+        outputs[out] = (terminal, json.loads(capsys.readouterr().out))
+
+    def records(out: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+        return _rows(json.loads((two / out / "comparison.json").read_text(encoding="utf-8"))["rows"])
+
+    def csv_rows(out: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+        with (two / out / "comparison.csv").open(encoding="utf-8", newline="") as handle:
+            return _rows(list(csv.DictReader(handle)))
+
+    for source in (records, csv_rows, lambda out: _rows(outputs[out][1])):
+        pair, three = source("cmp2"), source("cmp3")
+        b = {k: v for k, v in pair.items() if k[2] == "b"}
+        assert b and all(three[k] == v for k, v in b.items())
+        assert any(v["diff_vs_first"] not in (None, "", 0.0, "0.0") for v in b.values())
+
+    wide = {"terminal": lambda out: _terminal(outputs[out][0]),
+            "html": lambda out: _html((two / out / "report.html").read_text(encoding="utf-8")),
+            "xlsx": lambda out: _sheet(two / out / "results.xlsx")}
+    for fmt, read in wide.items():
+        pair, three = read("cmp2"), read("cmp3")
+        b_pair, b_three = _difference_of(pair, "b"), _difference_of(three, "b")
+        assert b_pair and all(b_three[k] == v for k, v in b_pair.items()), fmt
+        assert b_pair["all", "Service level %"][1].startswith("+"), fmt  # two more agents: a higher service level
+        assert pair[0] == ["Scope", "KPI", "a", "b", "b vs a"], fmt
+        assert three[0] == ["Scope", "KPI", "a", "b", "b vs a", "c", "c vs a"], fmt
+        c_three = _difference_of(three, "c")
+        assert c_three["all", "Total cost EUR"] != b_three["all", "Total cost EUR"], fmt
 
 
 def test_compare_json_output_parses(two: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,36 @@ def test_run_flags_write_every_output_inside_the_atomic_folder(tmp_path: Path, m
     assert "labour_cost" not in names  # no group has a cost per hour
     assert "report: results/tiny/report.html" in capsys.readouterr().out
     assert [p.name for p in Path("results").iterdir()] == ["tiny"]  # no temporary folder left
+
+
+@pytest.mark.parametrize(("description", "currency", "file"), [
+    ('=HYPERLINK("http://example.invalid","open me")', "=1+1", "=1+1.yaml"),
+    ("+1+1 agents", "+1", "+cmd.yaml"),
+    ("-2+3 agents", "-1", "-cmd.yaml"),
+    ("@SUM(1,2)", "@SUM(1)", "@cmd.yaml"),
+    ("#N/A", "#REF!", "#cmd.yaml"),
+], ids=["equals", "plus", "minus", "at", "error-code"])
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    description: str, currency: str, file: str) -> None:
+    """Scenario text (description, currency, file name) is stored as string cells, never as a formula or an error
+    value, in the workbook of a run and of a comparison; numbers stay numbers."""
+    monkeypatch.chdir(tmp_path)
+    text = TINY + f"description: {json.dumps(description)}\ncurrency: {json.dumps(currency)}\n"
+    Path(file).write_text(text, encoding="utf-8")
+    Path("other.yaml").write_text(text.replace("name: tiny", "name: other"), encoding="utf-8")
+    assert main(["run", "--xlsx", "--workers", "1", "--", file]) == 0
+    assert main(["compare", "--xlsx", "--workers", "1", "--out", "cmp", "--", file, "other.yaml"]) == 0
+    for path, numbers in ((Path("results/tiny/results.xlsx"), "KPIs"), (Path("cmp/results.xlsx"), "Wait distribution")):
+        with zipfile.ZipFile(path) as archive:
+            sheets = [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in xml or b't="e"' in xml for xml in sheets), path  # no formula, no error
+        book = load_workbook(path)
+        run = {row[0].value: row[1] for row in book["Run"].iter_rows(min_row=2)}
+        for key, literal in (("description", description), ("currency", currency), ("scenario_file", file)):
+            assert (run[key].value, run[key].data_type) == (literal, "s"), (path, key)
+        assert (run["seed"].value, run["seed"].data_type) == (5, "n")
+        for sheet in book:
+            types = {c.data_type for row in sheet.iter_rows() for c in row if c.value is not None}
+            assert types <= {"s", "n"}, (path, sheet.title, types)
+        assert {c.data_type for row in book[numbers].iter_rows(min_row=2, min_col=3) for c in row} == {"n"}
+    assert "Comparison" in load_workbook("cmp/results.xlsx").sheetnames
