@@ -185,7 +185,7 @@ def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarr
                                               {str(c): calls[c] for c in clients}))
     items: dict[str, float] = {}
     for c in clients:
-        bill = _invoice(layout, sums, s, [c], logged_in * shares[str(c)], first_interval)
+        bill = _invoice(layout, sums, s, [int(c)], logged_in * shares[str(c)], first_interval)
         out[COMPONENTS.index("partner_fees"), c] += _charges(bill)
         out[COMPONENTS.index("penalties_credits"), c] += _credits(bill)
         items = {k: items.get(k, 0.0) + v for k, v in bill.items()}

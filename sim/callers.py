@@ -38,11 +38,12 @@ class Callers:
 
 def draw_callers(layout: Layout, streams: Streams) -> Callers:
     """Draw every call of one replication."""
-    parts = [list(_draw_type(layout, t, streams)) for t in range(len(layout.type_names))]
+    parts: list[list[np.ndarray | None]] = [list(_draw_type(layout, t, streams))
+                                            for t in range(len(layout.type_names))]
     order = np.argsort(np.concatenate([p[1] for p in parts]), kind="stable")
     columns = []
     for j in range(len(parts[0])):  # one column at a time, releasing its parts: bounded peak memory
-        columns.append(np.concatenate([p[j] for p in parts])[order])
+        columns.append(np.concatenate([p[j] for p in parts if p[j] is not None])[order])
         for p in parts:
             p[j] = None
     return Callers(*columns)

@@ -44,6 +44,29 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
+def _version() -> str:
+    """The installed ccsim version ("unknown" when run from a source tree that is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ccsim")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def check_package() -> None:
+    """CcsimError if the ``sim`` package that Python imports is not the one this command belongs to (a file
+    sim.py or a folder sim/ earlier on the path shadows it)."""
+    import sim
+
+    mine = Path(__file__).resolve().parent
+    found = Path(getattr(sim, "__file__", None) or ".").resolve().parent
+    if found != mine:
+        raise CcsimError(f"ccsim: the module 'sim' is imported from {found}, not from ccsim ({mine}): a file "
+                         "sim.py or a folder sim/ there shadows ccsim's package; rename it, or run 'ccsim' from "
+                         "another folder")
+
+
 def _whole(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number >= ``minimum``."""
     def parse(text: str) -> int:
@@ -63,6 +86,7 @@ _positive, _seed = _whole(1), _whole(0)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ccsim", description="Discrete-event simulation of contact centers.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"ccsim {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_simulating(commands)
     _add_checking(commands)
@@ -322,6 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signum, _terminate)
     args = None
     try:
+        check_package()
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except CcsimError as exc:

@@ -12,9 +12,17 @@ import math
 
 from sim.hours import is_open
 from sim.layout import Layout
+from sim.scenario.schema import CallType
 
 NONE, WAIT, QUEUE, EXPECTED_WAIT, HOURS, SHARE, REFUSED = range(7)
 REASONS = ("none", "after_wait", "queue_length", "expected_wait", "outside_hours", "share", "refused")
+
+
+def _mean_work(ct: CallType) -> float:
+    """Mean handle time of a call type (talk + wrap-up), at handle-time factor 1."""
+    talk = ct.handle_time if ct.handle_time is not None else ct.talk_time
+    assert talk is not None  # the schema requires one of the two
+    return talk.mean + (ct.wrap_up.mean if ct.wrap_up else 0.0)
 
 
 class OverflowPolicy:
@@ -24,8 +32,7 @@ class OverflowPolicy:
         self.rules = tuple(ct.overflow for ct in layout.call_types)
         self.after_wait = tuple(r.after_wait if r and r.after_wait is not None else math.inf for r in self.rules)
         self.partner_limit = tuple(r.max_queue if r and r.max_queue is not None else math.inf for r in self.rules)
-        self.mean_work = tuple((ct.handle_time or ct.talk_time).mean + (ct.wrap_up.mean if ct.wrap_up else 0.0)
-                               for ct in layout.call_types)  # type: ignore[union-attr]
+        self.mean_work = tuple(_mean_work(ct) for ct in layout.call_types)
         self.in_house_hours = layout.in_house_windows()
         self.start_day = layout.scenario.run.start_day.index
 

@@ -85,11 +85,11 @@ class Records:
 
     @property
     def queue_at(self) -> np.ndarray:
-        return self.callers.arrival_at + self.callers.ivr_time
+        return np.asarray(self.callers.arrival_at + self.callers.ivr_time)
 
     @property
     def wait(self) -> np.ndarray:
         """Time in queue: until answered or hang-up; NaN for calls that never waited in the queue."""
         leave = np.where(self.outcome == ANSWERED, self.start_at,
                          np.where(self.outcome == ABANDONED, self.end_at, np.nan))
-        return leave - self.queue_at
+        return np.asarray(leave - self.queue_at)

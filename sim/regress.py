@@ -470,7 +470,8 @@ def write_junit(outcomes: Sequence[Outcome], method: str, file: str | Path) -> N
     path = Path(file)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, ET.tostring(junit_xml(outcomes, method).getroot(), encoding="utf-8",
-                                       xml_declaration=True))
+        root = junit_xml(outcomes, method).getroot()
+        assert root is not None
+        write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
     except OSError as exc:
         raise RegressError(f"--junit {file}: cannot write it ({exc.strerror or exc})") from None

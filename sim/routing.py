@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 WAITING = 1
 """State of a call that is in a queue (any other state means it left: answered, abandoned, ...)."""
@@ -33,6 +33,9 @@ class Queued(Protocol):
     state: int
     queue_at: float
 
+
+Q = TypeVar("Q", bound=Queued)
+"""The engine's own call type, as long as it has what Queued names (a deque is invariant in its items)."""
 
 Tiers = tuple[tuple[int, ...], ...]
 """Indices grouped by rank, best rank first; within a tier in file order."""
@@ -88,7 +91,7 @@ class Router:
                 return best
         return -1
 
-    def pick_queue(self, group: int, queues: Sequence[deque[Queued]], now: float) -> int:
+    def pick_queue(self, group: int, queues: Sequence[deque[Q]], now: float) -> int:
         """The queue whose head-of-line call a freed agent of ``group`` takes, or -1 if none may.
 
         Calls that left a queue (abandoned) are dropped from the queue heads on the way.

@@ -42,7 +42,7 @@ def t_quantile(n: Any, level: float = LEVEL) -> Any:
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
         q = sps.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-    return q if q.ndim else float(q)
+    return q if np.ndim(q) else float(q)
 
 
 def mean_estimate(x: np.ndarray, level: float = LEVEL) -> Estimate:

@@ -49,7 +49,7 @@ def _value(value: Any) -> Any:
 def _cell(sheet: Worksheet, value: Any) -> Cell:
     """A cell of ``value``; text is always a string cell: openpyxl would store text starting with '=' as a formula
     and '#N/A' and the like as error values, which a spreadsheet evaluates (formula injection)."""
-    cell = Cell(sheet, value=_value(value))
+    cell = Cell(sheet, value=_value(value))  # type: ignore[call-arg]  # row and column are set by append()
     if isinstance(cell.value, str):
         cell.data_type = "s"
     return cell
@@ -74,7 +74,8 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Iterable[Seq
 def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]] | None = None) -> Workbook:
     """The workbook of a results folder (tables read from its CSV files)."""
     book = Workbook()
-    book.remove(book.active)
+    if book.active is not None:
+        book.remove(book.active)
     _sheet(book, "Run", ["key", "value"], ([k, v if not isinstance(v, list) else str(v)]
                                           for k, v in _flatten(results.run)))
     for title, file in CSV_SHEETS:
