@@ -29,7 +29,7 @@ class Usage:
     """What a partner site did in one replication over the horizon; arrays are per reporting interval (length I).
 
     ``billable_seconds`` are per-call values from ``billable_seconds()`` summed per interval; the interval a call
-    is booked in (arrival, per DESIGN.md) is the caller's choice. ``answered_within`` counts calls answered within
+    is booked in (arrival, see docs/domain.md) is the caller's choice. ``answered_within`` counts calls answered within
     the contract's SLA threshold.
     """
 

@@ -1,6 +1,6 @@
 """Shared helpers of the statistical validation and invariant tests.
 
-The tolerance rule (DESIGN.md section 3 rule 10b): a simulated KPI is compared with its queueing-theory value
+The tolerance rule (docs/validation.md): a simulated KPI is compared with its queueing-theory value
 within about three standard errors of the simulation's own estimate. ``Estimate.half_width`` is the half-width
 of a 95 % Student-t interval over replications, so the tolerance is ``half_width * 3 / 1.96`` (with 8 to 20
 replications this is 3.6 to 3.2 standard errors; a correct simulator misses it with probability < 1 %). A

@@ -65,7 +65,7 @@ def tagged_answer_stats(pi: np.ndarray, c: int, mu: float, theta: float, t: floa
     return within, float(init[1 : m + 1] @ (fundamental @ p_answer)) / answered
 
 
-# --- published reference values (DOMAIN.md section 9) -------------------------------------------------------
+# --- published reference values (docs/validation.md) -------------------------------------------------------
 
 
 def test_r_erlangc_documentation_example() -> None:
@@ -111,7 +111,7 @@ def test_erlang_com_15_lines_carry_8_108_erlangs() -> None:
     assert round(brentq(lambda a: erlang_b(15, a) - 0.01, 1, 15, xtol=1e-12), 3) == 8.108
 
 
-def test_domain_section5_maki_mono() -> None:
+def test_published_calculator_values_maki_mono() -> None:
     lam, aht = 350 / 1800, 190
     r42 = erlang_c(42, lam, aht, threshold=20)
     assert (round(100 * r42.service_level, 1), round(r42.asa, 1)) == (81.2, 12.0)
@@ -122,7 +122,7 @@ def test_domain_section5_maki_mono() -> None:
     assert agents_for_service_level(lam, aht, 0.90, 15) == 45
 
 
-def test_domain_section7_scenario_a_check_value() -> None:
+def test_reference_case_a_check_value() -> None:
     calls = 3600 * 0.099 / 2  # 178.2 calls (printed rounded as 178), AHT 315 s -> 31.2 Erl
     r = erlang_c(37, calls / 1800, 315, threshold=20)
     assert round(calls * 315 / 1800, 1) == 31.2

@@ -1,6 +1,6 @@
-"""The import directions of DESIGN.md: only the model imports SimPy, only plots import matplotlib, only the CLI
-touches argv and exit codes, and the pure layers (scenario, statistics, costs, routing, analytic) import neither
-the model nor the reporting layers."""
+"""The import directions of the design (docs/architecture.md): only the model imports SimPy, only plots import
+matplotlib, only the CLI touches argv and exit codes, and the pure layers (scenario, statistics, costs, routing,
+analytic) import neither the model nor the reporting layers."""
 
 import ast
 from pathlib import Path

@@ -1,5 +1,5 @@
-"""``ccsim erlang``: the calculator's figures against DOMAIN.md section 5 and the analytic formulas; bad input is
-one line and exit code 2."""
+"""``ccsim erlang``: the calculator's figures against published calculator values and the analytic
+formulas; bad input is one line and exit code 2."""
 
 from __future__ import annotations
 

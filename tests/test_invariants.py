@@ -1,4 +1,4 @@
-"""Invariants and metamorphic checks (DESIGN.md section 3 rule 10c).
+"""Invariants and metamorphic checks (docs/validation.md: invariants).
 
 Conservation of calls (from the per-call records and in the summary), reproducibility (same seed, same bits;
 parallel = sequential), common random numbers (more agents never worse; one call type's parameters do not move

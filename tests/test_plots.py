@@ -73,7 +73,7 @@ def test_requirement_is_erlang_c_for_the_calls_of_each_interval() -> None:
                   {"rows": [{"level": "total", "name": "all", "kpis": {"aht": {"mean": 200.0, "ci": 1.0}}}]},
                   [row, quiet])
     busy, idle = requirement(res)
-    assert busy["required"] == 42 == agents_for_service_level(350 / 1800, 190.0, 0.8, 20.0)  # DOMAIN.md section 5
+    assert busy["required"] == 42 == agents_for_service_level(350 / 1800, 190.0, 0.8, 20.0)  # published
     assert busy["scheduled"] == 41.5 and busy["difference"] == -0.5
     assert idle["required"] == 0 and idle["aht"] == 200.0
 

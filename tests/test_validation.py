@@ -1,4 +1,4 @@
-"""Validation against queueing theory (DESIGN.md section 3 rule 10b).
+"""Validation against queueing theory (docs/validation.md: the tolerance rule).
 
 Every test simulates a stationary scenario (constant Poisson arrivals, agents around the clock) as one long
 horizon per replication with the warm-up discarded, and compares whole-run KPIs with the exact steady-state
