@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sim.analytic import erlang_a, erlang_c, mmck
 from sim.distributions import Exponential
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import CallType, Scenario
 from sim.stats import Estimate
 
 
@@ -26,6 +26,15 @@ class Twin:
     figures: dict[str, float]
 
 
+def _stationary_poisson(scenario: Scenario, ct: CallType) -> bool:
+    """Calls reach the agents as one constant-rate Poisson stream: no day-of-week or busyness factors, no
+    redials or repeats feeding back, no overflow elsewhere."""
+    arrivals = ct.arrivals
+    return (arrivals.rate_per_hour is not None and arrivals.day_of_week is None and arrivals.busyness_cv == 0
+            and ct.redial is None and ct.overflow is None
+            and all(site.unresolved_share == 0 for site in scenario.site_map().values()))
+
+
 def analytic_twin(scenario: Scenario) -> Twin | None:
     """The exact analytic counterpart of ``scenario``, or None if there is none."""
     types, groups = scenario.all_call_types(), list(scenario.agent_groups.values())
@@ -33,8 +42,8 @@ def analytic_twin(scenario: Scenario) -> Twin | None:
         return None
     (_, ct), = types.values()
     group = groups[0]
-    if (ct.arrivals.rate_per_hour is None or group.agents is None or group.handle_time_factor != 1.0
-            or not isinstance(ct.handle_time, Exponential) or ct.max_queue is not None):
+    if not _stationary_poisson(scenario, ct) or group.agents is None or group.handle_time_factor != 1.0 \
+            or not isinstance(ct.handle_time, Exponential) or ct.max_queue is not None:
         return None
     lam = ct.arrivals.rate_per_hour / 3600.0 * scenario.run.volume_factor * (1.0 - ct.deflection)
     c, mean = group.agents, ct.handle_time.mean
