@@ -1,6 +1,6 @@
 """ccsim's performance figures, measured side by side with a plain heapq reference in the same run.
 
-    python benchmarks/bench.py                      # everything, 3 rounds (about 5 minutes)
+    python benchmarks/bench.py                      # everything, 3 rounds (about 2 minutes)
     python benchmarks/bench.py w1 --rounds 5        # speed of W1 only (plus the other sections)
     python benchmarks/bench.py --only speed imports --json figures.json
 
