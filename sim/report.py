@@ -11,11 +11,14 @@ import hashlib
 import json
 import math
 import platform
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from sim.billing import COMPONENTS
 from sim.experiment import RunResult
@@ -99,11 +102,35 @@ def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """A CSV table of ``rows`` (keys from ``header``; a missing key is an empty cell, an unknown one an error).
+    Numbers are rounded to 6 decimals, NaN and infinity are empty; columns of floats are converted at once."""
+    rows = list(rows)
+    known = set(header)
+    for row in rows:
+        if not row.keys() <= known:
+            raise ValueError(f"{path.name}: columns {sorted(row.keys() - known)} are not in the header")
+    if rows and all(len(row) == len(header) for row in rows):  # every row complete: transpose in C
+        raw: list[Sequence[Any]] = list(zip(*map(itemgetter(*header), rows), strict=True)) if len(header) > 1 \
+            else [[row[header[0]] for row in rows]]
+    else:
+        raw = [[row.get(key, "") for row in rows] for key in header]
+    columns = [_column(list(values)) for values in raw]
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="raise")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(zip(*columns, strict=True))
+
+
+def _column(values: list[Any]) -> list[Any]:
+    """The cells of one column: a column of floats in one numpy pass, anything else cell by cell."""
+    kinds = set(map(type, values))
+    if kinds and kinds <= {float, np.float64}:
+        numbers = np.asarray(values, dtype=float)
+        cells: list[Any] = np.round(numbers, 6).tolist()
+        for i in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            cells[i] = ""
+        return cells
+    return [_cell(v) for v in values]
 
 
 def _cell(value: Any) -> Any:
