@@ -42,10 +42,11 @@ def analytic_twin(scenario: Scenario) -> Twin | None:
         return None
     (_, ct), = types.values()
     group = groups[0]
-    if not _stationary_poisson(scenario, ct) or group.agents is None or group.handle_time_factor != 1.0 \
+    rate = ct.arrivals.rate_per_hour
+    if rate is None or not _stationary_poisson(scenario, ct) or group.agents is None or group.handle_time_factor != 1.0 \
             or not isinstance(ct.handle_time, Exponential) or ct.max_queue is not None:
         return None
-    lam = ct.arrivals.rate_per_hour / 3600.0 * scenario.run.volume_factor * (1.0 - ct.deflection)
+    lam = rate / 3600.0 * scenario.run.volume_factor * (1.0 - ct.deflection)
     c, mean = group.agents, ct.handle_time.mean
     threshold = scenario.service_level.threshold if ct.service_level is None else ct.service_level.threshold
     if ct.patience is None and scenario.lines is None:
