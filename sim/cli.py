@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sim.folders import Staged
 
 BAD_INPUT, INTERNAL = 2, 1
-INTERRUPTED = 130  # 128 + SIGINT
+INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM (SIGHUP gives 129)
 DEFAULT_MAX_CALLS = 500_000_000  # sim.budget.DEFAULT_MAX_CALLS (a test keeps the two equal)
 MAX_FOLDER_NAME = 120
 """Longest default comparison folder name; longer lists of scenario names are shortened with a hash."""

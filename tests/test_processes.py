@@ -31,10 +31,14 @@ agent_groups:
 """About 3 million calls per replication: many seconds of work for each of two workers."""
 
 
-def _start(folder: Path) -> subprocess.Popen[str]:
+ENTRY = {"python -m sim": ["-m", "sim"],
+         "ccsim": ["-c", "import sys; from sim.cli import main; sys.exit(main())"]}  # what the ccsim script runs
+
+
+def _start(folder: Path, entry: str = "ccsim") -> subprocess.Popen[str]:
     (folder / "long.yaml").write_text(LONG, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "sim", "run", "long.yaml", "--workers", "2"], cwd=folder,
+    return subprocess.Popen([sys.executable, *ENTRY[entry], "run", "long.yaml", "--workers", "2"], cwd=folder,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -102,9 +106,10 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     proc.communicate(timeout=5)
 
 
+@pytest.mark.parametrize("entry", sorted(ENTRY))
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])
-def test_ctrl_c_early_in_a_run_is_one_line_and_exit_130(tmp_path: Path, delay: float) -> None:
-    proc = _start(tmp_path)
+def test_ctrl_c_early_in_a_run_is_one_line_and_exit_130(tmp_path: Path, delay: float, entry: str) -> None:
+    proc = _start(tmp_path, entry)
     time.sleep(delay)
     kids = _children(proc.pid)
     proc.send_signal(signal.SIGINT)
