@@ -43,8 +43,9 @@ def analytic_twin(scenario: Scenario) -> Twin | None:
     (_, ct), = types.values()
     group = groups[0]
     rate = ct.arrivals.rate_per_hour
-    if rate is None or not _stationary_poisson(scenario, ct) or group.agents is None or group.handle_time_factor != 1.0 \
-            or not isinstance(ct.handle_time, Exponential) or ct.max_queue is not None:
+    if rate is None or not _stationary_poisson(scenario, ct) or group.agents is None \
+            or group.handle_time_factor != 1.0 or not isinstance(ct.handle_time, Exponential) \
+            or ct.max_queue is not None:
         return None
     lam = rate / 3600.0 * scenario.run.volume_factor * (1.0 - ct.deflection)
     c, mean = group.agents, ct.handle_time.mean
