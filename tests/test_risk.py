@@ -1,15 +1,21 @@
 """Risk outputs (sim.risk): percentiles, P(SL >= target) and the worst units agree with a direct computation from
-the per-day and per-interval facts; P(meet) is ~0 or ~1 where theory says so; its CI is taken over replications."""
+the per-day and per-interval facts; P(meet) is ~0 or ~1 where theory says so; its CI is taken over replications;
+the figures reach summary.json, risk.csv, the terminal, the HTML report and the workbook."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 from scipy import stats as sps
 
+from sim.cli import main
 from sim.experiment import RunResult, run
 from sim.facts import CALL_FIELDS, GROUP_FIELDS
 from sim.risk import QUANTILES, WORST, Spread, risk_rows
@@ -216,3 +222,35 @@ def test_p_meet_is_about_0_or_1_where_theory_says_so(agents: int, expected: floa
     for unit in ("day", "interval"):
         p = _row(spreads, "call_type", "a", "service_level", unit).p_meet
         assert p is not None and p.mean == pytest.approx(expected, abs=0.02)
+
+
+@pytest.fixture()
+def cli_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    monkeypatch.chdir(tmp_path)
+    Path("risky.yaml").write_text(TWO_TYPES, encoding="utf-8")
+    assert main(["run", "risky.yaml", "--workers", "1", "--report", "--xlsx"]) == 0
+    return Path("results/risky"), capsys.readouterr().out
+
+
+def test_outputs_carry_the_risk_figures(cli_run: tuple[Path, str]) -> None:
+    out, terminal = cli_run
+    risk = json.loads((out / "summary.json").read_text())["risk"]
+    first = next(r for r in risk if (r["level"], r["name"], r["kpi"], r["unit"]) == ("call_type", "b",
+                                                                                        "service_level", "day"))
+    assert set(first["percentiles"]) == {"p5", "p25", "p50", "p75", "p95"} and first["target"] == 0.9
+    assert set(first["p_meet"]) == {"mean", "ci"} and len(first["worst"]) == WORST
+    assert set(first["worst"][0]) == {"replication", "day", "weekday", "interval_start", "value"}
+    with (out / "risk.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(risk)
+    row = next(r for r in rows if (r["level"], r["name"], r["kpi"], r["unit"]) == ("call_type", "b",
+                                                                                  "service_level", "day"))
+    assert float(row["p_meet"]) == pytest.approx(first["p_meet"]["mean"], abs=1e-6)
+    assert row["worst_at"].endswith(f"rep {first['worst'][0]['replication']}")
+    assert "risk.csv" in json.loads((out / "run.json").read_text())["written_files"]
+    lines = [line for line in terminal.splitlines() if "P(day SL" in line]
+    assert [line.split(":")[0].strip() for line in lines] == ["a", "b", "all"]
+    assert "P(day SL ≥ 90 %) = " in lines[1] and "P(interval SL ≥ 90 %) = " in lines[1]
+    assert "worst day: " in lines[0] and " ± " in lines[0]
+    assert "Risk: days and intervals" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Risk" in load_workbook(out / "results.xlsx", read_only=True).sheetnames
