@@ -117,8 +117,9 @@ def _units(layout: Layout, first: int, kind: str) -> _Units:
 
 
 def _per_unit(x: np.ndarray, first: int, units: _Units) -> np.ndarray:
-    """``x[..., interval, slice]`` summed into ``[..., unit, slice]`` (warm-up intervals dropped)."""
-    return np.add.reduceat(x[..., first:, :], units.starts, axis=-2)
+    """``x[..., interval, k]`` summed into ``[..., unit, k]`` (warm-up intervals dropped; intervals: a view)."""
+    after = x[..., first:, :]
+    return after if units.kind == "interval" else np.add.reduceat(after, units.starts, axis=-2)
 
 
 def _call_slices(layout: Layout) -> tuple[list[tuple[str, str, float]], np.ndarray]:
@@ -175,30 +176,28 @@ def _worst(values: np.ndarray, defined: np.ndarray, units: _Units, high_is_worse
     return tuple(out)
 
 
-def _call_spreads(result: RunResult, units: _Units) -> list[Spread]:
-    """Service level, ASA and abandonment of every call slice."""
-    layout, first = result.layout, result.facts[0].first_interval
-    slices, matrix = _call_slices(layout)
-    calls = np.stack([f.calls for f in result.facts]) @ matrix  # [R, F, I, slices]
-    x = _per_unit(calls, first, units)
-    ratios = call_ratios(x, result.scenario.service_level)
-    offered = x[:, CALL_FIELDS.index("offered")]
-    eligible = np.ones(offered.shape, dtype=bool) if units.kind == "day" else offered > 0
+def _call_spreads(result: RunResult, calls: np.ndarray, units: _Units) -> list[Spread]:
+    """Service level, ASA and abandonment of every call slice; ``calls[r, field, unit, call type]``. One slice at
+    a time, so that memory stays near that of the facts."""
+    slices, matrix = _call_slices(result.layout)
     out = []
     for s, (level, name, target) in enumerate(slices):
+        x = calls @ matrix[:, s]  # [R, F, U]
+        ratios = call_ratios(x, result.scenario.service_level)
+        offered = x[:, CALL_FIELDS.index("offered")]
+        eligible = np.ones(offered.shape, dtype=bool) if units.kind == "day" else offered > 0
         for kpi in CALL_KPIS:
             num, den = ratios[kpi]
-            out.append(_spread((level, name, kpi, units.kind), num[..., s], den[..., s], eligible[..., s], units,
+            out.append(_spread((level, name, kpi, units.kind), num, den, eligible, units,
                                target if kpi == "service_level" else None))
     return out
 
 
-def _group_spreads(result: RunResult, units: _Units) -> list[Spread]:
-    """Occupancy of every agent group and site."""
-    layout, first = result.layout, result.facts[0].first_interval
-    slices, matrix = _group_slices(layout)
-    groups = _per_unit(np.stack([f.groups for f in result.facts]) @ matrix, first, units)  # [R, Fg, U, slices]
-    busy, staffed = groups[:, GROUP_FIELDS.index("busy_time")], groups[:, GROUP_FIELDS.index("staffed_time")]
+def _group_spreads(result: RunResult, groups: np.ndarray, units: _Units) -> list[Spread]:
+    """Occupancy of every agent group and site; ``groups[r, field, unit, group]``."""
+    slices, matrix = _group_slices(result.layout)
+    x = groups @ matrix  # [R, Fg, U, slices]
+    busy, staffed = x[:, GROUP_FIELDS.index("busy_time")], x[:, GROUP_FIELDS.index("staffed_time")]
     eligible = np.ones(staffed.shape, dtype=bool) if units.kind == "day" else staffed > 0
     return [_spread((level, name, "occupancy", units.kind), busy[..., s], staffed[..., s], eligible[..., s], units,
                     None) for s, (level, name) in enumerate(slices)]
@@ -206,10 +205,14 @@ def _group_spreads(result: RunResult, units: _Units) -> list[Spread]:
 
 def risk_rows(result: RunResult) -> tuple[Spread, ...]:
     """Every risk row of a run: per unit kind (days, then intervals), call slices, then groups and sites."""
+    first = result.facts[0].first_interval
+    calls = np.stack([f.calls for f in result.facts])  # [R, F, I, K]
+    groups = np.stack([f.groups for f in result.facts])  # [R, Fg, I, G]
     out: list[Spread] = []
     for kind in UNIT_KINDS:
-        units = _units(result.layout, result.facts[0].first_interval, kind)
-        out += _call_spreads(result, units) + _group_spreads(result, units)
+        units = _units(result.layout, first, kind)
+        out += _call_spreads(result, _per_unit(calls, first, units), units)
+        out += _group_spreads(result, _per_unit(groups, first, units), units)
     return tuple(out)
 
 
