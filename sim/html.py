@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.results import MAX_DAY_PANELS, SL_FORMULAS, Results, cost_by, requirement
+from sim.risk import REPORT_HEADER, report_rows
 
 KPI_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "Service level %", "pct"),
@@ -266,6 +267,10 @@ def report_html(results: Results, charts: dict[str, bytes],
              "<h2>Key figures</h2>", kpi_table(rows, currency)]
     if results.summary.get("days"):
         parts += ["<h3>Per day</h3>", kpi_table(results.summary["days"], currency, by_day=True)]
+    if results.summary.get("risk"):
+        parts += ["<h2>Risk: days and intervals</h2>", "<p class=\"note\">Spread over the days and intervals of all "
+                  "replications; P(SL ≥ target) with a 95 % CI over replications (see docs/domain.md).</p>",
+                  table(REPORT_HEADER, report_rows(results.summary["risk"], len(clients) > 1))]
     if comparison:
         parts += ["<h2>Scenario comparison</h2>", comparison_section(comparison)]
     if charts:

@@ -1,4 +1,4 @@
-"""Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv and a KPI table.
+"""Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv, risk.csv, a KPI table.
 
 Files are written into a staging folder beside the target, then renamed into place (sim.folders): an interrupted
 run never leaves a half-written results folder, and a folder ccsim did not write is never replaced.
@@ -23,6 +23,7 @@ import numpy as np
 from sim.billing import COMPONENTS
 from sim.experiment import RunResult
 from sim.folders import Staged, staged_folder
+from sim.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
 from sim.stats import Estimate
 from sim.summary import KpiRow, Summary
 from sim.theory import analytic_twin, comparison_rows
@@ -83,7 +84,7 @@ def summary_json(summary: Summary, info: dict[str, Any], analytic: dict[str, Any
                  "kpis": {k: {"mean": json_number(e.mean), "ci": json_number(e.half_width)} for k, e in r.kpis.items()}}
                 for r in items]
     return {"run": info, "rows": rows(summary.rows), "days": rows(summary.days), "analytic": analytic,
-            "wait_distribution": summary.waits}
+            "wait_distribution": summary.waits, "risk": risk_json(summary.risk)}
 
 
 def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -157,6 +158,7 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         write_csv(tmp / "days.csv", *_kpi_table(summary.days))
         if summary.intervals:
             write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+        write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
         if extras is not None:
             extras(tmp)
     return staged
@@ -200,7 +202,7 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
             f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
-    return head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency)
+    return head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + terminal_lines(summary.risk)
 
 
 def _cost_line(kpis: dict[str, Estimate], currency: str) -> str:

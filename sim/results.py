@@ -20,7 +20,7 @@ import numpy as np
 from sim.analytic import agents_for_service_level
 from sim.errors import CcsimError
 
-TEXT_COLUMNS = ("weekday", "interval_start", "call_type")
+TEXT_COLUMNS = ("weekday", "interval_start", "call_type", "kpi", "unit", "worst_at")
 MAX_DAY_PANELS = 7
 """Runs of up to this many days get one panel per day; longer runs are averaged by time of day."""
 

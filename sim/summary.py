@@ -10,6 +10,7 @@ import numpy as np
 from sim.billing import COMPONENTS
 from sim.experiment import RunResult
 from sim.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
+from sim.risk import Spread, risk_rows
 from sim.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
 from sim.units import DAY, format_clock
 
@@ -32,12 +33,13 @@ class Summary:
     intervals: tuple[dict[str, Any], ...]
     waits: dict[str, Any] = field(default_factory=dict)  # wait_distribution(): CDF of answered calls' waits
     invoices: dict[str, dict[str, Estimate]] = field(default_factory=dict)  # partner site -> item -> estimate
+    risk: tuple[Spread, ...] = ()  # sim.risk: KPIs over days and intervals
 
 
 def summarize(result: RunResult) -> Summary:
     """Every KPI table of a run."""
     return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)),
-                   wait_distribution(result), invoice_rows(result))
+                   wait_distribution(result), invoice_rows(result), risk_rows(result))
 
 
 def _stack(result: RunResult) -> tuple[np.ndarray, np.ndarray, int]:

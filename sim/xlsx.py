@@ -3,7 +3,7 @@
 Sheets and their columns (stable; the CSV sheets keep the CSV files' column names exactly):
 
 - ``Run``: key / value pairs of run.json (nested keys joined with dots, e.g. ``service_level.target``);
-- ``KPIs``, ``Days``, ``Intervals``: summary.csv, days.csv and intervals.csv;
+- ``KPIs``, ``Days``, ``Intervals``, ``Risk``: summary.csv, days.csv, intervals.csv and risk.csv;
 - ``Staffing``: per interval ``day, weekday, interval_start, calls, aht, required, scheduled, difference``
   (calls that wanted an agent, Erlang C agents required, agents logged in, logged in - required);
 - ``Wait distribution``: ``wait_s`` and, per call type and ``all``, the share of answered calls that waited at
@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sim.results import Results, read_table, requirement
 
-CSV_SHEETS = (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"))
+CSV_SHEETS = (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"), ("Risk", "risk.csv"))
 BOLD = Font(bold=True)
 
 

@@ -33,7 +33,8 @@ def test_report_has_every_section_and_table(folder: Path) -> None:
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     headings = re.findall(r"<h2>(.*?)</h2>", page)
-    assert headings == ["At a glance", "Key figures", "Charts", "Cost breakdown", "Intervals", "Assumptions"]
+    assert headings == ["At a glance", "Key figures", "Risk: days and intervals", "Charts", "Cost breakdown",
+                        "Intervals", "Assumptions"]
     assert re.findall(r"<h3>(.*?)</h3>", page) == ["Per day", "Labour cost per agent group", "Mon, day 1",
                                                    "Tue, day 2"]
     assert "Service level %" in page and "±" in page  # KPI table with confidence intervals

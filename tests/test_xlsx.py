@@ -31,8 +31,9 @@ def _header(path: Path) -> list[str]:
 
 def test_one_sheet_per_table_with_the_csv_columns(folder: Path) -> None:
     book = load_workbook(folder / "results.xlsx", read_only=True)
-    assert book.sheetnames == ["Run", "KPIs", "Days", "Intervals", "Staffing", "Wait distribution"]
-    for sheet, file in (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv")):
+    assert book.sheetnames == ["Run", "KPIs", "Days", "Intervals", "Risk", "Staffing", "Wait distribution"]
+    for sheet, file in (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"),
+                        ("Risk", "risk.csv")):
         rows = list(book[sheet].iter_rows(values_only=True))
         assert list(rows[0]) == _header(folder / file)
         with (folder / file).open(newline="", encoding="utf-8") as handle:
