@@ -8,12 +8,14 @@ step, then that many uniform instants within the step.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from datetime import datetime
 
 import numpy as np
 
 from sim.errors import TraceError
+from sim.files import MAX_TRACE_BYTES, UnreadableFile, read_bytes
 from sim.scenario.schema import Arrivals, RunSettings
 from sim.streams import Streams
 from sim.units import DAY
@@ -74,9 +76,11 @@ def read_trace(path: str, call_type: str) -> np.ndarray:
     the earliest one). An optional ``call_type`` column keeps only the rows of this call type.
     """
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        text = read_bytes(path, MAX_TRACE_BYTES, "trace file").decode("utf-8")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except UnreadableFile as exc:
+        raise TraceError(f"cannot read trace {exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise TraceError(f"cannot read trace {path}: {exc}") from None
     if not rows or "time" not in rows[0]:
         raise TraceError(f"trace {path} needs a header with a 'time' column")

@@ -33,7 +33,7 @@ class ValueAtKey(ValueError):
     ``x.yaml:12 agent_groups.day.shifts[0].end: shift ends before it starts``.
     """
 
-    def __init__(self, key: str, message: str):
+    def __init__(self, key: str | int, message: str):
         self.key = key
         super().__init__(message)
 
@@ -48,6 +48,19 @@ class ScenarioError(CcsimError):
 
 class TraceError(CcsimError):
     """An arrival trace file could not be read."""
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it after "got": 'nothing', 'true', 'a mapping', 'a list', or its repr."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:

@@ -384,8 +384,7 @@ def test_trace_file_missing(tmp_path: Path) -> None:
     text = edit("      rate_per_hour: 60", "      trace: calls.csv")
     p = only(tmp_path, text)
     assert (p.line, p.path) == (line(text, "trace:"), "call_types.billing.arrivals.trace")
-    assert p.message == f"trace file not found: {tmp_path / 'calls.csv'} (a relative path is read from the " \
-                        "scenario file's folder)"
+    assert p.message == f"cannot read trace {tmp_path / 'calls.csv'}: file not found"  # beside the scenario
 
 
 def test_trace_file_malformed(tmp_path: Path) -> None:

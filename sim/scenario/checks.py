@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path as FsPath
-
 from sim.arrivals import read_trace
 from sim.errors import TraceError, did_you_mean
 from sim.scenario.outsourcing import Overflow, SiteKind
@@ -41,9 +39,6 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
 
 def _trace_problems(trace: str, call_type: str) -> list[str]:
     """Why the trace file cannot be replayed, if it cannot; relative paths were resolved by the loader."""
-    if not FsPath(trace).is_file():
-        where = "a folder, not a file" if FsPath(trace).is_dir() else "not found"
-        return [f"trace file {where}: {trace} (a relative path is read from the scenario file's folder)"]
     try:
         read_trace(trace, call_type)
     except TraceError as exc:

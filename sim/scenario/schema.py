@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from sim.distributions import Distribution
-from sim.errors import ValueAtKey
+from sim.errors import ValueAtKey, shown
 from sim.scenario.contract import AllocationKey, Telephony
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
 from sim.scenario.types import (
@@ -39,8 +39,13 @@ def _none_word(value: Any) -> Any:
 
 
 def _ranked(value: Any) -> Any:
-    """A plain list of skills ranks every one 1."""
-    return {name: 1 for name in value} if isinstance(value, list) else value
+    """A plain list of skills ranks every one 1; its entries must be names."""
+    if not isinstance(value, list):
+        return value
+    for i, name in enumerate(value):
+        if not isinstance(name, str):
+            raise ValueAtKey(i, f"must be the name of a call type (got {shown(name)})")
+    return dict.fromkeys(value, 1)
 
 
 class Model(BaseModel):
