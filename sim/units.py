@@ -75,6 +75,12 @@ def parse_clock(value: object, allow_next_day: bool = False) -> float:
     return hours * 3600.0 + minutes * 60.0 + seconds + (DAY if match.group(4) else 0.0)
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds -> a duration in the largest unit that is at least 1: 316224000 -> '3660d', 90 -> '1.5min'."""
+    unit = next((u for u in ("d", "h", "min", "s") if abs(seconds) >= _UNITS[u]), "s")
+    return f"{seconds / _UNITS[unit]:g}{unit}"
+
+
 def format_clock(seconds: float) -> str:
     """Seconds after midnight -> "HH:MM" (with ":SS" if needed)."""
     total = int(round(seconds))

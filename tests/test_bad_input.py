@@ -496,7 +496,7 @@ def test_infinite_rate(tmp_path: Path) -> None:
     text = edit("rate_per_hour: 60", "rate_per_hour: .inf")
     p = only(tmp_path, text)
     assert (p.line, p.path, p.message) == (line(text, ".inf"), "call_types.billing.arrivals.rate_per_hour",
-                                           "must be a finite number (got .inf)")
+                                           "must be a finite number > 0 and <= 1e+06 (got inf)")
 
 
 def test_weekday_with_did_you_mean(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ words of the scenario file: ``x.yaml:12 call_types.billing.patience.mean: must b
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -21,14 +22,17 @@ from sim.scenario.checks import check_references
 from sim.scenario.extends import load_chain
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlmap import Path, format_path, holds, line_of
+from sim.units import format_duration
 
 _NAME_PATTERN = Scenario.model_fields["name"].metadata
 _BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
            "less_than_equal": ("le", "<=")}
+_OVERSIZED = ("finite_number", "int_parsing_size")
+"""Whole numbers that are inf, nan or too big to hold (floats past a bound are bound errors)."""
 _PLAIN = {
     "int_parsing": "must be a whole number", "int_type": "must be a whole number",
     "int_from_float": "must be a whole number", "float_parsing": "must be a number",
-    "float_type": "must be a number", "finite_number": "must be a finite number",
+    "float_type": "must be a number",
     "string_type": "must be text", "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "list_type": "must be a list, e.g. [a, b] or lines starting with '- '",
@@ -189,6 +193,8 @@ def _describe(err: dict[str, Any], path: Path, parent: Any, leaf: Any) -> tuple[
         if isinstance(error, ValueAtKey):
             return (*path, error.key), str(error)
         return path, str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in _BOUNDS or kind in _OVERSIZED:
+        return path, _out_of_range(kind, value, ctx, _limits(parent, path, leaf))
     got = "none" if kind == "too_short" and not ctx.get("actual_length") else shown(value)
     if kind in ("enum", "literal_error"):
         got += did_you_mean(str(value), _quoted(ctx.get("expected")), "; ")
@@ -198,10 +204,6 @@ def _describe(err: dict[str, Any], path: Path, parent: Any, leaf: Any) -> tuple[
 
 def _expected(kind: str, err: dict[str, Any], ctx: dict[str, Any], parent: Any, leaf: Any, path: Path) -> str:
     """What the value should have been, e.g. 'must be > 0' or 'must be a whole number'."""
-    if kind in _BOUNDS:
-        key, sign = _BOUNDS[kind]
-        bound = ctx.get(key)
-        return f"must be {sign} {bound:g}" if isinstance(bound, int | float) else f"must be {sign} {bound}"
     if kind in _PLAIN:
         return _PLAIN[kind]
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -226,6 +228,41 @@ def _expected(kind: str, err: dict[str, Any], ctx: dict[str, Any], parent: Any, 
                     "(no spaces; it cannot start with '.' or '-')")
         return f"must match the pattern {ctx.get('pattern')}"
     return str(err["msg"]).replace("Input should be", "must be")
+
+
+def _out_of_range(kind: str, value: Any, ctx: dict[str, Any], limits: dict[str, Any]) -> str:
+    """'must be > 0 (got -5)' for a number past one bound; for inf, nan or a whole number too big to hold, the
+    whole range: 'must be a finite number > 0 and <= 1e+06 (got inf)'. A duration (written as text) shows its
+    bounds as durations: 'must be <= 3660d (got '10000d')'."""
+    duration = isinstance(value, str)
+    if kind in _BOUNDS and not (isinstance(value, float) and not math.isfinite(value)):
+        key, sign = _BOUNDS[kind]
+        return f"must be {sign} {_bound(ctx.get(key), duration)} (got {shown(value)})"
+    bounds = " and ".join(f"{sign} {_bound(limits[key], duration)}" for key, sign in _BOUNDS.values() if key in limits)
+    number = "finite number" if kind in _BOUNDS else "whole number"
+    return f"must be a {number} {bounds} (got {shown(value)})" if bounds else f"must be a {number} (got {shown(value)})"
+
+
+def _bound(bound: Any, duration: bool) -> str:
+    """A bound as a message shows it: 1e+06, 100000, or (of a duration) 3660d."""
+    if duration and isinstance(bound, int | float) and bound:
+        return format_duration(bound)
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
+def _limits(parent: Any, path: Path, leaf: Any) -> dict[str, Any]:
+    """The bounds ({'gt': 0, 'le': 1e6}) of the number at ``path``, from its field and its annotated type."""
+    field = _field(parent, path[-1]) if path else None
+    metadata = list(field.metadata) if field is not None else []
+    members = typing.get_args(leaf) if typing.get_origin(leaf) in (typing.Union, types.UnionType) else (leaf,)
+    metadata += [m for member in members if typing.get_origin(member) is typing.Annotated
+                 for m in typing.get_args(member)[1:]]
+    limits: dict[str, Any] = {}
+    for item in metadata:
+        for inner in getattr(item, "metadata", [item]):  # a FieldInfo holds its bounds in its own metadata
+            limits.update({key: getattr(inner, key) for key, _ in _BOUNDS.values()
+                           if getattr(inner, key, None) is not None})
+    return limits
 
 
 def _tag_missing(path: Path, value: Any, leaf: Any) -> tuple[Path, str]:

@@ -11,7 +11,7 @@ from sim.distributions import Distribution
 from sim.errors import ValueAtKey
 from sim.hours import Windows, parse_hours
 from sim.scenario.contract import Contract
-from sim.scenario.types import STRICT, Duration, Name, Share
+from sim.scenario.types import STRICT, Count, Duration, Name, Share
 
 HOURS_SCHEMA = {"type": "object", "additionalProperties": {
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
@@ -63,12 +63,12 @@ class Overflow(BaseModel):
     model_config = STRICT
 
     to: list[Name] = Field(min_length=1, description="partner agent groups that take the overflow")
-    after_wait: Duration | None = Field(None, ge=0)
+    after_wait: Duration | None = None
     share: Share | None = None
     outside_hours: bool = False
-    queue_length: int | None = Field(None, ge=0)
-    expected_wait: Duration | None = Field(None, ge=0)
-    max_queue: int | None = Field(None, ge=0, description="partner refuses direct overflow beyond this many waiting")
+    queue_length: Count | None = None
+    expected_wait: Duration | None = None
+    max_queue: Count | None = Field(None, description="partner refuses direct overflow beyond this many waiting")
 
     @model_validator(mode="after")
     def _check(self) -> Overflow:

@@ -114,9 +114,6 @@ def _walk(node: yaml.Node, path: Path, state: _State) -> None:
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*path, i), state)
-    elif node.tag == "tag:yaml.org,2002:float" and not _finite(node.value):
-        state.problems.append(Problem(state.file, format_path(path), node.start_mark.line + 1,
-                                      f"must be a finite number (got {node.value})"))
 
 
 class _Measure:
@@ -141,10 +138,6 @@ class _Measure:
             else:
                 self.memo[id(node)] = (1, 0)
         return self.memo[id(node)]
-
-
-def _finite(text: str) -> bool:
-    return "inf" not in text.lower() and "nan" not in text.lower()
 
 
 class _State:
