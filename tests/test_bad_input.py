@@ -392,7 +392,8 @@ def test_trace_file_malformed(tmp_path: Path) -> None:
     text = edit("      rate_per_hour: 60", "      trace: calls.csv")
     p = only(tmp_path, text)
     assert (p.line, p.path) == (line(text, "trace:"), "call_types.billing.arrivals.trace")
-    assert p.message == f"trace {tmp_path / 'calls.csv'} needs a header with a 'time' column"
+    assert p.message == f"trace {tmp_path / 'calls.csv'}: row 1: needs a header with a 'time' column " \
+                        "(found: when, call_type)"
 
 
 def test_trace_with_a_bad_time(tmp_path: Path) -> None:
