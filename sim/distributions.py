@@ -10,7 +10,7 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from sim.scenario.types import CV, STRICT, Duration, PositiveDuration, Rank, Weight
 
@@ -162,3 +162,14 @@ Distribution = Annotated[
     Exponential | LogNormal | Gamma | Erlang | Deterministic | Empirical, Field(discriminator="dist")
 ]
 """Any duration distribution, chosen in the file by its ``dist`` key."""
+
+
+def _takes_time(dist: _Dist) -> _Dist:
+    if dist.mean <= 0:
+        raise ValueError("must be longer than 0s on average: a call that comes back at once could come back "
+                         "forever at the same instant")
+    return dist
+
+
+Delay = Annotated[Distribution, AfterValidator(_takes_time)]
+"""The time until a caller calls again (a redial, a repeat): never 0s on average, or the run could loop."""

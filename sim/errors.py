@@ -22,7 +22,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return printable(text)
 
 
 class ValueAtKey(ValueError):
@@ -50,6 +51,12 @@ class TraceError(CcsimError):
     """An arrival trace file could not be read."""
 
 
+def printable(text: str) -> str:
+    """``text`` with unprintable characters escaped (a form feed as \\x0c), so that a message stays on one line
+    even where it quotes a key or value of the file."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def shown(value: object) -> str:
     """A value as a message shows it after "got": 'nothing', 'true', 'a mapping', 'a list', or its repr."""
     if value is None:
@@ -60,7 +67,8 @@ def shown(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:

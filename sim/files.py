@@ -38,20 +38,32 @@ def read_bytes(path: str | os.PathLike[str], limit: int, kind: str = "file") -> 
     except IsADirectoryError:
         raise UnreadableFile(path, f"is a folder, not a {kind}") from None
     except OSError as exc:
-        raise UnreadableFile(path, f"cannot read the file: {exc.strerror or exc}") from None
+        raise UnreadableFile(path, _reason(exc)) from None
     except ValueError as exc:  # a NUL byte, or a character the file system cannot encode
         raise UnreadableFile(path, f"the path contains a character no file name may contain ({exc})") from None
     try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise UnreadableFile(path, f"is a folder, not a {kind}")
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(path, "not a regular file (a device, a pipe or a socket)")
-        data = b""
-        while info.st_size <= limit and len(data) <= limit and (chunk := os.read(fd, limit + 1 - len(data))):
-            data += chunk
+        return _read_open(fd, path, limit, kind)
+    except OSError as exc:  # e.g. /proc/self/mem: a regular file that refuses to be read
+        raise UnreadableFile(path, _reason(exc)) from None
     finally:
         os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    """'permission denied', 'input/output error': the system's reason, as the end of a sentence."""
+    reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
+
+
+def _read_open(fd: int, path: str | os.PathLike[str], limit: int, kind: str) -> bytes:
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        raise UnreadableFile(path, f"is a folder, not a {kind}")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableFile(path, "not a regular file (a device, a pipe or a socket)")
+    data = b""
+    while info.st_size <= limit and len(data) <= limit and (chunk := os.read(fd, limit + 1 - len(data))):
+        data += chunk
     if info.st_size > limit or len(data) > limit:
         raise UnreadableFile(path, f"too large ({max(info.st_size, len(data)):,} bytes; at most {limit:,})")
     return data

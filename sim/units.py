@@ -25,7 +25,8 @@ def parse_duration(value: object) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, str):
         if isinstance(value, int | float) and not isinstance(value, bool):
-            example = f"'{value:g}s' or '{value:g}min'" if math.isfinite(value) else "'45s'"
+            plain = abs(value) < 1e15 if isinstance(value, int) else math.isfinite(value)
+            example = f"'{value:g}s' or '{value:g}min'" if plain else "'45s'"
             raise ValueError(f"a bare number is ambiguous (got {value!r}): seconds or minutes? "
                              f"write the unit, e.g. {example}")
         raise ValueError(f"expected a duration (got {_shown(value)}); {DURATION_HINT}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
-from sim.distributions import Distribution
+from sim.distributions import Delay
 from sim.errors import ValueAtKey
 from sim.hours import Windows, parse_hours
 from sim.scenario.contract import Contract
@@ -34,7 +34,7 @@ class Site(BaseModel):
     description: str = ""
     opening_hours: OpeningHours = Field(None, description="when this site works (default: the scenario's hours)")
     unresolved_share: Share = Field(0.0, description="share of handled calls not resolved: the caller calls again")
-    repeat_delay: Distribution | None = Field(None, description="time until an unresolved caller calls again")
+    repeat_delay: Delay | None = Field(None, description="time until an unresolved caller calls again")
     contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
     bill_per_client: bool = Field(False, description="apply the contract to each client separately (own minimums, "
                                                      "fees, SLA); logged-in hours split by handled minutes")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-from sim.distributions import Distribution
+from sim.distributions import Delay, Distribution
 from sim.errors import ValueAtKey, shown
 from sim.scenario.contract import AllocationKey, Telephony
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
@@ -175,7 +175,7 @@ class Redial(Model):
     """Callers who hang up in the queue or get a busy signal and call again (retrials)."""
 
     share: Share = Field(description="share of abandoned and blocked callers who call again")
-    delay: Distribution = Field(description="time until they call again")
+    delay: Delay = Field(description="time until they call again")
 
 
 class CallType(Model):

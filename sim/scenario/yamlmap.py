@@ -30,6 +30,8 @@ _FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE]
 _NUMBER_TAGS = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 MAX_VALUES = 1_000_000
 """A file whose aliases expand to more values than this is refused (a "billion laughs" file would hang)."""
+MAX_DIGITS = 100
+"""Whole numbers may have at most this many digits (every bound of the schema has fewer than 12)."""
 MAX_DEPTH = 32
 """Lists and mappings may nest at most this deep (a scenario needs 8 levels; 1000 would exhaust the stack)."""
 _TOO_DEEP = f"lists and mappings nest more than {MAX_DEPTH} levels deep here; a scenario needs fewer than 10"
@@ -65,6 +67,13 @@ class ScenarioLoader(yaml.SafeLoader):
         finally:
             self._depth -= nested
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """An integer, refused with more than MAX_DIGITS digits (Python will not even print one of 4,300)."""
+        if len(node.value) > MAX_DIGITS:
+            raise ConstructorError(None, None, f"a whole number of {len(node.value):,} digits is larger than any "
+                                               "value a scenario takes", node.start_mark)
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
@@ -77,6 +86,7 @@ class ScenarioLoader(yaml.SafeLoader):
         return mapping
 
 
+ScenarioLoader.add_constructor("tag:yaml.org,2002:int", ScenarioLoader.construct_yaml_int)
 ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
 ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
@@ -211,7 +221,7 @@ def _constructor_message(exc: ConstructorError) -> str:
         shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
         return (f"the tag '{shown}' is not allowed: a scenario file is plain data "
                 "(ccsim reads YAML with the safe loader)")
-    return f"YAML error: {problem}"
+    return problem if exc.context is None else f"YAML error: {problem}"  # PyYAML's own give a context
 
 
 def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
