@@ -1,4 +1,5 @@
-"""Arrival times per call type: piecewise-constant Poisson with day factors, gamma busyness, or a replayed trace.
+"""Arrival times per call type: piecewise-constant Poisson with day factors, gamma busyness, or a replayed trace
+(read by ``sim.traces``).
 
 Within a profile step the rate is constant; a day's rate is ``daily_volume x profile share / step length x
 day-of-week factor x busyness x volume_factor``. A piecewise Poisson process is drawn exactly: a Poisson count per
@@ -7,15 +8,11 @@ step, then that many uniform instants within the step.
 
 from __future__ import annotations
 
-import csv
-import math
-from datetime import datetime
-
 import numpy as np
 
-from sim.errors import TraceError
 from sim.scenario.schema import Arrivals, RunSettings
 from sim.streams import Streams
+from sim.traces import read_trace
 from sim.units import DAY
 
 
@@ -76,49 +73,3 @@ def arrival_times(arrivals: Arrivals, run: RunSettings, streams: Streams, call_t
     times = np.repeat(starts, counts) + rng.random(int(counts.sum())) * step_length(arrivals)
     times.sort()
     return times
-
-
-def read_trace(path: str, call_type: str) -> np.ndarray:
-    """Arrival instants of ``call_type`` from a CSV trace, in seconds after midnight of day 0, sorted.
-
-    The CSV needs a ``time`` column: seconds since the start of the run, or ISO date-times (day 0 is the date of
-    the earliest one). An optional ``call_type`` column keeps only the rows of this call type.
-    """
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise TraceError(f"cannot read trace {path}: {exc}") from None
-    if not rows or "time" not in rows[0]:
-        raise TraceError(f"trace {path} needs a header with a 'time' column")
-    if "call_type" in rows[0]:
-        rows = [r for r in rows if r["call_type"] == call_type]
-    texts = [(r.get("time") or "").strip() for r in rows]
-    return np.sort(_parse_times(texts, path))
-
-
-def _parse_times(texts: list[str], path: str) -> np.ndarray:
-    """Seconds since the run's start, or ISO date-times (day 0 = the earliest date); rows are numbered as in
-    the file (the header is row 1)."""
-    numbers = [_number(t) for t in texts]
-    if numbers and numbers[0] is not None:  # numeric trace: the first row decides
-        bad = [i for i, v in enumerate(numbers) if v is None or v < 0 or not math.isfinite(v)]
-        if bad:
-            raise TraceError(f"trace {path}: row {bad[0] + 2}: time must be a finite number >= 0 "
-                             f"(got {texts[bad[0]]!r})")
-        return np.asarray(numbers, dtype=float)
-    stamps = []
-    for i, text in enumerate(texts):
-        try:
-            stamps.append(datetime.fromisoformat(text))
-        except ValueError:
-            raise TraceError(f"trace {path}: row {i + 2}: not seconds nor an ISO date-time: {text!r}") from None
-    day0 = min(stamps).replace(hour=0, minute=0, second=0, microsecond=0)
-    return np.asarray([(s - day0).total_seconds() for s in stamps], dtype=float)
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None

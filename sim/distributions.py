@@ -10,9 +10,9 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from sim.scenario.types import STRICT, Duration, PositiveDuration
+from sim.scenario.types import CV, STRICT, Duration, PositiveDuration, Rank, Weight
 
 
 class _Dist(BaseModel):
@@ -53,7 +53,7 @@ class LogNormal(_Dist):
 
     dist: Literal["lognormal"]
     mean_: PositiveDuration = Field(alias="mean")
-    cv: float = Field(gt=0)
+    cv: CV
 
     @property
     def mean(self) -> float:
@@ -73,7 +73,7 @@ class Gamma(_Dist):
 
     dist: Literal["gamma"]
     mean_: PositiveDuration = Field(alias="mean")
-    cv: float = Field(gt=0)
+    cv: CV
 
     @property
     def mean(self) -> float:
@@ -93,7 +93,7 @@ class Erlang(_Dist):
 
     dist: Literal["erlang"]
     mean_: PositiveDuration = Field(alias="mean")
-    k: int = Field(ge=1)
+    k: Rank
 
     @property
     def mean(self) -> float:
@@ -111,7 +111,7 @@ class Deterministic(_Dist):
     """Always the same value."""
 
     dist: Literal["deterministic"]
-    value: Duration = Field(ge=0)
+    value: Duration
 
     @property
     def mean(self) -> float:
@@ -130,17 +130,15 @@ class Empirical(_Dist):
 
     dist: Literal["empirical"]
     values: list[Duration] = Field(min_length=1)
-    weights: list[float] | None = None
+    weights: list[Weight] | None = None
 
     @model_validator(mode="after")
     def _check_weights(self) -> Empirical:
-        if any(v < 0 for v in self.values):
-            raise ValueError("values must be >= 0")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("weights must be >= 0 with a positive sum")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must have a positive sum")
         return self
 
     def _probabilities(self) -> np.ndarray:
@@ -164,3 +162,14 @@ Distribution = Annotated[
     Exponential | LogNormal | Gamma | Erlang | Deterministic | Empirical, Field(discriminator="dist")
 ]
 """Any duration distribution, chosen in the file by its ``dist`` key."""
+
+
+def _takes_time(dist: _Dist) -> _Dist:
+    if dist.mean <= 0:
+        raise ValueError("must be longer than 0s on average: a call that comes back at once could come back "
+                         "forever at the same instant")
+    return dist
+
+
+Delay = Annotated[Distribution, AfterValidator(_takes_time)]
+"""The time until a caller calls again (a redial, a repeat): never 0s on average, or the run could loop."""

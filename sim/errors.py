@@ -22,7 +22,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where} {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return printable(text)
 
 
 class ValueAtKey(ValueError):
@@ -33,7 +34,7 @@ class ValueAtKey(ValueError):
     ``x.yaml:12 agent_groups.day.shifts[0].end: shift ends before it starts``.
     """
 
-    def __init__(self, key: str, message: str):
+    def __init__(self, key: str | int, message: str):
         self.key = key
         super().__init__(message)
 
@@ -48,6 +49,26 @@ class ScenarioError(CcsimError):
 
 class TraceError(CcsimError):
     """An arrival trace file could not be read."""
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters escaped (a form feed as \\x0c), so that a message stays on one line
+    even where it quotes a key or value of the file."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it after "got": 'nothing', 'true', 'a mapping', 'a list', or its repr."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:

@@ -25,7 +25,8 @@ def parse_duration(value: object) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, str):
         if isinstance(value, int | float) and not isinstance(value, bool):
-            example = f"'{value:g}s' or '{value:g}min'" if math.isfinite(value) else "'45s'"
+            plain = abs(value) < 1e15 if isinstance(value, int) else math.isfinite(value)
+            example = f"'{value:g}s' or '{value:g}min'" if plain else "'45s'"
             raise ValueError(f"a bare number is ambiguous (got {value!r}): seconds or minutes? "
                              f"write the unit, e.g. {example}")
         raise ValueError(f"expected a duration (got {_shown(value)}); {DURATION_HINT}")
@@ -73,6 +74,12 @@ def parse_clock(value: object, allow_next_day: bool = False) -> float:
     if match.group(4) and not allow_next_day:
         raise ValueError(f"'+1' (next day) is only allowed for a shift's end (got {value!r})")
     return hours * 3600.0 + minutes * 60.0 + seconds + (DAY if match.group(4) else 0.0)
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds -> a duration in the largest unit that is at least 1: 316224000 -> '3660d', 90 -> '1.5min'."""
+    unit = next((u for u in ("d", "h", "min", "s") if abs(seconds) >= _UNITS[u]), "s")
+    return f"{seconds / _UNITS[unit]:g}{unit}"
 
 
 def format_clock(seconds: float) -> str:

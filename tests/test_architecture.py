@@ -10,7 +10,7 @@ import pytest
 SIM = Path(__file__).resolve().parents[1] / "sim"
 MODULES = sorted(p for p in SIM.rglob("*.py"))
 PURE = ("routing", "overflow", "staffing", "analytic", "stats", "costs", "billing", "facts", "theory", "units",
-        "hours", "distributions", "streams", "arrivals", "callers", "layout", "scenario")
+        "hours", "distributions", "streams", "arrivals", "traces", "files", "callers", "layout", "scenario")
 REPORTING = ("sim.report", "sim.plots", "sim.html", "sim.xlsx", "sim.cli", "sim.outputs", "sim.results")
 
 

@@ -384,8 +384,7 @@ def test_trace_file_missing(tmp_path: Path) -> None:
     text = edit("      rate_per_hour: 60", "      trace: calls.csv")
     p = only(tmp_path, text)
     assert (p.line, p.path) == (line(text, "trace:"), "call_types.billing.arrivals.trace")
-    assert p.message == f"trace file not found: {tmp_path / 'calls.csv'} (a relative path is read from the " \
-                        "scenario file's folder)"
+    assert p.message == f"cannot read trace {tmp_path / 'calls.csv'}: file not found"  # beside the scenario
 
 
 def test_trace_file_malformed(tmp_path: Path) -> None:
@@ -393,7 +392,8 @@ def test_trace_file_malformed(tmp_path: Path) -> None:
     text = edit("      rate_per_hour: 60", "      trace: calls.csv")
     p = only(tmp_path, text)
     assert (p.line, p.path) == (line(text, "trace:"), "call_types.billing.arrivals.trace")
-    assert p.message == f"trace {tmp_path / 'calls.csv'} needs a header with a 'time' column"
+    assert p.message == f"trace {tmp_path / 'calls.csv'}: row 1: needs a header with a 'time' column " \
+                        "(found: when, call_type)"
 
 
 def test_trace_with_a_bad_time(tmp_path: Path) -> None:
@@ -497,7 +497,7 @@ def test_infinite_rate(tmp_path: Path) -> None:
     text = edit("rate_per_hour: 60", "rate_per_hour: .inf")
     p = only(tmp_path, text)
     assert (p.line, p.path, p.message) == (line(text, ".inf"), "call_types.billing.arrivals.rate_per_hour",
-                                           "must be a finite number (got .inf)")
+                                           "must be a finite number > 0 and <= 1e+06 (got inf)")
 
 
 def test_weekday_with_did_you_mean(tmp_path: Path) -> None:
@@ -598,3 +598,51 @@ def test_cli_validate_reports_every_file(tmp_path: Path, monkeypatch: pytest.Mon
     out, err = capsys.readouterr()
     assert "ok: good.yaml" in out
     assert "bad.yaml:" in err and "good.yaml" not in err
+
+
+# --- found by fuzzing (tests/test_fuzz_loader.py): the minimal examples ----------------------------------------
+
+
+def test_cli_key_with_a_form_feed_stays_on_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """hybrid.yaml with 'extends' renamed to '\\f': the key was printed raw, and a form feed breaks the line."""
+    monkeypatch.chdir(tmp_path)
+    Path("x.yaml").write_text(GOOD + '"\\f\\n": 1\n', encoding="utf-8")
+    assert main(["validate", "x.yaml"]) == 2
+    [message] = capsys.readouterr().err.splitlines()
+    assert message.startswith(f"x.yaml:{len(GOOD.splitlines()) + 1} \\x0c\\n: unknown key '\\x0c\\n'; allowed here:")
+
+
+def test_bare_number_of_400_digits_for_a_duration(tmp_path: Path) -> None:
+    """inhouse.yaml with run.interval replaced by 10**400: formatting the hint overflowed a float."""
+    text = edit("  interval: 30min", f"  interval: {10**400}")
+    p = only(tmp_path, text)
+    assert (p.line, p.path) == (line(text, "interval"), "run.interval")
+    assert p.message == "a whole number of 401 digits is larger than any value a scenario takes"
+
+
+def test_whole_number_of_5000_digits(tmp_path: Path) -> None:
+    """Python refuses to even print an integer of more than 4,300 digits."""
+    text = edit("  replications: 2", f"  replications: {'9' * 5000}")
+    p = only(tmp_path, text)
+    assert (p.line, p.path, p.message) == (line(text, "replications"), "run.replications",
+                                           "a whole number of 5,000 digits is larger than any value a scenario takes")
+
+
+def test_redial_at_once_would_loop_forever(tmp_path: Path) -> None:
+    """A valid-looking redial rule (every caller, after 0s) made `ccsim run` hang: callers with no patience
+    abandoned and called again at the same instant forever."""
+    text = edit("    patience: none", "    patience: {dist: deterministic, value: 0s}\n"
+                "    redial: {share: 1, delay: {dist: deterministic, value: 0s}}")
+    p = only(tmp_path, text)
+    assert (p.line, p.path) == (line(text, "redial"), "call_types.sales.redial.delay")
+    assert p.message == "must be longer than 0s on average: a call that comes back at once could come back " \
+                        "forever at the same instant"
+
+
+def test_extends_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    """/proc/self/mem is a regular file whose reading fails (EIO): an OSError escaped the reader."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("no /proc on this system")
+    p = only(tmp_path, "extends: /proc/self/mem\nname: child\n")
+    assert (p.path, p.line, p.message) == ("extends", 1, "cannot read /proc/self/mem: input/output error")

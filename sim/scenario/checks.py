@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path as FsPath
-
-from sim.arrivals import read_trace
 from sim.errors import TraceError, did_you_mean
 from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, Scenario
 from sim.scenario.yamlmap import Path
+from sim.traces import Trace, load_trace
 
 
 def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
@@ -17,6 +15,7 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
     problems += _unique_call_types(scenario)
     problems += _site_problems(scenario)
     known = list(scenario.all_call_types())
+    traces: dict[str, Trace | None] = {}
     for gname, group in scenario.agent_groups.items():
         for skill in group.skills:
             if skill not in known:
@@ -35,20 +34,25 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
             problems += _overflow_problems(scenario, path, tname, ct.overflow)
         if ct.arrivals.trace is not None:
             trace_path: Path = (*path, "arrivals", "trace")
-            problems += [(trace_path, message) for message in _trace_problems(ct.arrivals.trace, tname)]
+            problems += [(trace_path, m) for m in _trace_problems(ct.arrivals.trace, tname, known, traces)]
     return problems
 
 
-def _trace_problems(trace: str, call_type: str) -> list[str]:
-    """Why the trace file cannot be replayed, if it cannot; relative paths were resolved by the loader."""
-    if not FsPath(trace).is_file():
-        where = "a folder, not a file" if FsPath(trace).is_dir() else "not found"
-        return [f"trace file {where}: {trace} (a relative path is read from the scenario file's folder)"]
-    try:
-        read_trace(trace, call_type)
-    except TraceError as exc:
-        return [str(exc)]
-    return []
+def _trace_problems(file: str, call_type: str, known: list[str], loaded: dict[str, Trace | None]) -> list[str]:
+    """Why the trace cannot be replayed for ``call_type``. A file's own problems are given once, at the first call
+    type naming it; ``loaded`` keeps the files read (None: unreadable). Paths were made absolute by the loader."""
+    first = file not in loaded
+    if first:
+        try:
+            loaded[file] = load_trace(file)
+        except TraceError as exc:
+            loaded[file] = None
+            return [str(exc)]
+    trace = loaded[file]
+    if trace is None:
+        return []
+    missing = trace.missing(call_type)
+    return [*(trace.unknown_call_types(known) if first else []), *([missing] if missing else [])]
 
 
 def _unique_call_types(scenario: Scenario) -> list[tuple[Path, str]]:

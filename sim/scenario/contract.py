@@ -8,19 +8,16 @@ these models only hold the validated terms (money in the scenario's currency, ti
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from sim.errors import ValueAtKey
-from sim.scenario.types import ALL_DAYS, STRICT, Clock, Duration, PositiveDuration, Share, Weekday
+from sim.scenario.types import ALL_DAYS, STRICT, Clock, Duration, Money, PositiveDuration, Share, Weekday
 from sim.units import DAY, format_clock
 
 MONTH_DAYS = 365.25 / 12
 """Days in an average month: monthly amounts are pro-rated over the simulated horizon as horizon_days / MONTH_DAYS."""
-
-Price = Annotated[float, Field(ge=0)]
-"""An amount of money (scenario currency), >= 0."""
 
 AllocationKey = Literal["handled_minutes", "handled_calls", "equal"]
 """How a shared cost (e.g. a pooled night desk) is split among clients."""
@@ -42,7 +39,7 @@ class Surcharge(_Model):
     a Saturday night window runs from Saturday 22:00 to Sunday 06:00.
     """
 
-    percent: float = Field(gt=0, description="added to the price in the window, e.g. 25 for +25 %")
+    percent: float = Field(gt=0, le=1000, description="added to the price in the window, e.g. 25 for +25 %")
     days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1,
                                 description="weekdays on which the window starts; default every day")
     from_: Clock = Field(alias="from", description="start of the window, e.g. \"22:00\"")
@@ -61,7 +58,7 @@ class Surcharge(_Model):
 class SLACredit(_Model):
     """A service credit: a share of the invoice is refunded when the partner misses its service level."""
 
-    threshold: Duration = Field(ge=0, description="calls answered within this wait count as in service level")
+    threshold: Duration = Field(description="calls answered within this wait count as in service level")
     target: Share = Field(description="contracted service level over the horizon, e.g. 0.8")
     credit: Share = Field(description="share of the invoice (after minimums) credited if the target is missed")
     measured_on: Literal["offered", "answered"] = Field(
@@ -71,7 +68,7 @@ class SLACredit(_Model):
 class RejectedMalus(_Model):
     """A malus the partner pays per call rejected for overload (busy signal, refused overflow)."""
 
-    per_call: Price = Field(description="malus per rejected call beyond the free share")
+    per_call: Money = Field(description="malus per rejected call beyond the free share")
     free_share: Share = Field(0.0, description="rejections up to this share of offered calls are free")
 
 
@@ -97,8 +94,8 @@ class Quality(_Model):
 class Setup(_Model):
     """A one-off set-up cost (concept, scripts, training, IT) spread evenly over an amortisation period."""
 
-    cost: Price = Field(description="the one-off amount")
-    amortise_months: int = Field(ge=1, description="months over which the cost is spread")
+    cost: Money = Field(description="the one-off amount")
+    amortise_months: int = Field(ge=1, le=1200, description="months over which the cost is spread")
 
 
 class Contract(_Model):
@@ -109,19 +106,20 @@ class Contract(_Model):
     ``monthly_fee``. How the terms combine into an invoice: ``sim.costs.invoice``.
     """
 
-    per_hour: Price | None = Field(None, description="price per logged-in (productive) agent hour")
-    per_fte_month: Price | None = Field(None, description="price per FTE and month (fractions pro rata)")
-    fte_hours_per_month: float = Field(160.0, gt=0, description="logged-in hours that make one FTE in a month")
-    per_minute: Price | None = Field(None, description="price per billable minute")
+    per_hour: Money | None = Field(None, description="price per logged-in (productive) agent hour")
+    per_fte_month: Money | None = Field(None, description="price per FTE and month (fractions pro rata)")
+    fte_hours_per_month: float = Field(160.0, gt=0, le=744, description="logged-in hours that make one FTE in a month")
+    per_minute: Money | None = Field(None, description="price per billable minute")
     billing_increment: PositiveDuration = Field(
         1.0, description="each call's billable time is rounded up to a whole increment: 1s, or 60s per started minute")
     bill_wrap_up: bool = Field(False, description="after-call work is billable")
     bill_queue_time: bool = Field(False, description="the time a call waited at the partner is billable")
     max_billable_per_call: PositiveDuration | None = Field(None, description="cap on one call's billable time")
-    per_call: Price | None = Field(None, description="price per handled call")
-    monthly_fee: Price | None = Field(None, description="fixed fee per month")
-    monthly_minimum: Price = Field(0.0, description="the invoice before credits is at least this per month")
-    minimum_calls_per_month: float = Field(0.0, ge=0, description="handled calls are billed as at least this many")
+    per_call: Money | None = Field(None, description="price per handled call")
+    monthly_fee: Money | None = Field(None, description="fixed fee per month")
+    monthly_minimum: Money = Field(0.0, description="the invoice before credits is at least this per month")
+    minimum_calls_per_month: float = Field(0.0, ge=0, le=1e9,
+                                           description="handled calls are billed as at least this many")
     surcharges: list[Surcharge] = Field(default_factory=list,
                                         description="time-window surcharges on per_hour, per_minute and per_call")
     sla: SLACredit | None = Field(None, description="service credit when the service level misses its target")
@@ -160,6 +158,6 @@ class Contract(_Model):
 class Telephony(_Model):
     """In-house telephony priced per connected minute (e.g. a toll-free 0800 number paid by the client)."""
 
-    per_minute: Price = Field(description="price per minute of connected call time")
+    per_minute: Money = Field(description="price per minute of connected call time")
     include_queue: bool = Field(True, description="queue time is paid too (toll-free: the client pays it)")
     include_ivr: bool = Field(True, description="time in the IVR is paid too")

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from pathlib import Path as FsPath
 from typing import Any
 
-from sim.errors import Problem
-from sim.scenario.yamlmap import Path, load_yaml
+from sim.errors import Problem, ScenarioError
+from sim.files import UnreadableFile, beside
+from sim.scenario.yamlmap import Path, holds, load_yaml
 
 Reader = Callable[[FsPath], str]
-"""Reads a scenario file's text (raising ScenarioError with a readable message)."""
+"""Reads a scenario file's text, raising UnreadableFile (or ScenarioError for a problem inside the file)."""
+MAX_CHAIN = 20
+"""At most this many files extend each other in a chain."""
 
 
 def merge(parent: Any, child: Any) -> Any:
@@ -43,21 +46,31 @@ def load_chain(text: str, file: str, base_dir: FsPath, read: Reader, prepare: Ca
     if not isinstance(data, dict) or "extends" not in data:
         return data, lines, origins, problems
     target = data.pop("extends")
+
+    def refuse(message: str) -> tuple[Any, dict[Path, int], dict[Path, str], list[Problem]]:
+        """Without its parent the file cannot be checked further: only this problem (and the file's own)."""
+        return None, lines, origins, [*problems, Problem(file, "extends", lines.get(("extends",)), message)]
+
     if not isinstance(target, str):
-        return data, lines, origins, [*problems, Problem(file, "extends", lines.get(("extends",)),
-                                                         "must be the path of another scenario file")]
-    parent_path = (base_dir / target).resolve()
+        return refuse("must be the path of another scenario file")
+    parent_path = beside(base_dir, target)
     if parent_path in seen:
-        return data, lines, origins, [*problems, Problem(file, "extends", lines.get(("extends",)),
-                                                         f"extends itself through {target} (a cycle)")]
-    parent_text = read(parent_path)
+        return refuse(f"extends itself through {target} (a cycle)")
+    if len(set(seen)) > MAX_CHAIN:
+        return refuse(f"a chain of more than {MAX_CHAIN} files extending each other; flatten it")
+    try:
+        parent_text = read(parent_path)
+    except UnreadableFile as exc:
+        return refuse(f"cannot read {exc}")
+    except ScenarioError as exc:  # not UTF-8: the problem lies in the parent file
+        return None, lines, origins, [*problems, *exc.problems]
     p_data, p_lines, p_origins, p_problems = load_chain(parent_text, str(parent_path), parent_path.parent, read,
-                                                         prepare, (*seen, FsPath(file).resolve(), parent_path))
+                                                         prepare, (*seen, beside(FsPath.cwd(), file), parent_path))
     if not isinstance(p_data, dict):
-        return data, lines, origins, [*problems, *p_problems]
+        if p_problems:
+            return None, lines, origins, [*problems, *p_problems]
+        return refuse(f"{parent_path} {holds(p_data)}; it must be a scenario (a mapping of keys)")
     p_data.pop("name", None)  # the extending file names itself (or takes its file name)
     merged_lines = {**p_lines, **lines}
     merged_origins = {**p_origins, **origins}
     return merge(p_data, data), merged_lines, merged_origins, [*p_problems, *problems]
-
-

@@ -6,6 +6,7 @@ words of the scenario file: ``x.yaml:12 call_types.billing.patience.mean: must b
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -15,19 +16,23 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, suggest
+from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, shown, suggest
+from sim.files import MAX_SCENARIO_BYTES, UnreadableFile, beside, read_bytes
 from sim.scenario.checks import check_references
 from sim.scenario.extends import load_chain
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlmap import Path, format_path, line_of
+from sim.scenario.yamlmap import Path, format_path, holds, line_of
+from sim.units import format_duration
 
 _NAME_PATTERN = Scenario.model_fields["name"].metadata
 _BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
            "less_than_equal": ("le", "<=")}
+_OVERSIZED = ("finite_number", "int_parsing_size")
+"""Whole numbers that are inf, nan or too big to hold (floats past a bound are bound errors)."""
 _PLAIN = {
     "int_parsing": "must be a whole number", "int_type": "must be a whole number",
     "int_from_float": "must be a whole number", "float_parsing": "must be a number",
-    "float_type": "must be a number", "finite_number": "must be a finite number",
+    "float_type": "must be a number",
     "string_type": "must be text", "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "list_type": "must be a list, e.g. [a, b] or lines starting with '- '",
@@ -53,43 +58,37 @@ def scenario_json_schema() -> dict[str, Any]:
 
 def load_scenario(file: str | FsPath) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem."""
-    path = FsPath(file)
-    return parse_scenario(_read_text(path, str(file)), str(file), base_dir=path.resolve().parent)
-
-
-def _read_text(path: FsPath, name: str | None = None) -> str:
-    """A scenario file's text; unreadable files raise ScenarioError with a readable message."""
-    name = name or str(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem(name, "", None, "file not found")]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem(name, "", None, "is a folder, not a scenario file")]) from None
-    except OSError as exc:
-        message = f"cannot read the file: {exc.strerror or exc}"
-        raise ScenarioError([Problem(name, "", None, message)]) from None
+        text = read_scenario_text(FsPath(file), str(file))
+    except UnreadableFile as exc:
+        raise ScenarioError([Problem(str(file), "", None, exc.reason)]) from None
+    return parse_scenario(text, str(file), base_dir=FsPath(file).resolve().parent)
+
+
+def read_scenario_text(path: FsPath, name: str | None = None) -> str:
+    """A scenario file's text. Raises UnreadableFile if it cannot be read, ScenarioError if it is not UTF-8."""
+    raw = read_bytes(path, MAX_SCENARIO_BYTES, "scenario file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         message = (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded; "
                    "save the file with the UTF-8 encoding")
-        raise ScenarioError([Problem(name, "", line, message)]) from None
+        raise ScenarioError([Problem(name or str(path), "", line, message)]) from None
 
 
 def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scenario:
     """Validate scenario text; ``file`` names it in messages, ``base_dir`` resolves relative paths (traces,
     ``extends``)."""
-    data, lines, origins, problems = load_chain(text, file, base_dir or FsPath.cwd(), _read_text, _resolve_traces)
+    data, lines, origins, problems = load_chain(text, file, base_dir or FsPath.cwd(), read_scenario_text,
+                                               _resolve_traces)
     if data is None and not problems:
         raise ScenarioError([Problem(file, "", 1, "the file is empty; a scenario needs at least 'call_types' "
                                                   "(or 'clients') and 'agent_groups'")])
     if data is None:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
-        found = "a list" if isinstance(data, list) else f"the single value {data!r}"
-        message = (f"the file holds {found}; a scenario must be a mapping of keys "
+        message = (f"the file {holds(data)}; a scenario must be a mapping of keys "
                    "(name:, run:, call_types:, agent_groups:, ...)")
         raise ScenarioError([*problems, Problem(file, "", 1, message)])
     implied_name = "name" not in data
@@ -128,7 +127,7 @@ def _resolve_traces(data: dict[str, Any], base_dir: FsPath) -> None:
         for ct in (call_types or {}).values() if isinstance(call_types, dict) else []:
             arrivals = ct.get("arrivals") if isinstance(ct, dict) else None
             if isinstance(arrivals, dict) and isinstance(arrivals.get("trace"), str):
-                arrivals["trace"] = str((base_dir / arrivals["trace"]).resolve())
+                arrivals["trace"] = str(beside(base_dir, arrivals["trace"]))
 
 
 def _locate(data: Any, path: Path) -> Path:
@@ -194,7 +193,9 @@ def _describe(err: dict[str, Any], path: Path, parent: Any, leaf: Any) -> tuple[
         if isinstance(error, ValueAtKey):
             return (*path, error.key), str(error)
         return path, str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    got = "none" if kind == "too_short" and not ctx.get("actual_length") else _got(value)
+    if kind in _BOUNDS or kind in _OVERSIZED:
+        return path, _out_of_range(kind, value, ctx, _limits(parent, path, leaf))
+    got = "none" if kind == "too_short" and not ctx.get("actual_length") else shown(value)
     if kind in ("enum", "literal_error"):
         got += did_you_mean(str(value), _quoted(ctx.get("expected")), "; ")
     about = _described(parent, path, "; ") if kind in ("dict_type", "list_type") else ""
@@ -203,10 +204,6 @@ def _describe(err: dict[str, Any], path: Path, parent: Any, leaf: Any) -> tuple[
 
 def _expected(kind: str, err: dict[str, Any], ctx: dict[str, Any], parent: Any, leaf: Any, path: Path) -> str:
     """What the value should have been, e.g. 'must be > 0' or 'must be a whole number'."""
-    if kind in _BOUNDS:
-        key, sign = _BOUNDS[kind]
-        bound = ctx.get(key)
-        return f"must be {sign} {bound:g}" if isinstance(bound, int | float) else f"must be {sign} {bound}"
     if kind in _PLAIN:
         return _PLAIN[kind]
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -233,6 +230,41 @@ def _expected(kind: str, err: dict[str, Any], ctx: dict[str, Any], parent: Any, 
     return str(err["msg"]).replace("Input should be", "must be")
 
 
+def _out_of_range(kind: str, value: Any, ctx: dict[str, Any], limits: dict[str, Any]) -> str:
+    """'must be > 0 (got -5)' for a number past one bound; for inf, nan or a whole number too big to hold, the
+    whole range: 'must be a finite number > 0 and <= 1e+06 (got inf)'. A duration (written as text) shows its
+    bounds as durations: 'must be <= 3660d (got '10000d')'."""
+    duration = isinstance(value, str)
+    if kind in _BOUNDS and not (isinstance(value, float) and not math.isfinite(value)):
+        key, sign = _BOUNDS[kind]
+        return f"must be {sign} {_bound(ctx.get(key), duration)} (got {shown(value)})"
+    bounds = " and ".join(f"{sign} {_bound(limits[key], duration)}" for key, sign in _BOUNDS.values() if key in limits)
+    number = "finite number" if kind in _BOUNDS else "whole number"
+    return f"must be a {number} {bounds} (got {shown(value)})" if bounds else f"must be a {number} (got {shown(value)})"
+
+
+def _bound(bound: Any, duration: bool) -> str:
+    """A bound as a message shows it: 1e+06, 100000, or (of a duration) 3660d."""
+    if duration and isinstance(bound, int | float) and bound:
+        return format_duration(bound)
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
+def _limits(parent: Any, path: Path, leaf: Any) -> dict[str, Any]:
+    """The bounds ({'gt': 0, 'le': 1e6}) of the number at ``path``, from its field and its annotated type."""
+    field = _field(parent, path[-1]) if path else None
+    metadata = list(field.metadata) if field is not None else []
+    members = typing.get_args(leaf) if typing.get_origin(leaf) in (typing.Union, types.UnionType) else (leaf,)
+    metadata += [m for member in members if typing.get_origin(member) is typing.Annotated
+                 for m in typing.get_args(member)[1:]]
+    limits: dict[str, Any] = {}
+    for item in metadata:
+        for inner in getattr(item, "metadata", [item]):  # a FieldInfo holds its bounds in its own metadata
+            limits.update({key: getattr(inner, key) for key, _ in _BOUNDS.values()
+                           if getattr(inner, key, None) is not None})
+    return limits
+
+
 def _tag_missing(path: Path, value: Any, leaf: Any) -> tuple[Path, str]:
     """A distribution mapping without ``dist``: point at a misspelt key if there is one."""
     tags = _dist_tags(leaf)
@@ -254,18 +286,6 @@ def _unknown_key(key: str, known: list[str]) -> str:
 def _quoted(text: Any) -> list[str]:
     """"'a', 'b' or 'c'" -> ['a', 'b', 'c'] (pydantic's lists of expected values)."""
     return re.findall(r"'([^']*)'", str(text or ""))
-
-
-def _got(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
 
 
 def _described(parent: Any, path: Path, before: str, after: str = "") -> str:

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
-from sim.distributions import Distribution
+from sim.distributions import Delay
 from sim.errors import ValueAtKey
 from sim.hours import Windows, parse_hours
 from sim.scenario.contract import Contract
-from sim.scenario.types import STRICT, Duration, Name, Share
+from sim.scenario.types import STRICT, Count, Duration, Name, Share
 
 HOURS_SCHEMA = {"type": "object", "additionalProperties": {
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
@@ -34,7 +34,7 @@ class Site(BaseModel):
     description: str = ""
     opening_hours: OpeningHours = Field(None, description="when this site works (default: the scenario's hours)")
     unresolved_share: Share = Field(0.0, description="share of handled calls not resolved: the caller calls again")
-    repeat_delay: Distribution | None = Field(None, description="time until an unresolved caller calls again")
+    repeat_delay: Delay | None = Field(None, description="time until an unresolved caller calls again")
     contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
     bill_per_client: bool = Field(False, description="apply the contract to each client separately (own minimums, "
                                                      "fees, SLA); logged-in hours split by handled minutes")
@@ -63,13 +63,13 @@ class Overflow(BaseModel):
     model_config = STRICT
 
     to: list[Name] = Field(min_length=1, description="partner agent groups that take the overflow")
-    after_wait: Duration | None = Field(None, ge=0)
+    after_wait: Duration | None = None
     share: Share | None = None
     outside_hours: bool = False
-    queue_length: int | None = Field(None, ge=0)
-    expected_wait: Duration | None = Field(None, ge=0)
-    max_queue: int | None = Field(None, ge=0, description="with no partner agent free, the partner refuses direct "
-                                                         "overflow beyond this many waiting")
+    queue_length: Count | None = None
+    expected_wait: Duration | None = None
+    max_queue: Count | None = Field(None, description="with no partner agent free, the partner refuses direct "
+                                                     "overflow beyond this many waiting")
 
     @model_validator(mode="after")
     def _check(self) -> Overflow:

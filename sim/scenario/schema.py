@@ -10,17 +10,28 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-from sim.distributions import Distribution
-from sim.errors import ValueAtKey
+from sim.distributions import Delay, Distribution
+from sim.errors import ValueAtKey, shown
 from sim.scenario.contract import AllocationKey, Telephony
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
 from sim.scenario.types import (
     ALL_DAYS,
+    MAX_AGENTS,
+    MAX_COUNT,
+    MAX_RATE,
     STRICT,
+    Agents,
     Clock,
+    Count,
     Duration,
+    Factor,
+    Money,
     Name,
+    Percent,
     PositiveDuration,
+    PositiveFactor,
+    Priority,
+    Rank,
     Share,
     ShiftEnd,
     Weekday,
@@ -39,8 +50,13 @@ def _none_word(value: Any) -> Any:
 
 
 def _ranked(value: Any) -> Any:
-    """A plain list of skills ranks every one 1."""
-    return {name: 1 for name in value} if isinstance(value, list) else value
+    """A plain list of skills ranks every one 1; its entries must be names."""
+    if not isinstance(value, list):
+        return value
+    for i, name in enumerate(value):
+        if not isinstance(name, str):
+            raise ValueAtKey(i, f"must be the name of a call type (got {shown(name)})")
+    return dict.fromkeys(value, 1)
 
 
 class Model(BaseModel):
@@ -60,11 +76,11 @@ class RunSettings(Model):
     days: int = Field(1, ge=1, le=3660, description="days simulated per replication")
     start_day: Weekday = Field(Weekday.mon, description="weekday of the first simulated day")
     replications: int = Field(10, ge=1, le=10000)
-    seed: int = Field(1, ge=0)
+    seed: int = Field(1, ge=0, le=2**32 - 1)
     interval: PositiveDuration = Field(1800.0, description="reporting interval: 15min, 30min or 60min")
-    warmup: Duration = Field(0.0, ge=0, description="simulated time discarded from all statistics")
-    drain: Duration = Field(86400.0, ge=0, description="after the horizon: at most this long to finish calls")
-    volume_factor: float = Field(1.0, gt=0, description="scales every arrival rate")
+    warmup: Duration = Field(0.0, description="simulated time discarded from all statistics")
+    drain: Duration = Field(86400.0, description="after the horizon: at most this long to finish calls")
+    volume_factor: PositiveFactor = Field(1.0, description="scales every arrival rate")
 
     @model_validator(mode="after")
     def _check(self) -> RunSettings:
@@ -78,16 +94,16 @@ class RunSettings(Model):
 
 
 class ServiceLevel(Model):
-    threshold: Duration = Field(20.0, ge=0, description="answered within this wait counts as in service level")
+    threshold: Duration = Field(20.0, description="answered within this wait counts as in service level")
     target: Share = 0.8
     definition: SLDefinition = SLDefinition.answered_of_offered_minus_abandoned_within
-    short_abandon: Duration = Field(5.0, ge=0, description="callers hanging up within this wait are short abandons")
+    short_abandon: Duration = Field(5.0, description="callers hanging up within this wait are short abandons")
 
 
 class ServiceTarget(Model):
     """A call type's own service-level goal (overrides the scenario's threshold and target)."""
 
-    threshold: Duration = Field(ge=0)
+    threshold: Duration
     target: Share = 0.8
 
 
@@ -96,8 +112,8 @@ class Profile(Model):
 
     resolution: PositiveDuration = 3600.0
     start: Clock = 0.0
-    shares: list[float] | None = None
-    percent: list[float] | None = None
+    shares: list[Share] | None = None
+    percent: list[Percent] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
@@ -106,8 +122,8 @@ class Profile(Model):
         key = "shares" if self.shares is not None else "percent"
         values, total = (self.shares, 1.0) if self.shares is not None else (self.percent, 100.0)
         assert values is not None
-        if not values or any(v < 0 for v in values):
-            raise ValueAtKey(key, "values must be >= 0 and at least one")
+        if not values:
+            raise ValueAtKey(key, "needs at least one value")
         if abs(sum(values) - total) > SHARE_TOLERANCE * total:
             raise ValueAtKey(key, f"must sum to {total:g} (got {sum(values):.6g})")
         if self.start + len(values) * self.resolution > DAY + 1e-9:
@@ -127,10 +143,12 @@ class Profile(Model):
 class Arrivals(Model):
     """Exactly one of: a constant rate, a daily volume with a profile, or a replayed trace."""
 
-    rate_per_hour: float | None = Field(None, gt=0, description="constant Poisson rate, all day, every day")
-    daily_volume: float | None = Field(None, gt=0, description="calls on an average weekday (day factor 1)")
+    rate_per_hour: float | None = Field(None, gt=0, le=MAX_RATE,
+                                        description="constant Poisson rate, all day, every day")
+    daily_volume: float | None = Field(None, gt=0, le=24 * MAX_RATE,
+                                       description="calls on an average weekday (day factor 1)")
     profile: Profile | None = None
-    day_of_week: dict[Weekday, float] | None = Field(None, description="factor per weekday; all seven days")
+    day_of_week: dict[Weekday, Factor] | None = Field(None, description="factor per weekday; all seven days")
     busyness_cv: float = Field(0.0, ge=0, le=2, description="CV of a gamma day-level factor with mean 1")
     trace: str | None = Field(None, description="CSV file with a 'time' column (and optionally 'call_type')")
 
@@ -148,8 +166,6 @@ class Arrivals(Model):
             missing = [d.value for d in ALL_DAYS if d not in self.day_of_week]
             if missing:
                 raise ValueAtKey("day_of_week", f"needs all seven days; missing {', '.join(missing)}")
-            if any(f < 0 for f in self.day_of_week.values()):
-                raise ValueAtKey("day_of_week", "factors must be >= 0")
         if self.trace is not None and (self.day_of_week or self.busyness_cv):
             raise ValueError("a trace is replayed as recorded: day_of_week and busyness_cv do not apply")
         return self
@@ -159,7 +175,7 @@ class Redial(Model):
     """Callers who hang up in the queue or get a busy signal and call again (retrials)."""
 
     share: Share = Field(description="share of abandoned and blocked callers who call again")
-    delay: Distribution = Field(description="time until they call again")
+    delay: Delay = Field(description="time until they call again")
 
 
 class CallType(Model):
@@ -169,10 +185,10 @@ class CallType(Model):
     wrap_up: Distribution | None = Field(None, description="after-call work, drawn separately from talk_time")
     patience: Annotated[Distribution | None, BeforeValidator(_none_word)] = Field(
         description="time a caller waits before hanging up; 'none' for callers who never hang up")
-    priority: int = Field(0, ge=0, description="0 is served first, then 1, ... (among equally ranked skills)")
+    priority: Priority = Field(0, description="0 is served first, then 1, ... (among equally ranked skills)")
     deflection: float = Field(0.0, ge=0.0, lt=1.0, description="share served by IVR self-service")
     ivr_time: Distribution | None = Field(None, description="overrides the scenario's ivr.time for this type")
-    max_queue: int | None = Field(None, ge=0, description="callers beyond this many waiting get a busy signal")
+    max_queue: Count | None = Field(None, description="callers beyond this many waiting get a busy signal")
     service_level: ServiceTarget | None = Field(None, description="this type's own threshold and target")
     overflow: Overflow | None = Field(None, description="when calls may go to partner groups")
     redial: Redial | None = Field(None, description="abandoned and blocked callers who call again")
@@ -194,7 +210,7 @@ class Client(Model):
 class Shift(Model):
     start: Clock
     end: ShiftEnd = Field(description="'HH:MM', or 'HH:MM+1' for a shift that ends the next day")
-    agents: int = Field(ge=1)
+    agents: int = Field(ge=1, le=MAX_AGENTS)
     days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1,
                                 description="weekdays on which the shift starts")
 
@@ -214,13 +230,11 @@ class StaffingTable(Model):
 
     resolution: PositiveDuration = 1800.0
     start: Clock = 0.0
-    agents: list[int] = Field(min_length=1)
+    agents: list[Agents] = Field(min_length=1)
     days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> StaffingTable:
-        if any(a < 0 for a in self.agents):
-            raise ValueAtKey("agents", "agent counts must be >= 0")
         if self.start + len(self.agents) * self.resolution > DAY + 1e-9:
             raise ValueAtKey("agents", "the staffing table runs past midnight: "
                                        "start + len(agents) * resolution must be <= 24h")
@@ -228,14 +242,14 @@ class StaffingTable(Model):
 
 
 class AgentGroup(Model):
-    skills: Annotated[dict[Name, int], BeforeValidator(_ranked)] = Field(
+    skills: Annotated[dict[Name, Rank], BeforeValidator(_ranked)] = Field(
         description="call types served; a mapping gives each a rank (1 = first choice), a list ranks all 1")
-    agents: int | None = Field(None, ge=0, description="agents logged in around the clock")
+    agents: Agents | None = Field(None, description="agents logged in around the clock")
     shifts: list[Shift] | None = None
     staffing: list[StaffingTable] | None = None
     site: Name | None = Field(None, description="the site the group works at (default: the only in-house site)")
-    handle_time_factor: float = Field(1.0, gt=0, description="multiplies handle times (1.1 = 10% slower)")
-    cost_per_hour: float = Field(0.0, ge=0, description="loaded cost per logged-in agent hour")
+    handle_time_factor: PositiveFactor = Field(1.0, description="multiplies handle times (1.1 = 10% slower)")
+    cost_per_hour: Money = Field(0.0, description="loaded cost per logged-in agent hour")
 
     @model_validator(mode="after")
     def _check(self) -> AgentGroup:
@@ -243,8 +257,6 @@ class AgentGroup(Model):
         if len(given) != 1:
             raise ValueError("give exactly one of 'agents', 'shifts' or 'staffing'"
                              + (f" (got {', '.join(given)})" if given else ""))
-        if any(r < 1 for r in self.skills.values()):
-            raise ValueAtKey("skills", "skill ranks start at 1 (first choice)")
         if not self.skills:
             raise ValueAtKey("skills", "a group needs at least one skill")
         return self
@@ -252,7 +264,7 @@ class AgentGroup(Model):
 
 class IVR(Model):
     time: Distribution = Field(description="time every call spends in the IVR before self-service or queue")
-    cost_per_minute: float = Field(0.0, ge=0, description="IVR cost per minute a call spends in it")
+    cost_per_minute: Money = Field(0.0, description="IVR cost per minute a call spends in it")
 
 
 class Scenario(Model):
@@ -265,7 +277,7 @@ class Scenario(Model):
     service_level: ServiceLevel = ServiceLevel()
     opening_hours: OpeningHours = Field(
         None, description="e.g. {mon-fri: '08:00-20:00', sat: '09:00-14:00'}; unlisted days closed; omit: 24/7")
-    lines: int | None = Field(None, ge=1, description="trunk lines: calls in IVR + queue + talk")
+    lines: int | None = Field(None, ge=1, le=MAX_COUNT, description="trunk lines: calls in IVR + queue + talk")
     ivr: IVR | None = None
     sites: dict[Name, Site] | None = Field(None, description="in-house and partner sites; default one in-house site")
     telephony: Telephony | None = Field(None, description="telephony cost per minute (toll-free: queue time too)")

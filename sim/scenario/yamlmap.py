@@ -30,6 +30,20 @@ _FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE]
 _NUMBER_TAGS = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 MAX_VALUES = 1_000_000
 """A file whose aliases expand to more values than this is refused (a "billion laughs" file would hang)."""
+MAX_DIGITS = 100
+"""Whole numbers may have at most this many digits (every bound of the schema has fewer than 12)."""
+MAX_DEPTH = 32
+"""Lists and mappings may nest at most this deep (a scenario needs 8 levels; 1000 would exhaust the stack)."""
+_TOO_DEEP = f"lists and mappings nest more than {MAX_DEPTH} levels deep here; a scenario needs fewer than 10"
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
+"""The characters YAML refuses (control characters such as a pasted form feed)."""
+
+
+class _TooDeep(yaml.YAMLError):
+    """Raised while composing a node nested deeper than MAX_DEPTH; ``mark`` is where."""
+
+    def __init__(self, mark: yaml.Mark):
+        self.mark = mark
 
 
 class ScenarioLoader(yaml.SafeLoader):
@@ -39,6 +53,26 @@ class ScenarioLoader(yaml.SafeLoader):
         first: [(tag, rx) for tag, rx in resolvers if tag not in _NUMBER_TAGS]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+        """Compose as PyYAML does, refusing lists and mappings nested deeper than MAX_DEPTH (they recurse)."""
+        nested = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
+        self._depth += nested
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= nested
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """An integer, refused with more than MAX_DIGITS digits (Python will not even print one of 4,300)."""
+        if len(node.value) > MAX_DIGITS:
+            raise ConstructorError(None, None, f"a whole number of {len(node.value):,} digits is larger than any "
+                                               "value a scenario takes", node.start_mark)
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         self.flatten_mapping(node)
@@ -52,6 +86,7 @@ class ScenarioLoader(yaml.SafeLoader):
         return mapping
 
 
+ScenarioLoader.add_constructor("tag:yaml.org,2002:int", ScenarioLoader.construct_yaml_int)
 ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
 ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
@@ -89,27 +124,30 @@ def _walk(node: yaml.Node, path: Path, state: _State) -> None:
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*path, i), state)
-    elif node.tag == "tag:yaml.org,2002:float" and not _finite(node.value):
-        state.problems.append(Problem(state.file, format_path(path), node.start_mark.line + 1,
-                                      f"must be a finite number (got {node.value})"))
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """The number of values ``node`` stands for once every alias is copied out (aliases share their node)."""
-    if id(node) not in memo:
-        memo[id(node)] = 0  # a recursive alias counts as nothing more
-        if isinstance(node, yaml.MappingNode):
-            size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            size = 1 + sum(_expanded_size(item, memo) for item in node.value)
-        else:
-            size = 1
-        memo[id(node)] = min(size, MAX_VALUES + 1)
-    return memo[id(node)]
+class _Measure:
+    """Size and depth of nodes once every alias is copied out (aliases share their node, so this is cheap)."""
 
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[int, int]] = {}
+        self.too_deep: yaml.Node | None = None  # the first node found nesting more than MAX_DEPTH levels
 
-def _finite(text: str) -> bool:
-    return "inf" not in text.lower() and "nan" not in text.lower()
+    def __call__(self, node: yaml.Node) -> tuple[int, int]:
+        """(values, levels of lists and mappings) of ``node``, each capped just above its limit."""
+        if id(node) not in self.memo:
+            self.memo[id(node)] = (0, 0)  # a recursive alias counts as nothing more
+            if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+                items = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+                measured = [self(item) for item in items]
+                size = 1 + sum(m[0] for m in measured)
+                depth = 1 + max((m[1] for m in measured), default=0)
+                if depth > MAX_DEPTH and self.too_deep is None:
+                    self.too_deep = node
+                self.memo[id(node)] = (min(size, MAX_VALUES + 1), min(depth, MAX_DEPTH + 1))
+            else:
+                self.memo[id(node)] = (1, 0)
+        return self.memo[id(node)]
 
 
 class _State:
@@ -125,30 +163,55 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Path, int], list[Problem]
     """Parse ``text`` with the safe loader; return the data, the line of each key path and any problems.
 
     If the text is not valid YAML the data is None and the problems say why; otherwise the problems (duplicate
-    keys, infinite numbers) leave the data usable, so that schema problems can be reported with them.
+    keys, control characters) leave the data usable, so that schema problems can be reported with them.
     """
+    bad = list(_NON_PRINTABLE.finditer(text))
+    if bad:
+        data, lines, problems = load_yaml(_NON_PRINTABLE.sub("", text), file)
+        return data, lines, [*_control_characters(text, bad, lines, file), *problems]
     state = _State(file)
     loader = ScenarioLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}, []
-        if _expanded_size(node, {}) > MAX_VALUES:
+        _walk(node, (), state)
+        measure = _Measure()
+        if measure(node)[0] > MAX_VALUES:
             message = (f"the aliases (*name) of this file expand to more than {MAX_VALUES:,} values; "
                        "write the scenario out plainly")
             return None, {}, [Problem(file, "", None, message)]
-        _walk(node, (), state)
+        if measure.too_deep is not None:
+            mark = measure.too_deep.start_mark
+            path = state.nodes.get((mark.line, mark.column), ())
+            return None, state.lines, [Problem(file, format_path(path), mark.line + 1, _TOO_DEEP)]
         data = loader.construct_document(node)
     except ConstructorError as exc:
         mark = exc.problem_mark
         path = state.nodes.get((mark.line, mark.column), ()) if mark is not None else ()
         line = mark.line + 1 if mark is not None else None
         return None, state.lines, [Problem(file, format_path(path), line, _constructor_message(exc))]
+    except _TooDeep as exc:
+        return None, state.lines, [Problem(file, "", exc.mark.line + 1, _TOO_DEEP)]
     except yaml.YAMLError as exc:
         return None, state.lines, [_syntax_problem(exc, file)]
     finally:
         loader.dispose()
     return data, state.lines, state.problems
+
+
+def _control_characters(text: str, found: list[re.Match[str]], lines: dict[Path, int],
+                        file: str) -> list[Problem]:
+    """One problem per line holding characters YAML refuses, at the deepest key of that line."""
+    at_line = {line: path for path, line in sorted(lines.items(), key=lambda item: len(item[0]))}
+    problems: dict[int, Problem] = {}
+    for match in found:
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - text.rfind("\n", 0, match.start())
+        message = f"a control character (U+{ord(match.group()):04X}) at column {column} is not allowed in YAML; " \
+                  "delete it"
+        problems.setdefault(line, Problem(file, format_path(at_line.get(line, ())), line, message))
+    return list(problems.values())
 
 
 def _constructor_message(exc: ConstructorError) -> str:
@@ -158,7 +221,7 @@ def _constructor_message(exc: ConstructorError) -> str:
         shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
         return (f"the tag '{shown}' is not allowed: a scenario file is plain data "
                 "(ccsim reads YAML with the safe loader)")
-    return f"YAML error: {problem}"
+    return problem if exc.context is None else f"YAML error: {problem}"  # PyYAML's own give a context
 
 
 def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
@@ -168,6 +231,15 @@ def _syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
     reason = ", ".join(str(p) for p in parts if p) or str(exc)
     hint = next((h for key, h in _SYNTAX_HINTS if key in reason), "")
     return Problem(file, "", line, f"YAML syntax error: {reason}" + (f" ({hint})" if hint else ""))
+
+
+def holds(data: Any) -> str:
+    """What a YAML document holds, in words: "is empty", "holds a list", "holds the single value 'x'"."""
+    if data is None:
+        return "is empty"
+    if isinstance(data, dict | list):
+        return f"holds a {'mapping' if isinstance(data, dict) else 'list'}"
+    return f"holds the single value {data!r}"
 
 
 def format_path(path: Path) -> str:
