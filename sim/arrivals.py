@@ -40,8 +40,8 @@ def weekday_factors(arrivals: Arrivals, run: RunSettings) -> np.ndarray:
     """Per simulated day: the day-of-week factor (1 without ``day_of_week``)."""
     if arrivals.day_of_week is None:
         return np.ones(run.days)
-    by_index = {day.index: f for day, f in arrivals.day_of_week.items()}
-    return np.array([by_index[(run.start_day.index + d) % 7] for d in range(run.days)], dtype=float)
+    by_index = {day.number: f for day, f in arrivals.day_of_week.items()}
+    return np.array([by_index[(run.start_day.number + d) % 7] for d in range(run.days)], dtype=float)
 
 
 def day_factors(arrivals: Arrivals, run: RunSettings, rng: np.random.Generator) -> np.ndarray:

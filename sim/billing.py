@@ -201,7 +201,7 @@ def _invoice(layout: Layout, sums: _Sums, s: int, clients: slice | list[int], lo
     run = layout.scenario.run
     usage = Usage(
         interval_start=np.arange(layout.n_intervals) * run.interval, interval_length=run.interval,
-        start_weekday=run.start_day.index, handled_calls=sums.site_calls[s, clients].sum(axis=0),
+        start_weekday=run.start_day.number, handled_calls=sums.site_calls[s, clients].sum(axis=0),
         billable_seconds=sums.site_billable[s, clients].sum(axis=0), logged_in_seconds=logged_in,
         offered=answered + abandoned, answered=answered, answered_within=within, abandoned=abandoned,
         rejected=rejected, horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)

@@ -109,7 +109,7 @@ def surcharge_factor(contract: Contract, interval_start: np.ndarray, interval_le
         raise ValueError(f"interval_length must be in (0, 1 day] (got {interval_length})")
     factor = np.ones(len(starts))
     for surcharge in contract.surcharges:
-        days = {d.index for d in surcharge.days}
+        days = {d.number for d in surcharge.days}
         end = surcharge.to if surcharge.to > surcharge.from_ else surcharge.to + DAY
         factor += surcharge.percent / 100.0 * _window_share(starts, interval_length, start_weekday, days,
                                                             surcharge.from_, end)

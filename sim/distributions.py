@@ -143,7 +143,7 @@ class Empirical(_Dist):
 
     def _probabilities(self) -> np.ndarray:
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, dtype=float)
-        return w / w.sum()
+        return np.asarray(w / w.sum())
 
     @property
     def mean(self) -> float:

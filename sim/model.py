@@ -85,7 +85,7 @@ class CallCenter:
         self._redials = any(self.repeats.redial)
         self._n = len(callers)
         run = layout.scenario.run
-        self._closed = closed_at(callers.arrival_at, run.start_day.index, layout.scenario.opening_hours)
+        self._closed = closed_at(callers.arrival_at, run.start_day.number, layout.scenario.opening_hours)
         self._start_at, self._group, self._outcome, self._end_at = (
             self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at)
         for g, steps in enumerate(layout.staffing):
@@ -269,7 +269,7 @@ class CallCenter:
         i, now = event._value, self.env._now
         t, ivr, work, patience = self.repeats.attributes(i)
         run = self.layout.scenario.run
-        if not is_open(now, run.start_day.index, self.layout.scenario.opening_hours):
+        if not is_open(now, run.start_day.number, self.layout.scenario.opening_hours):
             self._leave_closed(i, now)
         else:
             self._arrive(i, t, now, ivr, False, work, patience)

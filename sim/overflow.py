@@ -34,7 +34,7 @@ class OverflowPolicy:
         self.partner_limit = tuple(r.max_queue if r and r.max_queue is not None else math.inf for r in self.rules)
         self.mean_work = tuple(_mean_work(ct) for ct in layout.call_types)
         self.in_house_hours = layout.in_house_windows()
-        self.start_day = layout.scenario.run.start_day.index
+        self.start_day = layout.scenario.run.start_day.number
 
     def on_arrival(self, t: int, now: float, draw: float) -> int:
         """SHARE or HOURS if a call of type ``t`` arriving at ``now`` goes straight to the partner whatever the

@@ -111,7 +111,7 @@ def _units(layout: Layout, first: int, kind: str) -> _Units:
     else:
         starts = np.arange(len(day))
     weekdays = list(Weekday)
-    where = tuple((int(day[j]) + 1, weekdays[(run.start_day.index + int(day[j])) % 7].value,
+    where = tuple((int(day[j]) + 1, weekdays[(run.start_day.number + int(day[j])) % 7].value,
                    None if kind == "day" else format_clock(begin[j] - day[j] * DAY)) for j in starts)
     return _Units(kind, starts, where)
 

@@ -19,7 +19,7 @@ def agent_steps(group: AgentGroup, run: RunSettings) -> list[tuple[float, int]]:
     last_day = math.ceil((run.days * DAY + run.drain) / DAY)
     deltas: dict[float, int] = {}
     for day in range(-1, last_day + 1):
-        weekday = (run.start_day.index + day) % 7
+        weekday = (run.start_day.number + day) % 7
         for start, end, agents in _blocks(group, weekday):
             deltas[day * DAY + start] = deltas.get(day * DAY + start, 0) + agents
             deltas[day * DAY + end] = deltas.get(day * DAY + end, 0) - agents
@@ -38,10 +38,10 @@ def _blocks(group: AgentGroup, weekday: int) -> list[tuple[float, float, int]]:
     """(start, end, agents) blocks that begin on ``weekday``, in seconds after that day's midnight."""
     blocks: list[tuple[float, float, int]] = []
     for shift in group.shifts or []:
-        if any(d.index == weekday for d in shift.days):
+        if any(d.number == weekday for d in shift.days):
             blocks.append((shift.start, shift.end, shift.agents))
     for table in group.staffing or []:
-        if any(d.index == weekday for d in table.days):
+        if any(d.number == weekday for d in table.days):
             for i, agents in enumerate(table.agents):
                 start = table.start + i * table.resolution
                 if agents:

@@ -122,7 +122,7 @@ def day_rows(result: RunResult) -> list[KpiRow]:
         if lo >= hi:
             continue
         x = calls[:, :, lo:hi, :].sum(axis=(2, 3))
-        name = f"day {d + 1} ({WEEKDAYS[(run.start_day.index + d) % 7]})"
+        name = f"day {d + 1} ({WEEKDAYS[(run.start_day.number + d) % 7]})"
         rows.append(KpiRow("day", name, call_kpis(x, (hi - lo) * run.interval, result.scenario.service_level)))
     return rows
 
@@ -147,7 +147,7 @@ def interval_rows(result: RunResult) -> list[dict[str, Any]]:
     for i in range(first, layout.n_intervals):
         start = i * run.interval
         day = int(start // DAY)
-        base = {"day": day + 1, "weekday": WEEKDAYS[(run.start_day.index + day) % 7],
+        base = {"day": day + 1, "weekday": WEEKDAYS[(run.start_day.number + day) % 7],
                 "interval_start": format_clock(start - day * DAY)}
         group_cols: dict[str, Any] = {}
         for g, gname in enumerate(layout.group_names):

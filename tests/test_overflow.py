@@ -199,7 +199,7 @@ def test_outside_hours_sends_exactly_the_calls_outside_in_house_hours() -> None:
                    home_hours=hours)
     layout, rec = _records(s)
     windows = s.site_map()["home"].opening_hours
-    outside = closed_at(rec.queue_at, s.run.start_day.index, windows)
+    outside = closed_at(rec.queue_at, s.run.start_day.number, windows)
     assert 0 < outside.sum() < len(outside)
     assert np.array_equal(rec.overflow == HOURS, outside)
     assert set(np.unique(rec.overflow).tolist()) == {NONE, HOURS}

@@ -77,7 +77,8 @@ class Weekday(StrEnum):
     sun = "sun"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
+        """0 for Monday ... 6 for Sunday."""
         return list(Weekday).index(self)
 
 

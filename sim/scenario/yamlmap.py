@@ -56,14 +56,14 @@ class ScenarioLoader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Compose as PyYAML does, refusing lists and mappings nested deeper than MAX_DEPTH (they recurse)."""
         nested = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
         self._depth += nested
         try:
             if self._depth > MAX_DEPTH:
-                raise _TooDeep(self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= nested
 
@@ -72,9 +72,9 @@ class ScenarioLoader(yaml.SafeLoader):
         if len(node.value) > MAX_DIGITS:
             raise ConstructorError(None, None, f"a whole number of {len(node.value):,} digits is larger than any "
                                                "value a scenario takes", node.start_mark)
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        return super().construct_yaml_int(node)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
