@@ -11,7 +11,7 @@ Sections (see benchmarks/README.md for what each figure means and the targets):
   fresh interpreter, interleaved so that they share the machine's noise; ratios per round, then medians;
 - imports: time and peak RSS of ``python -c "import sim.cli"`` and ``python -m sim --help``;
 - memory: peak RSS of ``python -m sim run`` on W1 at about 1M and 10M calls, and the line through them;
-- writing: ``sim.report.write_results`` at 50 call types x 50 groups, timed apart from the simulation.
+- writing: ``sim.reports.report.write_results`` at 50 call types x 50 groups, timed apart from the simulation.
 
 Every child runs at the repository root, so ``sim`` is this checkout's whatever ccsim is installed from, and is
 timed and measured by a bare launcher interpreter (see LAUNCHER). Linux or macOS (``os.wait4``).
@@ -122,9 +122,9 @@ def ccsim_run(scenario: Path, out: Path, *options: str) -> dict[str, float]:
 
 def measure(workload: str) -> dict[str, float]:
     """ccsim in process: load the scenario, run one replication on one core, compute the KPI rows."""
-    from sim.experiment import run
+    from sim.analysis.experiment import run
+    from sim.analysis.summary import kpi_rows
     from sim.scenario.loader import load_scenario
-    from sim.summary import kpi_rows
 
     started = time.perf_counter()
     result = run(load_scenario(HERE / f"{workload}.yaml"), workers=1)
@@ -163,10 +163,10 @@ def wide_scenario(types: int, groups: int, days: int) -> dict[str, Any]:
 
 def writing(rounds: int) -> dict[str, Any]:
     """Simulate the wide scenario once, then summarize it and write its results ``rounds`` times (medians)."""
-    from sim.experiment import run
-    from sim.report import write_results
+    from sim.analysis.experiment import run
+    from sim.analysis.summary import summarize
+    from sim.reports.report import write_results
     from sim.scenario.loader import load_scenario
-    from sim.summary import summarize
 
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "wide.yaml"  # JSON is YAML

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from sim.cli import INTERRUPTED, TERMINATED, main
+from sim.cli.app import INTERRUPTED, TERMINATED, main
 
 code = main()
 if code in (INTERRUPTED, TERMINATED):

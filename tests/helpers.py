@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.experiment import RunResult, run
+from sim.analysis.experiment import RunResult, run
+from sim.analysis.stats import Estimate
+from sim.analysis.summary import KpiRow, Summary, kpi_rows
 from sim.scenario.loader import parse_scenario
 from sim.scenario.schema import Scenario
-from sim.stats import Estimate
-from sim.summary import KpiRow, Summary, kpi_rows
 
 SIGMAS = 3.0
 Z_95 = 1.96

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.experiment import run
-from sim.report import write_results
+from sim.analysis.experiment import run
+from sim.analysis.summary import summarize
+from sim.reports.report import write_results
 from sim.scenario.loader import parse_scenario
-from sim.summary import summarize
 
 TWO_DAYS = """
 name: tiny

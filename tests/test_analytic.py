@@ -12,7 +12,7 @@ from scipy.linalg import expm
 from scipy.optimize import brentq
 from scipy.stats import poisson
 
-from sim.analytic import (
+from sim.analysis.analytic import (
     agents_for_service_level,
     cobham_priority_waits,
     erlang_a,

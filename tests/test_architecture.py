@@ -1,6 +1,6 @@
-"""The import directions of the design (docs/architecture.md): only the model imports SimPy, only plots import
-matplotlib, only the CLI touches argv and exit codes, and the pure layers (scenario, statistics, costs, routing,
-analytic) import neither the model nor the reporting layers."""
+"""The import directions of the design (docs/architecture.md): data flows scenario -> engine -> analysis and
+economics -> reports -> cli, and no layer imports a later one; only the model imports SimPy, only plots import
+matplotlib, only the CLI touches argv and exit codes."""
 
 import ast
 from pathlib import Path
@@ -9,9 +9,14 @@ import pytest
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
 MODULES = sorted(p for p in SIM.rglob("*.py"))
-PURE = ("routing", "overflow", "staffing", "analytic", "stats", "costs", "billing", "facts", "theory", "units",
-        "hours", "distributions", "streams", "arrivals", "traces", "files", "callers", "layout", "scenario")
-REPORTING = ("sim.report", "sim.plots", "sim.html", "sim.xlsx", "sim.cli", "sim.outputs", "sim.results")
+LAYERS = ("scenario", "engine", "economics", "analysis", "reports", "cli")
+"""In data-flow order: a module may import its own layer and earlier ones (economics prices what the engine
+recorded; analysis turns records and prices into statistics)."""
+SHARED = ("sim.errors", "sim.units")
+"""Imported by every layer."""
+PURE = ("sim.engine.routing", "sim.engine.overflow", "sim.engine.staffing", "sim.analysis.analytic",
+        "sim.analysis.stats", "sim.analysis.risk")
+"""Policies and formulas: they decide from the state they are given and never reach into the model."""
 
 
 def _imports(path: Path) -> set[str]:
@@ -20,28 +25,43 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+            names.update({node.module} if node.module != "sim" else {f"sim.{a.name}" for a in node.names})
     return names
 
 
 def _module(path: Path) -> str:
-    return ".".join(("sim", *path.relative_to(SIM).with_suffix("").parts))
+    return ".".join(("sim", *path.relative_to(SIM).with_suffix("").parts)).removesuffix(".__init__")
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_every_module_is_in_a_layer() -> None:
+    loose = [_module(p) for p in MODULES if _layer(_module(p)) is None
+             and _module(p) not in (*SHARED, "sim", "sim.__main__")]
+    assert not loose, f"modules outside the layer packages: {loose}"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_module)
 def test_import_directions(path: Path) -> None:
     name, imports = _module(path), _imports(path)
-    if name != "sim.model":
+    if name != "sim.engine.model":
         assert not any(i == "simpy" or i.startswith("simpy.") for i in imports), f"{name} imports SimPy"
-    if name != "sim.plots":
+    if name != "sim.reports.plots":
         assert not any(i.startswith("matplotlib") for i in imports), f"{name} imports matplotlib"
-    if any(name == f"sim.{p}" or name.startswith(f"sim.{p}.") for p in PURE):
-        assert not imports & {"sim.model", "sim.experiment", *REPORTING}, f"{name} is pure but imports {imports}"
+    mine = _layer(name)
+    if mine is not None:
+        later = [i for i in imports if i.startswith("sim.") and (_layer(i) or 0) > mine]
+        assert not later, f"{name} ({LAYERS[mine]}) imports a later layer: {later}"
+    if name in PURE:
+        assert "sim.engine.model" not in imports, f"{name} is pure but imports the model"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=_module)
 def test_only_the_cli_touches_argv_and_exit_codes(path: Path) -> None:
-    if _module(path) in ("sim.cli", "sim.__main__"):
+    if _module(path).startswith("sim.cli") or _module(path) == "sim.__main__":
         return
     text = path.read_text(encoding="utf-8")
     assert "sys.argv" not in text and "sys.exit" not in text

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.arrivals import arrival_times, read_trace
+from sim.engine.arrivals import arrival_times, read_trace
+from sim.engine.streams import Streams
 from sim.errors import TraceError
 from sim.scenario.schema import Arrivals, RunSettings
-from sim.streams import Streams
 from sim.units import DAY
 
 

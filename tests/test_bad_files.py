@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from test_bad_input import GOOD, edit, line, only, problems
 
-from sim.cli import main
+from sim.cli.app import main
 from sim.errors import ScenarioError
-from sim.files import MAX_SCENARIO_BYTES, MAX_TRACE_BYTES
+from sim.scenario.files import MAX_SCENARIO_BYTES, MAX_TRACE_BYTES
 from sim.scenario.loader import load_scenario
 from sim.scenario.yamlmap import MAX_DEPTH
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli.app import main
 from sim.errors import Problem, ScenarioError
 from sim.scenario.loader import load_scenario
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from sim.billing import COMPONENTS
-from sim.experiment import run
+from sim.analysis.experiment import run
+from sim.economics.billing import COMPONENTS
 from sim.scenario.contract import MONTH_DAYS
 from sim.scenario.loader import parse_scenario
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from helpers import scenario as scenario_text
 
-from sim import budget, cli
-from sim.budget import RunTooLarge, check_size, estimate
-from sim.cli import main
-from sim.experiment import run
+from sim.analysis import budget
+from sim.analysis.budget import RunTooLarge, check_size, estimate
+from sim.analysis.experiment import run
+from sim.cli import app as cli
+from sim.cli.app import main
 
 BASE = """
 name: big

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import sim.experiment
-import sim.report
-from sim.cli import main
+import sim.analysis.experiment
+import sim.reports.report
+from sim.cli.app import main
 
 TINY = """
 name: tiny
@@ -87,7 +87,7 @@ def test_failed_write_leaves_old_results_and_no_temporary_folder(tiny: Path, mon
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.report, "write_csv", broken)
+    monkeypatch.setattr(sim.reports.report, "write_csv", broken)
     assert main(["run", str(tiny), "--seed", "9"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert Path("results/tiny/summary.csv").read_text() == before
@@ -99,7 +99,7 @@ def test_interrupt_during_simulation(tiny: Path, monkeypatch: pytest.MonkeyPatch
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.experiment, "run", interrupted)
+    monkeypatch.setattr(sim.analysis.experiment, "run", interrupted)
     assert main(["run", str(tiny)]) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli.app import main
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

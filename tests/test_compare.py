@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-import sim.compare
-from sim import cli
+import sim.analysis.compare
+from sim.analysis.experiment import RunResult
+from sim.analysis.facts import CALL_FIELDS
+from sim.cli import app as cli
 from sim.errors import ScenarioError
-from sim.experiment import RunResult
-from sim.facts import CALL_FIELDS
 from sim.scenario.loader import load_scenario
 
 A = """\
@@ -110,13 +110,13 @@ def test_compare_writes_the_comparison_with_paired_intervals(two: Path, monkeypa
     scenarios were run with the same callers (offered calls identical per replication, call type and interval);
     two more agents raise the service level by a difference whose paired 95 % CI excludes 0."""
     seen: list[list[RunResult]] = []
-    real_compare = sim.compare.compare
+    real_compare = sim.analysis.compare.compare
 
     def spy(results: list[RunResult]) -> Any:
         seen.append(results)
         return real_compare(results)
 
-    monkeypatch.setattr(sim.compare, "compare", spy)
+    monkeypatch.setattr(sim.analysis.compare, "compare", spy)
     assert cli.main(["compare", "a.yaml", "b.yaml", "--out", "cmp", "--workers", "1"]) == 0
     out, err = capsys.readouterr()
     assert "common random numbers" in out and "Traceback" not in err

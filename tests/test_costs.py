@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sim.costs import (
+from sim.economics.costs import (
     Usage,
     allocate,
     allocation_weights,

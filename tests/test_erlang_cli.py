@@ -7,9 +7,9 @@ import argparse
 
 import pytest
 
-from sim.analytic import erlang_a, erlang_b, mmck
-from sim.cli import main
-from sim.erlang_cli import Inputs, agents_needed, figures, parse_inputs
+from sim.analysis.analytic import erlang_a, erlang_b, mmck
+from sim.cli.app import main
+from sim.cli.erlang import Inputs, agents_needed, figures, parse_inputs
 
 BASE = ["erlang", "--calls", "350", "--interval", "30min", "--aht", "190s"]
 

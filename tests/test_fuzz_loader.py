@@ -27,15 +27,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.arrivals import day_factors, rate_steps
-from sim.cli import main
-from sim.experiment import run
+from sim.analysis.experiment import run
+from sim.analysis.summary import summarize
+from sim.cli.app import main
+from sim.engine.arrivals import day_factors, rate_steps
+from sim.engine.streams import Streams
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.traces import read_trace
 from sim.scenario.yamlmap import load_yaml
-from sim.streams import Streams
-from sim.summary import summarize
-from sim.traces import read_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "scenarios").glob("*.yaml"))}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.hours import closed_at, parse_hours
+from sim.scenario.hours import closed_at, parse_hours
 from sim.units import DAY
 
 

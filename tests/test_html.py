@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from reporting_data import write_folder
 
-from sim.cli import main
-from sim.html import report_html
-from sim.outputs import Outputs, write_outputs
-from sim.results import Results, load_results
+from sim.cli.app import main
+from sim.reports.html import report_html
+from sim.reports.outputs import Outputs, write_outputs
+from sim.reports.results import Results, load_results
 
 XSS = "<script>alert(1)</script>"
 
@@ -95,7 +95,7 @@ def test_headless_chromium_renders_the_report(folder: Path, tmp_path: Path) -> N
                f"--screenshot={shot}", "--window-size=1280,2000", (folder / "report.html").as_uri()]
     subprocess.run(command, capture_output=True, timeout=120, check=False)
     assert shot.exists(), "chromium wrote no screenshot"
-    from matplotlib import image  # the test only reads the PNG; sim/ keeps matplotlib in sim/plots.py
+    from matplotlib import image  # the test only reads the PNG; sim/ keeps matplotlib in sim/reports/plots.py
 
     pixels = image.imread(shot)[..., :3]
     assert pixels.shape[:2] == (2000, 1280)

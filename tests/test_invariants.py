@@ -14,17 +14,17 @@ import numpy as np
 import pytest
 from helpers import canonical, scenario
 
-from sim.callers import Callers, draw_callers
-from sim.experiment import RunResult, run, with_overrides
-from sim.facts import CALL_FIELDS, facts
-from sim.layout import build_layout
-from sim.model import simulate
-from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, OUTCOMES, Records
+from sim.analysis.experiment import RunResult, run, with_overrides
+from sim.analysis.facts import CALL_FIELDS, facts
+from sim.analysis.stats import Estimate
+from sim.analysis.summary import kpi_rows, summarize
+from sim.engine.callers import Callers, draw_callers
+from sim.engine.layout import build_layout
+from sim.engine.model import simulate
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, OUTCOMES, Records
+from sim.engine.staffing import agent_steps
+from sim.engine.streams import Streams
 from sim.scenario.schema import Scenario
-from sim.staffing import agent_steps
-from sim.stats import Estimate
-from sim.streams import Streams
-from sim.summary import kpi_rows, summarize
 
 REL = 1e-9
 """Relative slack for float sums and differences of instants (exact up to rounding)."""
@@ -98,7 +98,7 @@ def _covering(starts: np.ndarray, ends: np.ndarray, instants: np.ndarray) -> np.
 
 def test_records_conserve_calls_and_are_consistent() -> None:
     """Per replication and call type, from the records: offered = deflected + blocked + answered + abandoned +
-    in_system + closed (every outcome in ``sim.records.OUTCOMES``), and each outcome's times obey its
+    in_system + closed (every outcome in ``sim.engine.records.OUTCOMES``), and each outcome's times obey its
     definition (lines, queue cap and agents are never exceeded)."""
     s = scenario(MIXED)
     layout = build_layout(s)
@@ -425,7 +425,7 @@ def _last_decrease(steps: list[tuple[float, int]], instants: np.ndarray) -> np.n
 def test_shift_ends_finish_calls_in_hand_and_conserve_calls() -> None:
     """Multi-skill groups on shifts (some crossing midnight, end '06:00+1'), 3 days x 3 replications.
 
-    From the records and ``sim.staffing.agent_steps``: (1) no call starts on a group while it is scheduled at
+    From the records and ``sim.engine.staffing.agent_steps``: (1) no call starts on a group while it is scheduled at
     zero agents; (2) when a call starts, the calls in service on its group number at most the scheduled agents
     plus the calls still in hand from before the group's latest staffing drop (agents who are logging out finish
     their call but take no new one), and the model's log of agents logging in and out agrees (between the

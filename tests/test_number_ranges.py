@@ -14,8 +14,8 @@ import pytest
 from pydantic import BaseModel
 from test_bad_input import GOOD, edit, line, only
 
-from sim.cli import main
-from sim.hours import Windows
+from sim.cli.app import main
+from sim.scenario.hours import Windows
 from sim.scenario.loader import scenario_json_schema
 from sim.scenario.schema import Scenario
 

@@ -2,7 +2,7 @@
 
 Statistical checks follow ``helpers``: a fixed seed (only for reproducibility), the tolerance is the simulation's
 own 95 % half-width x 3 / 1.96, no simulated number is pinned. The per-call checks read the records of one
-replication (``sim.model.simulate``) and test properties that hold for every call, whatever the seed.
+replication (``sim.engine.model.simulate``) and test properties that hold for every call, whatever the seed.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ import numpy as np
 import pytest
 from helpers import Checks, scenario, simulate_kpis
 
-from sim.analytic import mmc_deterministic_patience, mmck
-from sim.callers import draw_callers
-from sim.facts import CALL_FIELDS, facts
-from sim.hours import closed_at
-from sim.layout import Layout, build_layout
-from sim.model import simulate
-from sim.overflow import EXPECTED_WAIT, HOURS, NONE, QUEUE, REASONS, REFUSED, SHARE, WAIT
-from sim.records import ANSWERED, BLOCKED, Records
+from sim.analysis.analytic import mmc_deterministic_patience, mmck
+from sim.analysis.facts import CALL_FIELDS, facts
+from sim.analysis.stats import ratio_estimate
+from sim.engine.callers import draw_callers
+from sim.engine.layout import Layout, build_layout
+from sim.engine.model import simulate
+from sim.engine.overflow import EXPECTED_WAIT, HOURS, NONE, QUEUE, REASONS, REFUSED, SHARE, WAIT
+from sim.engine.records import ANSWERED, BLOCKED, Records
+from sim.engine.streams import Streams
+from sim.scenario.hours import closed_at
 from sim.scenario.schema import Scenario
-from sim.stats import ratio_estimate
-from sim.streams import Streams
 
 MEAN_SERVICE = 300.0
 """Mean (exponential) handle time of every scenario here, s."""
@@ -62,7 +62,7 @@ agent_groups:
 
 
 def _records(s: Scenario, replication: int = 0) -> tuple[Layout, Records]:
-    """One replication's per-call records (as ``sim.experiment.replicate`` simulates it)."""
+    """One replication's per-call records (as ``sim.analysis.experiment.replicate`` simulates it)."""
     layout = build_layout(s)
     streams = Streams(s.run.seed, replication)
     return layout, simulate(layout, draw_callers(layout, streams), streams)

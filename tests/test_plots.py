@@ -1,5 +1,5 @@
 """Plots: every figure renders from a results folder, time axes read as clock time, panels per day or a mean day,
-the staffing requirement is Erlang C, the waiting-time CDF agrees with the counts, and only sim/plots.py imports
+the staffing requirement is Erlang C, the waiting-time CDF agrees with the counts, and only sim/reports/plots.py imports
 matplotlib."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from reporting_data import write_folder
 
-from sim import plots
-from sim.analytic import agents_for_service_level
-from sim.facts import WAIT_EDGES, wait_histogram
-from sim.results import Results, day_panels, load_results, requirement
+from sim.analysis.analytic import agents_for_service_level
+from sim.analysis.facts import WAIT_EDGES, wait_histogram
+from sim.reports import plots
+from sim.reports.results import Results, day_panels, load_results, requirement
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 from helpers import Checks, scenario, simulate_kpis
 
-from sim.analytic import erlang_c
-from sim.billing import COMPONENTS, CostFacts
-from sim.callers import draw_callers
-from sim.compare import compare
-from sim.experiment import RunResult
-from sim.facts import CALL_FIELDS, GROUP_FIELDS, facts
-from sim.layout import Layout, build_layout
-from sim.model import simulate
-from sim.records import ANSWERED
+from sim.analysis.analytic import erlang_c
+from sim.analysis.compare import compare
+from sim.analysis.experiment import RunResult
+from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, facts
+from sim.analysis.stats import call_ratios
+from sim.economics.billing import COMPONENTS, CostFacts
+from sim.engine.callers import draw_callers
+from sim.engine.layout import Layout, build_layout
+from sim.engine.model import simulate
+from sim.engine.records import ANSWERED
+from sim.engine.streams import Streams
 from sim.scenario.schema import Scenario
-from sim.stats import call_ratios
-from sim.streams import Streams
 
 MEAN_SERVICE = 300.0
 THRESHOLD = 20.0
@@ -114,7 +114,7 @@ def test_pooled_night_desk_beats_dedicated_desks_under_common_random_numbers() -
     both scenarios sees the same callers (checked: identical offered counts per call type and interval).
 
     The pooled service level is higher in every replication (theory: +0.22, against a standard deviation of the
-    per-replication difference of about 0.01), the paired difference's 95 % CI (``sim.compare`` ->
+    per-replication difference of about 0.01), the paired difference's 95 % CI (``sim.analysis.compare`` ->
     ``stats.paired_difference``) excludes 0 for the total and for each client, and the difference agrees with
     Erlang C(12, 10.2 E) - Erlang C(4, 3.4 E) within the CI tolerance. 20 days x 10 replications, warm-up 6 h.
     """

@@ -32,7 +32,7 @@ agent_groups:
 
 
 ENTRY = {"python -m sim": ["-m", "sim"],
-         "ccsim": ["-c", "import sys; from sim.cli import main; sys.exit(main())"]}  # what the ccsim script runs
+         "ccsim": ["-c", "import sys; from sim.cli.app import main; sys.exit(main())"]}  # what the ccsim script runs
 
 
 def _start(folder: Path, entry: str = "ccsim") -> subprocess.Popen[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.progress import replication_progress, wanted
+from sim.cli.app import main
+from sim.reports.progress import replication_progress, wanted
 
 
 class FakeTerminal(io.StringIO):

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from sim.callers import draw_callers
-from sim.layout import build_layout
-from sim.model import simulate
-from sim.records import ABANDONED, BLOCKED, OUTCOMES
-from sim.repeats import REDIAL
+from sim.engine.callers import draw_callers
+from sim.engine.layout import build_layout
+from sim.engine.model import simulate
+from sim.engine.records import ABANDONED, BLOCKED, OUTCOMES
+from sim.engine.repeats import REDIAL
+from sim.engine.streams import Streams
 from sim.scenario.loader import parse_scenario
-from sim.streams import Streams
 
 SCENARIO = """
 name: redials

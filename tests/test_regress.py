@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from scipy import stats
 
-from sim.cli import main
-from sim.regress import (
+from sim.cli.app import main
+from sim.reports.regress import (
     ADDED,
     CHANGED,
     DIFFERS,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import comparison_folder, main
-from sim.folders import remove_stale
+from sim.cli.app import comparison_folder, main
+from sim.reports.folders import remove_stale
 
 TINY = """
 name: tiny

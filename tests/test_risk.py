@@ -1,5 +1,5 @@
-"""Risk outputs (sim.risk): percentiles, P(SL >= target) and the worst units agree with a direct computation from
-the per-day and per-interval facts; P(meet) is ~0 or ~1 where theory says so; its CI is taken over replications;
+"""Risk outputs (sim.analysis.risk): percentiles, P(SL >= target) and the worst units agree with a direct computation
+from the per-day and per-interval facts; P(meet) is ~0 or ~1 where theory says so; its CI is taken over replications;
 the figures reach summary.json, risk.csv, the terminal, the HTML report and the workbook."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 from openpyxl import load_workbook
 from scipy import stats as sps
 
-from sim.cli import main
-from sim.experiment import RunResult, run
-from sim.facts import CALL_FIELDS, GROUP_FIELDS
-from sim.risk import QUANTILES, WORST, Spread, risk_rows
+from sim.analysis.experiment import RunResult, run
+from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
+from sim.analysis.risk import QUANTILES, WORST, Spread, risk_rows
+from sim.cli.app import main
 from sim.scenario.loader import parse_scenario
 from sim.units import DAY
 

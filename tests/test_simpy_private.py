@@ -11,7 +11,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event
 
-from sim.model import _Due
+from sim.engine.model import _Due
 
 CHECKED = ("4.1.1", "4.1.2")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import scenario
 
-from sim.theory import analytic_twin
+from sim.analysis.theory import analytic_twin
 
 BASE = """
 name: twin

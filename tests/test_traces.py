@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_bad_input import edit, line, only
 
-from sim.arrivals import read_trace
+from sim.engine.arrivals import read_trace
 from sim.errors import TraceError
 from sim.scenario.loader import load_scenario
 from sim.units import DAY

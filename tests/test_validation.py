@@ -2,7 +2,7 @@
 
 Every test simulates a stationary scenario (constant Poisson arrivals, agents around the clock) as one long
 horizon per replication with the warm-up discarded, and compares whole-run KPIs with the exact steady-state
-values of ``sim.analytic``. The tolerance is about three standard errors of the simulation's own estimate
+values of ``sim.analysis.analytic``. The tolerance is about three standard errors of the simulation's own estimate
 (``helpers.tolerance``: 95 % t half-width x 3 / 1.96), never a pinned seeded number. Horizons are long enough that
 the bias of the empty start (relaxation times of minutes to a few hours, against a warm-up of 2 h or more and
 horizons of days) is far below that tolerance; a FIFO call's wait does not depend on later arrivals, so the drain
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from helpers import Checks, scenario, simulate_kpis
 
-from sim.analytic import cobham_priority_waits, erlang_a, erlang_b, erlang_c, mmc_deterministic_patience, mmck
-from sim.facts import CALL_FIELDS
-from sim.stats import ratio_estimate
+from sim.analysis.analytic import cobham_priority_waits, erlang_a, erlang_b, erlang_c, mmc_deterministic_patience, mmck
+from sim.analysis.facts import CALL_FIELDS
+from sim.analysis.stats import ratio_estimate
 from sim.units import DAY
 
 MEAN_SERVICE = 300.0

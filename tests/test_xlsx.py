@@ -11,10 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from reporting_data import write_folder
 
-from sim.cli import main
-from sim.outputs import Outputs, write_outputs
-from sim.results import load_results
-from sim.xlsx import workbook
+from sim.cli.app import main
+from sim.reports.outputs import Outputs, write_outputs
+from sim.reports.results import load_results
+from sim.reports.xlsx import workbook
 
 
 @pytest.fixture(scope="module")

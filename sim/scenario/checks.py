@@ -5,8 +5,8 @@ from __future__ import annotations
 from sim.errors import TraceError, did_you_mean
 from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, Scenario
+from sim.scenario.traces import Trace, load_trace
 from sim.scenario.yamlmap import Path
-from sim.traces import Trace, load_trace
 
 
 def check_references(scenario: Scenario) -> list[tuple[Path, str]]:

@@ -2,7 +2,7 @@
 
 A ``Contract`` combines any of the usual billing units (productive hour, FTE-month, billable minute, handled call,
 monthly fee) with minimums, time-window surcharges, an SLA service credit, a malus for calls rejected for overload,
-a quality malus/bonus from mystery calls and an amortised set-up cost. The arithmetic lives in ``sim.costs``;
+a quality malus/bonus from mystery calls and an amortised set-up cost. The arithmetic lives in ``sim.economics.costs``;
 these models only hold the validated terms (money in the scenario's currency, times in seconds).
 """
 
@@ -102,8 +102,8 @@ class Contract(_Model):
     """A partner's price model; any items may be combined, at least one price must be given.
 
     Billing units: ``per_hour`` (logged-in agent hours), ``per_fte_month`` (logged-in hours / fte_hours_per_month,
-    pro rata), ``per_minute`` (billable minutes, see ``sim.costs.billable_seconds``), ``per_call`` (handled calls),
-    ``monthly_fee``. How the terms combine into an invoice: ``sim.costs.invoice``.
+    pro rata), ``per_minute`` (billable minutes, see ``sim.economics.costs.billable_seconds``), ``per_call`` (handled
+    calls), ``monthly_fee``. How the terms combine into an invoice: ``sim.economics.costs.invoice``.
     """
 
     per_hour: Money | None = Field(None, description="price per logged-in (productive) agent hour")

@@ -12,7 +12,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
-from sim.files import UnreadableFile, beside
+from sim.scenario.files import UnreadableFile, beside
 from sim.scenario.yamlmap import Path, holds, load_yaml
 
 Reader = Callable[[FsPath], str]

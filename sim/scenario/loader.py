@@ -17,9 +17,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, shown, suggest
-from sim.files import MAX_SCENARIO_BYTES, UnreadableFile, beside, read_bytes
 from sim.scenario.checks import check_references
 from sim.scenario.extends import load_chain
+from sim.scenario.files import MAX_SCENARIO_BYTES, UnreadableFile, beside, read_bytes
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlmap import Path, format_path, holds, line_of
 from sim.units import format_duration

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_validator
 
-from sim.distributions import Delay
 from sim.errors import ValueAtKey
-from sim.hours import Windows, parse_hours
 from sim.scenario.contract import Contract
+from sim.scenario.distributions import Delay
+from sim.scenario.hours import Windows, parse_hours
 from sim.scenario.types import STRICT, Count, Duration, Name, Share
 
 HOURS_SCHEMA = {"type": "object", "additionalProperties": {

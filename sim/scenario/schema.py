@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-from sim.distributions import Delay, Distribution
 from sim.errors import ValueAtKey, shown
 from sim.scenario.contract import AllocationKey, Telephony
+from sim.scenario.distributions import Delay, Distribution
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
 from sim.scenario.types import (
     ALL_DAYS,

@@ -1,0 +1,242 @@
+"""Records of one replication -> compact per-interval facts (counts, sums, time integrals, wait percentiles).
+
+Pure numpy. A call counts in the interval in which it arrived. Intervals that start before the warm-up ends are
+dropped from every total (the warm-up is rounded up to an interval boundary). Time integrals (busy agents,
+logged-in agents, queue length) are split exactly at interval boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.economics.billing import CostFacts, cost_facts
+from sim.engine.layout import Layout
+from sim.engine.overflow import NONE, REFUSED
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, Records
+from sim.engine.repeats import REDIAL, REPEAT
+
+CALL_FIELDS = (
+    "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
+    "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
+    "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "queue_area",
+)
+"""Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
+``repeats``: repeat calls of unresolved earlier calls; ``redials``: callers calling again after abandoning or a
+busy signal; ``overflowed``: calls sent to or taken by a partner under
+an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
+number of waiting calls of the type over the interval (call-seconds)."""
+GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time")
+"""Per interval x agent group; ``busy_time`` and ``staffed_time`` are agent-seconds within the interval."""
+PERCENTILES = (50.0, 80.0, 90.0, 95.0)
+"""Percentiles of the waiting time of answered calls."""
+WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
+"""Upper edges (s) of the waiting-time histogram of answered calls: bin 0 holds waits of exactly 0, bin j holds
+WAIT_EDGES[j-1] < wait <= WAIT_EDGES[j], the last bin waits above one hour; so cumulative counts at WAIT_EDGES give
+P(wait <= t) exactly at every edge (1 s steps to 2 min, 5 s to 10 min, 1 min to 1 h)."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one replication contributes to the statistics."""
+
+    calls: np.ndarray  # [len(CALL_FIELDS), intervals, call types]
+    groups: np.ndarray  # [len(GROUP_FIELDS), intervals, groups]
+    wait_pct_type: np.ndarray  # [call types, len(PERCENTILES)], NaN where no call was answered
+    wait_pct_client: np.ndarray  # [clients, len(PERCENTILES)]
+    wait_pct_total: np.ndarray  # [len(PERCENTILES)]
+    wait_p90_interval: np.ndarray  # [intervals, call types + 1]; last column: all types
+    first_interval: int  # intervals before this one lie in the warm-up
+    wait_hist: np.ndarray  # [call types, len(WAIT_EDGES) + 1]: answered calls by wait (see WAIT_EDGES)
+    costs: CostFacts  # cost components per client and partner invoices
+
+
+BLOCK = 1 << 18
+"""Calls are aggregated this many at a time: the facts are sums, and blocks bound the temporary memory."""
+
+
+def facts(records: Records, layout: Layout) -> Facts:
+    """Aggregate one replication's records."""
+    run = layout.scenario.run
+    n_int = layout.n_intervals
+    first = int(np.ceil(run.warmup / run.interval - 1e-9))
+    calls = np.zeros((len(CALL_FIELDS), n_int, len(layout.type_names)))
+    groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
+    answered_wait = np.empty(len(records.outcome))
+    for lo in range(0, len(records.outcome), BLOCK):
+        part = records.block(lo, lo + BLOCK)
+        interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
+        keep = interval >= first
+        wait = part.wait
+        _add_call_facts(calls, part, layout, interval, keep, wait)
+        _add_group_facts(groups, part, layout, interval, keep)
+        answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep, wait, np.nan)
+    groups[GROUP_FIELDS.index("staffed_time")] = _staffed_time(records.staff_log, layout)
+    calls[:, :first, :] = 0.0
+    groups[:, :first, :] = 0.0
+    interval = np.minimum((records.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
+    return Facts(calls, groups, *_percentiles(answered_wait, records.callers.call_type, interval, layout),
+                 first_interval=first,
+                 wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)),
+                 costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first))
+
+
+def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
+                    wait: np.ndarray) -> None:
+    n_int, n_types = calls.shape[1], calls.shape[2]
+    cells = n_int * n_types
+    cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
+    for f, values in enumerate(_call_columns(part, layout, wait)):
+        calls[f] += np.bincount(cell, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
+    calls[-1] += _queue_area(part, layout)
+
+
+def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
+    """The per-call values summed into CALL_FIELDS (all but queue_area), one array at a time."""
+    sl, c, out = layout.scenario.service_level, records.callers, records.outcome
+    ans, abd = out == ANSWERED, out == ABANDONED
+    threshold = np.asarray(layout.sl_thresholds)[c.call_type]
+    factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
+    yield np.ones(len(out))
+    yield out == DEFLECTED
+    yield out == BLOCKED
+    yield out == CLOSED
+    yield ans
+    yield ans & (wait <= threshold)
+    yield abd
+    yield abd & (wait <= sl.short_abandon)
+    yield abd & (wait <= threshold)
+    yield (ans | abd) & (wait > 0.0)
+    yield out == IN_SYSTEM
+    yield np.where(ans, wait, 0.0)
+    yield np.where(ans | abd, wait, 0.0)
+    yield np.where(abd, wait, 0.0)
+    yield np.where(ans, records.end_at - records.start_at, 0.0)
+    yield np.where(ans, c.talk_time * factor, 0.0)
+    yield c.repeat_kind == REPEAT
+    yield c.repeat_kind == REDIAL
+    yield (records.overflow > NONE) & (records.overflow < REFUSED)
+    yield records.overflow == REFUSED
+    yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]
+
+
+def _queue_area(records: Records, layout: Layout) -> np.ndarray:
+    """Integral of queue length per interval x call type."""
+    end = layout.horizon + layout.scenario.run.drain
+    out = records.outcome
+    never_served = (out == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected
+    queued = (out == ANSWERED) | (out == ABANDONED) | never_served
+    enter = records.queue_at
+    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(records.wait, nan=0.0))
+    run = layout.scenario.run
+    return spans_by_interval(enter[queued], leave[queued], records.callers.call_type[queued],
+                             len(layout.type_names), run.interval, layout.n_intervals)
+
+
+def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval: np.ndarray,
+                     keep: np.ndarray) -> None:
+    run = layout.scenario.run
+    n_int, n_groups = groups.shape[1], groups.shape[2]
+    done = (part.outcome == ANSWERED) & keep
+    cell = interval[done] * n_groups + part.group[done]
+    handle = (part.end_at - part.start_at)[done]
+    groups[0] += np.bincount(cell, minlength=n_int * n_groups).reshape(n_int, n_groups)
+    groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
+    served = ~np.isnan(part.start_at)
+    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
+    groups[2] += spans_by_interval(part.start_at[served], stop[served], part.group[served].astype(np.int64),
+                                   n_groups, run.interval, n_int)
+
+
+def _staffed_time(log: np.ndarray, layout: Layout) -> np.ndarray:
+    """Agent-seconds logged in per interval x group, from the staffing log."""
+    edges = np.arange(layout.n_intervals + 1) * layout.scenario.run.interval
+    out = np.zeros((layout.n_intervals, len(layout.group_names)))
+    for g in range(len(layout.group_names)):
+        rows = log[log[:, 1] == g]
+        out[:, g] = step_area(rows[:, 0], rows[:, 2], edges)
+    return out
+
+
+def step_area(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Integral over each [edges[j], edges[j+1]] of the step function that jumps by ``deltas`` at ``times``."""
+    order = np.argsort(times, kind="stable")
+    t, d = times[order], deltas[order]
+    level, moment = np.concatenate(([0.0], np.cumsum(d))), np.concatenate(([0.0], np.cumsum(d * t)))
+    k = np.searchsorted(t, edges, side="right")
+    cumulative = edges * level[k] - moment[k]  # integral of the level from -inf to each edge
+    return np.diff(cumulative)
+
+
+def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_keys: int, width: float,
+                      n: int) -> np.ndarray:
+    """[n, n_keys]: time that spans [start, end) of each key cover within each interval [j*width, (j+1)*width).
+
+    O(number of spans), no sorting: a span's first and last intervals get their parts, the intervals in between
+    a full ``width`` each (through a running sum). Time outside [0, n*width] is ignored.
+    """
+    horizon = n * width
+    s, e = np.clip(starts, 0.0, horizon), np.clip(ends, 0.0, horizon)
+    js = np.minimum((s // width).astype(np.int64), n - 1)
+    je = np.minimum((e // width).astype(np.int64), n - 1)
+    cells = n * n_keys
+    first, last = js * n_keys + keys, je * n_keys + keys
+    same = js == je
+    area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
+    cross = ~same
+    area += np.bincount(first[cross], weights=((js + 1) * width - s)[cross], minlength=cells)
+    area += np.bincount(last[cross], weights=(e - je * width)[cross], minlength=cells)
+    inside = np.bincount(first[cross] + n_keys, minlength=cells + n_keys)[:cells] - \
+        np.bincount(last[cross], minlength=cells)
+    full = np.cumsum(inside.reshape(n, n_keys), axis=0)  # spans covering whole intervals
+    return area.reshape(n, n_keys) + full * width
+
+
+def _percentiles(answered_wait: np.ndarray, types: np.ndarray, interval: np.ndarray,
+                 layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Wait percentiles of answered calls per call type, client and overall; p90 per interval x type."""
+    n_types, n_int = len(layout.type_names), layout.n_intervals
+    ok = ~np.isnan(answered_wait)
+    order = np.argsort(answered_wait[ok], kind="stable")
+    w, t, i = answered_wait[ok][order], types[ok][order], interval[ok][order]
+    q = np.asarray(PERCENTILES)
+    by_type = segment_percentiles(t, w, n_types, q)
+    by_client = segment_percentiles(np.asarray(layout.type_client, dtype=np.int64)[t], w,
+                                    len(layout.client_names), q)
+    total = segment_percentiles(np.zeros(len(w), dtype=np.int64), w, 1, q)[0]
+    p90 = np.empty((n_int, n_types + 1))
+    p90[:, :n_types] = segment_percentiles(i * n_types + t, w, n_int * n_types, np.array([90.0])).reshape(
+        n_int, n_types)
+    p90[:, n_types] = segment_percentiles(i, w, n_int, np.array([90.0]))[:, 0]
+    return by_type, by_client, total, p90
+
+
+def wait_histogram(answered_wait: np.ndarray, types: np.ndarray, n_types: int) -> np.ndarray:
+    """[n_types, len(WAIT_EDGES) + 1]: answered calls (non-NaN waits) per call type and WAIT_EDGES bin."""
+    ok = ~np.isnan(answered_wait)
+    bins = np.searchsorted(WAIT_EDGES, answered_wait[ok], side="left")
+    width = len(WAIT_EDGES) + 1
+    cells = types[ok].astype(np.int64) * width + bins
+    return np.bincount(cells, minlength=n_types * width).reshape(n_types, width).astype(float)
+
+
+def segment_percentiles(keys: np.ndarray, values: np.ndarray, n_keys: int, q: np.ndarray) -> np.ndarray:
+    """Percentiles ``q`` (linear interpolation, as numpy's default) of ``values`` grouped by integer ``keys``.
+
+    ``values`` must be sorted ascending; returns [n_keys, len(q)], NaN for empty groups.
+    """
+    order = np.argsort(keys, kind="stable")  # stable: values stay sorted within each key
+    v = values[order]
+    counts = np.bincount(keys, minlength=n_keys)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    h = (q[None, :] / 100.0) * np.maximum(counts - 1, 0)[:, None]
+    lo = np.floor(h).astype(np.int64)
+    frac = h - lo
+    a = starts[:, None] + lo
+    b = np.minimum(a + 1, (starts + counts - 1)[:, None])
+    ok = counts > 0
+    out = np.full((n_keys, len(q)), np.nan)
+    out[ok] = v[a[ok]] + frac[ok] * (v[b[ok]] - v[a[ok]])
+    return out

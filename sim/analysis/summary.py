@@ -1,0 +1,182 @@
+"""RunResult -> KPI tables: per call type, client, agent group and total; per day; per interval. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.experiment import RunResult
+from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
+from sim.analysis.risk import Spread, risk_rows
+from sim.analysis.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
+from sim.economics.billing import COMPONENTS
+from sim.units import DAY, format_clock
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """KPIs of one slice: ``level`` is total, client, call_type, group, site or day."""
+
+    level: str
+    name: str
+    kpis: dict[str, Estimate]
+
+
+@dataclass(frozen=True)
+class Summary:
+    rows: tuple[KpiRow, ...]
+    days: tuple[KpiRow, ...]
+    intervals: tuple[dict[str, Any], ...]
+    waits: dict[str, Any] = field(default_factory=dict)  # wait_distribution(): CDF of answered calls' waits
+    invoices: dict[str, dict[str, Estimate]] = field(default_factory=dict)  # partner site -> item -> estimate
+    risk: tuple[Spread, ...] = ()  # sim.analysis.risk: KPIs over days and intervals
+
+
+def summarize(result: RunResult) -> Summary:
+    """Every KPI table of a run."""
+    return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)),
+                   wait_distribution(result), invoice_rows(result), risk_rows(result))
+
+
+def _stack(result: RunResult) -> tuple[np.ndarray, np.ndarray, int]:
+    calls = np.stack([f.calls for f in result.facts])  # [R, F, I, K]
+    groups = np.stack([f.groups for f in result.facts])  # [R, Fg, I, G]
+    return calls, groups, result.facts[0].first_interval
+
+
+def kpi_rows(result: RunResult) -> list[KpiRow]:
+    """Whole-run KPIs (warm-up excluded): total, each client, each call type, each agent group."""
+    layout, sl = result.layout, result.scenario.service_level
+    calls, groups, first = _stack(result)
+    seconds = (layout.n_intervals - first) * result.scenario.run.interval
+    by_type = calls[:, :, first:, :].sum(axis=2)  # [R, F, K]
+    client_of = np.asarray(layout.type_client)
+    costs = np.asarray([g.cost_per_hour for g in layout.groups])
+    by_group = groups[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
+    staffed_at = GROUP_FIELDS.index("staffed_time")
+    labour = (by_group[:, staffed_at, :] / 3600.0 * costs).sum(axis=1)
+    answered = by_type[:, CALL_FIELDS.index("answered"), :].sum(axis=1)
+    total = call_kpis(by_type.sum(axis=2), seconds, sl)
+    total.update(percentile_kpis(np.stack([f.wait_pct_total for f in result.facts])))
+    busy, staffed = (by_group[:, GROUP_FIELDS.index(f), :].sum(axis=1) for f in ("busy_time", "staffed_time"))
+    total["occupancy"] = ratio_estimate(busy, staffed)
+    total["agent_hours"] = mean_estimate(staffed / 3600.0)
+    total["labour_cost"] = mean_estimate(labour)
+    money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
+    total.update(cost_kpis(money.sum(axis=2), answered))
+    rows = [KpiRow("total", "all", total)]
+    for c, name in enumerate(layout.client_names):
+        x = by_type[:, :, client_of == c].sum(axis=2)
+        kpis = call_kpis(x, seconds, sl)
+        kpis.update(percentile_kpis(np.stack([f.wait_pct_client[c] for f in result.facts])))
+        kpis.update(cost_kpis(money[:, :, c], x[:, CALL_FIELDS.index("answered")]))
+        rows.append(KpiRow("client", name, kpis))
+    for t, name in enumerate(layout.type_names):
+        kpis = call_kpis(by_type[:, :, t], seconds, sl)
+        kpis.update(percentile_kpis(np.stack([f.wait_pct_type[t] for f in result.facts])))
+        rows.append(KpiRow("call_type", name, kpis))
+    for g, name in enumerate(layout.group_names):
+        rows.append(KpiRow("group", name, group_kpis(by_group[:, :, g], costs[g])))
+    if len(layout.site_names) > 1:
+        site_of = np.asarray(layout.group_site)
+        for s, name in enumerate(layout.site_names):
+            mine = site_of == s
+            kpis = group_kpis(by_group[:, :, mine].sum(axis=2), 0.0)
+            site_hours = by_group[:, staffed_at, :][:, mine] / 3600.0
+            kpis["labour_cost"] = mean_estimate((site_hours * costs[mine]).sum(axis=1))
+            rows.append(KpiRow("site", name, kpis))
+    return rows
+
+
+def cost_kpis(money: np.ndarray, answered: np.ndarray) -> dict[str, Estimate]:
+    """``money[r, component]`` (COMPONENTS) -> each component, ``total_cost`` and ``cost_per_call``."""
+    out = {name: mean_estimate(money[:, k]) for k, name in enumerate(COMPONENTS)}
+    out["total_cost"] = mean_estimate(money.sum(axis=1))
+    out["cost_per_call"] = ratio_estimate(money.sum(axis=1), answered)
+    return out
+
+
+def invoice_rows(result: RunResult) -> dict[str, dict[str, Estimate]]:
+    """Each partner site's invoice items (and total), averaged over replications."""
+    out: dict[str, dict[str, Estimate]] = {}
+    for site in result.facts[0].costs.invoices:
+        items = list(result.facts[0].costs.invoices[site])
+        values = np.array([[f.costs.invoices[site][k] for k in items] for f in result.facts])
+        out[site] = {k: mean_estimate(values[:, j]) for j, k in enumerate(items)}
+        out[site]["total"] = mean_estimate(values.sum(axis=1))
+    return out
+
+
+def day_rows(result: RunResult) -> list[KpiRow]:
+    """KPIs of every simulated day, all call types together (warm-up intervals excluded)."""
+    run = result.scenario.run
+    calls, _, first = _stack(result)
+    per_day = round(DAY / run.interval)
+    rows = []
+    for d in range(run.days):
+        lo, hi = max(d * per_day, first), (d + 1) * per_day
+        if lo >= hi:
+            continue
+        x = calls[:, :, lo:hi, :].sum(axis=(2, 3))
+        name = f"day {d + 1} ({WEEKDAYS[(run.start_day.number + d) % 7]})"
+        rows.append(KpiRow("day", name, call_kpis(x, (hi - lo) * run.interval, result.scenario.service_level)))
+    return rows
+
+
+INTERVAL_KPIS = ("service_level", "asa", "mean_wait", "abandon_rate", "avg_queue_length")
+INTERVAL_COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned",
+                   "abandoned_short")
+
+
+def interval_rows(result: RunResult) -> list[dict[str, Any]]:
+    """One row per interval x call type (and 'all'), warm-up intervals left out; group columns per interval."""
+    layout, run = result.layout, result.scenario.run
+    calls, groups, first = _stack(result)
+    with_all = np.concatenate([calls, calls.sum(axis=3, keepdims=True)], axis=3)  # [R, F, I, K+1]
+    kpis = call_kpis(with_all, run.interval, result.scenario.service_level)
+    p90 = mean_estimate(np.stack([f.wait_p90_interval for f in result.facts]))
+    busy, staffed = groups[:, GROUP_FIELDS.index("busy_time")], groups[:, GROUP_FIELDS.index("staffed_time")]
+    occupancy = ratio_estimate(busy, staffed)
+    logged_in = mean_estimate(staffed / run.interval)
+    names = (*layout.type_names, "all")
+    rows = []
+    for i in range(first, layout.n_intervals):
+        start = i * run.interval
+        day = int(start // DAY)
+        base = {"day": day + 1, "weekday": WEEKDAYS[(run.start_day.number + day) % 7],
+                "interval_start": format_clock(start - day * DAY)}
+        group_cols: dict[str, Any] = {}
+        for g, gname in enumerate(layout.group_names):
+            group_cols[f"agents_{gname}"] = logged_in.mean[i, g]
+            group_cols[f"occupancy_{gname}"] = occupancy.mean[i, g]
+        for k, name in enumerate(names):
+            row: dict[str, Any] = {**base, "call_type": name}
+            row.update({c: kpis[c].mean[i, k] for c in INTERVAL_COUNTS})
+            for c in INTERVAL_KPIS:
+                row[c] = kpis[c].mean[i, k]
+            row["service_level_ci"] = kpis["service_level"].half_width[i, k]
+            row["asa_ci"] = kpis["asa"].half_width[i, k]
+            row["wait_p90"] = p90.mean[i, k]
+            row["aht"] = kpis["aht"].mean[i, k]
+            row.update(group_cols)
+            rows.append(row)
+    return rows
+
+
+def wait_distribution(result: RunResult) -> dict[str, Any]:
+    """P(wait <= t) of answered calls at t = ``edges_s``, per call type and 'all', pooled over replications
+    (warm-up excluded), with each call type's service-level threshold: the data of the waiting-time CDF plot."""
+    hist = np.sum([f.wait_hist for f in result.facts], axis=0)  # [K, bins]
+    hist = np.vstack([hist, hist.sum(axis=0)])
+    names = (*result.layout.type_names, "all")
+    cdf = {}
+    for name, counts in zip(names, hist, strict=True):
+        total = counts.sum()
+        cdf[name] = [round(float(x), 6) for x in np.cumsum(counts)[:-1] / total] if total > 0 else None
+    thresholds = dict(zip(result.layout.type_names, result.layout.sl_thresholds, strict=True))
+    return {"edges_s": WAIT_EDGES.tolist(), "cdf": cdf,
+            "thresholds_s": {**thresholds, "all": result.scenario.service_level.threshold}}

@@ -1,0 +1,369 @@
+"""The command line: ``ccsim run | compare | validate | regress | report | schema | erlang``. The only module that
+touches argv, signals and exit codes.
+
+Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
+large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).
+
+Only the standard library is imported at start-up: a command imports what it needs when it runs, so that
+``ccsim --help`` is quick and a Ctrl-C during start-up is handled like any other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import CcsimError
+
+if TYPE_CHECKING:
+    from sim.reports.folders import Staged
+
+BAD_INPUT, INTERNAL = 2, 1
+INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM (SIGHUP gives 129)
+DEFAULT_MAX_CALLS = 500_000_000  # sim.analysis.budget.DEFAULT_MAX_CALLS (a test keeps the two equal)
+MAX_FOLDER_NAME = 120
+"""Longest default comparison folder name; longer lists of scenario names are shortened with a hash."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: workers end, nothing half-written is left."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+def _version() -> str:
+    """The installed ccsim version ("unknown" when run from a source tree that is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ccsim")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def check_package() -> None:
+    """CcsimError if the ``sim`` package that Python imports is not the one this command belongs to (a file
+    sim.py or a folder sim/ earlier on the path shadows it)."""
+    import sim
+
+    mine = Path(__file__).resolve().parents[1]
+    found = Path(getattr(sim, "__file__", None) or ".").resolve().parent
+    if found != mine:
+        raise CcsimError(f"ccsim: the module 'sim' is imported from {found}, not from ccsim ({mine}): a file "
+                         "sim.py or a folder sim/ there shadows ccsim's package; rename it, or run 'ccsim' from "
+                         "another folder")
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+_positive, _seed = _whole(1), _whole(0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccsim", description="Discrete-event simulation of contact centers.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"ccsim {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_simulating(commands)
+    _add_checking(commands)
+    commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    rp = commands.add_parser("report", help="write report.html (and plots, workbook) for a results folder")
+    rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by ccsim run")
+    rp.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg")
+    rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
+    _add_erlang(commands)
+    for sub in commands.choices.values():  # --debug also after the command
+        sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _run_overrides(p: argparse.ArgumentParser, common: bool = False) -> None:
+    """--seed/--replications/--days/--workers; ``common``: the values every compared scenario shares."""
+    p.add_argument("--seed", type=_seed, help="common seed (default: the first scenario's)" if common
+                   else "override run.seed")
+    p.add_argument("--replications", type=_positive, help="common replications (default: the first scenario's)"
+                   if common else "override run.replications")
+    p.add_argument("--days", type=_positive, help="override run.days")
+    p.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    p.add_argument("--max-calls", type=_positive, default=DEFAULT_MAX_CALLS, metavar="N",
+                   help=f"refuse runs estimated to simulate more calls than this (default {DEFAULT_MAX_CALLS:,})")
+
+
+def _printing(p: argparse.ArgumentParser, what: str) -> None:
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help=f"print the {what} as JSON on stdout")
+    output.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _add_simulating(commands: Any) -> None:
+    """``run`` and ``compare``."""
+    p = commands.add_parser("run", help="simulate a scenario and write results/<scenario>/")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--out", help="results folder (default: results/<scenario name>)")
+    _run_overrides(p)
+    _printing(p, "summary")
+    p.add_argument("--compare-analytic", action="store_true",
+                   help="show Erlang C/A figures next to simulated ones (stationary single-skill scenarios)")
+    _output_flags(p)
+    c = commands.add_parser("compare", help="run scenarios with the same callers and compare them side by side")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the reference")
+    c.add_argument("--out", help="comparison folder (default: results/compare-<first>-vs-<others>)")
+    _run_overrides(c, common=True)
+    _output_flags(c)
+    _printing(c, "comparison")
+
+
+def _add_checking(commands: Any) -> None:
+    """``validate`` and ``regress``."""
+    v = commands.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    g = commands.add_parser("regress", help="compare scenarios' KPIs with stored baselines (exit 1 on a regression)")
+    g.add_argument("scenarios", nargs="*", default=["scenarios"], metavar="SCENARIO_OR_DIR",
+                   help="scenario files or folders of *.yaml/*.yml (default: scenarios/)")
+    g.add_argument("--baseline", default="results/baselines", metavar="DIR",
+                   help="folder of baselines, one <scenario name>.json each (default: results/baselines)")
+    g.add_argument("--update", action="store_true", help="rewrite the baselines and print what changed")
+    g.add_argument("--exact", action="store_true",
+                   help="determinism check: the same seed must reproduce every KPI (to --rtol)")
+    g.add_argument("--alpha", type=float, default=0.01,
+                   help="family-wise significance level per scenario, Holm-Bonferroni (default 0.01)")
+    g.add_argument("--tolerance", action="append", default=[], metavar="KPI=VALUE",
+                   help="practical tolerance of a KPI, absolute in its own units (repeatable; default 0)")
+    g.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance of --exact (default 1e-9)")
+    g.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report, one test case per scenario")
+    g.add_argument("--verbose", "-v", action="store_true", help="also list the KPIs that moved within noise")
+    _run_overrides(g)
+
+
+def _add_erlang(commands: Any) -> None:
+    """``erlang`` (values are parsed by ``sim.cli.erlang.parse_inputs``, so every problem is one line)."""
+    e = commands.add_parser("erlang", help="Erlang B/C/A calculator: agents for a service level, SL and ASA",
+                            description="Erlang calculator. Durations take a unit (190s, 3.5min); shares are "
+                                        "0.8 or 80%%. Example: ccsim erlang --calls 350 --aht 190s")
+    e.add_argument("--calls", required=True, help="calls offered per interval")
+    e.add_argument("--interval", default="30min", help="interval length (default 30min)")
+    e.add_argument("--aht", required=True, help="average handle time, e.g. 190s")
+    e.add_argument("--target", default="0.8", help="service-level target, 0.8 or 80%% (default 0.8)")
+    e.add_argument("--threshold", default="20s", help="service-level threshold (default 20s)")
+    e.add_argument("--agents", help="figures for this many agents")
+    e.add_argument("--patience", help="callers' mean patience: Erlang A (with abandonment) instead of Erlang C")
+    e.add_argument("--lines", help="trunk lines: Erlang B blocking (and M/M/c/K with --agents)")
+    e.add_argument("--shrinkage", default="0", help="share of paid time not on the phones, e.g. 30%% (default 0)")
+    e.add_argument("--max-occupancy", help="occupancy cap for the agents needed, e.g. 85%%")
+
+
+def _output_flags(p: argparse.ArgumentParser) -> None:
+    """The optional outputs of a results folder (see sim.reports.outputs)."""
+    p.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg into the results folder")
+    p.add_argument("--report", action="store_true", help="also write a self-contained report.html")
+    p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (one sheet per table)")
+
+
+def _written(staged: Staged) -> str:
+    """Where results went, and what they replaced."""
+    if staged.replaced is None:
+        return f"{staged.target}/"
+    return f"{staged.target}/ (replaced the results of {staged.replaced or 'an earlier run'})"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.analysis.experiment import run, with_overrides
+    from sim.analysis.summary import summarize
+    from sim.reports.folders import check_target
+    from sim.reports.outputs import Outputs
+    from sim.reports.progress import replication_progress
+    from sim.reports.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
+    from sim.scenario.loader import load_scenario
+
+    scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
+                              days=args.days)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    check_target(out)  # before the run: a folder that may not be replaced is refused at once
+    with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
+        result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
+    summary = summarize(result)
+    outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
+    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook())
+    if args.json:
+        print(json.dumps(summary_json(summary, run_info(result, args.scenario), analytic_json(result)), indent=2))
+    elif not args.quiet:
+        print(terminal_table(summary, result))
+        if args.compare_analytic:
+            print(analytic_table(result, summary))
+        print(f"Results: {_written(staged)}" + (f" (report: {out / 'report.html'})" if args.report else ""))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.reports.folders import record_files
+    from sim.reports.outputs import Outputs, write_outputs
+
+    folder = Path(args.results)
+    if not folder.is_dir():
+        raise CcsimError(f"ccsim report: {folder} is not a folder")
+    for path in write_outputs(folder, Outputs(plots=args.plots, report=True, xlsx=args.xlsx)):
+        if path.suffix != ".svg":
+            print(f"wrote {path}")
+    record_files(folder)
+    return 0
+
+
+def _cmd_erlang(args: argparse.Namespace) -> int:
+    from sim.cli import erlang as erlang_cli
+
+    print(erlang_cli.report(erlang_cli.parse_inputs(args)))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario.loader import load_scenario
+
+    failed = 0
+    for file in args.scenarios:
+        try:
+            s = load_scenario(file)
+        except CcsimError as exc:
+            print(exc, file=sys.stderr)
+            failed += 1
+            continue
+        print(f"ok: {file} ({s.name}: {len(s.all_call_types())} call types, {len(s.agent_groups)} agent groups)")
+    return BAD_INPUT if failed else 0
+
+
+def _cmd_regress(args: argparse.Namespace) -> int:
+    from sim.reports.regress import Options, format_outcome, parse_tolerances, regress, write_junit
+
+    opts = Options(Path(args.baseline), exact=args.exact, update=args.update, alpha=args.alpha, rtol=args.rtol,
+                   tolerance=parse_tolerances(args.tolerance), seed=args.seed, replications=args.replications,
+                   days=args.days, workers=args.workers, max_calls=args.max_calls,
+                   junit=Path(args.junit) if args.junit else None)
+    print(f"ccsim regress, {opts.method()}", flush=True)
+    outcomes = regress(args.scenarios, opts, lambda o: print(format_outcome(o, args.verbose), flush=True))
+    if opts.junit:
+        write_junit(outcomes, opts.method(), opts.junit)
+    failed = sum(o.failed for o in outcomes)
+    if args.update:
+        print(f"{len(outcomes)} baseline(s) written to {opts.baseline_dir}/")
+    else:
+        print(f"{len(outcomes)} scenario(s): " + (f"{failed} failed" if failed else "all passed"))
+    return 1 if failed else 0
+
+
+def comparison_folder(names: Sequence[str]) -> Path:
+    """The default folder of a comparison: ``results/compare-<first>-vs-<others>``, shortened with a hash of
+    the names where that would be too long a file name."""
+    name = f"compare-{names[0]}-vs-{'-'.join(names[1:])}"
+    if len(name.encode("utf-8")) > MAX_FOLDER_NAME:
+        digest = hashlib.sha256("\0".join(names).encode("utf-8")).hexdigest()[:10]
+        name = f"compare-{names[0][:40]}-vs-{len(names) - 1}-others-{digest}"
+    return Path("results") / name
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.analysis.compare import compare
+    from sim.analysis.experiment import run, with_overrides
+    from sim.analysis.summary import summarize
+    from sim.reports.compare_output import comparison_records, comparison_table, write_comparison
+    from sim.reports.folders import check_target
+    from sim.reports.outputs import Outputs
+    from sim.reports.progress import replication_progress
+    from sim.reports.report import write_results
+    from sim.scenario.loader import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise CcsimError("ccsim compare: give at least two scenario files (the first is the reference)")
+    scenarios = [load_scenario(f) for f in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise CcsimError(f"ccsim compare: scenario names must differ (got {', '.join(names)})")
+    seed = args.seed if args.seed is not None else scenarios[0].run.seed
+    reps = args.replications or scenarios[0].run.replications
+    scenarios = [with_overrides(s, seed=seed, replications=reps, days=args.days) for s in scenarios]
+    out = Path(args.out) if args.out else comparison_folder(names)
+    for target in (out, *(Path("results") / n for n in names)):
+        check_target(target)
+    outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
+    results, written = [], []
+    for scenario, file in zip(scenarios, args.scenarios, strict=True):
+        with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
+            result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
+        written.append(write_results(result, summarize(result), Path("results") / scenario.name, file,
+                                     extras=outputs.hook()))
+        results.append(result)
+    rows = compare(results)
+    staged = write_comparison(results, list(args.scenarios), rows, out, outputs)
+    if args.json:
+        print(json.dumps(comparison_records(names, rows), indent=2))
+    elif not args.quiet:
+        print(f"{len(names)} scenarios, common random numbers: seed {seed}, {reps} replications each; "
+              f"mean ±95% CI, differences paired by replication.")
+        print(comparison_table(names, rows, scenarios[0].currency))
+        print(f"Results: {_written(staged)}")
+        for one in written:
+            print(f"         {_written(one)}")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from sim.scenario.loader import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
+            "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ccsim`` and ``python -m sim``."""
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, _terminate)
+    args = None
+    try:
+        check_package()
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except CcsimError as exc:
+        print(exc, file=sys.stderr)
+        return BAD_INPUT
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        print(f"ccsim: {'interrupted' if signum == signal.SIGINT else 'terminated'}; no results were written",
+              file=sys.stderr)
+        return 128 + signum
+    except Exception as exc:
+        if args is not None and args.debug:
+            raise
+        print(f"ccsim: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Money: in-house labour, partner price models and invoices, telephony, allocation to clients."""

@@ -1,0 +1,226 @@
+"""What a replication costs, per client: in-house labour, partner invoices, penalties and credits, telephony. Pure.
+
+Shared costs are split among clients by the scenario's ``cost_allocation`` key over the calls each cost object
+handled: an agent group's labour over the calls it answered, a partner site's invoice over the calls its agents
+answered. Telephony (and IVR minutes) are charged to the client of each call. Calls arriving in the warm-up are
+left out; logged-in time comes from the facts (warm-up intervals already dropped). Per-call work is summed block
+by block (the sums are all a bill needs), so memory stays bounded on long runs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.economics.costs import Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
+from sim.engine.layout import Layout
+from sim.engine.overflow import NONE, REFUSED, WAIT
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
+
+COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony")
+"""Cost components per client; penalties and credits paid by partners are negative."""
+BLOCK = 1 << 18
+
+
+@dataclass(frozen=True)
+class CostFacts:
+    """One replication's costs: ``by_client[component, client]`` and each partner site's invoice items."""
+
+    by_client: np.ndarray
+    invoices: dict[str, dict[str, float]]
+
+
+@dataclass
+class _Sums:
+    """Per-call work summed over the calls after the warm-up (S sites, G groups, C clients, I intervals)."""
+
+    handled_minutes: np.ndarray  # [G, C]
+    handled_calls: np.ndarray  # [G, C]
+    site_calls: np.ndarray  # [S, C, I] handled calls by client and interval of arrival
+    site_billable: np.ndarray  # [S, C, I] billable seconds (each site's contract rules)
+    site_scalars: np.ndarray  # [S, C, 4]: answered, answered within the SLA threshold, abandoned there, rejected
+    line_seconds: np.ndarray  # [3, C]: talk, queue and IVR seconds per client
+
+
+def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
+    """Costs of one replication; ``staffed[interval, group]``: logged-in agent-seconds."""
+    n_g, n_c, n_s, n_i = len(layout.groups), len(layout.client_names), len(layout.site_names), layout.n_intervals
+    sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, n_i)),
+                 np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)))
+    if _prices_anything(layout):
+        for lo in range(0, len(records.outcome), BLOCK):
+            _add_block(sums, records.block(lo, lo + BLOCK), layout, first_interval)
+    out = np.zeros((len(COMPONENTS), n_c))
+    _add_labour(out, sums, layout, staffed)
+    invoices = {}
+    for s, site in enumerate(layout.sites):
+        if site.contract is not None:
+            invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval)
+    _add_telephony(out, sums, layout)
+    return CostFacts(out, invoices)
+
+
+def _prices_anything(layout: Layout) -> bool:
+    s = layout.scenario
+    return (any(g.cost_per_hour for g in layout.groups) or any(site.contract for site in layout.sites)
+            or s.telephony is not None or bool(s.ivr and s.ivr.cost_per_minute))
+
+
+def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) -> None:
+    c, run = part.callers, layout.scenario.run
+    interval = np.minimum((c.arrival_at // run.interval).astype(np.int64), layout.n_intervals - 1)
+    keep = interval >= first_interval
+    client = np.asarray(layout.type_client, dtype=np.int64)[c.call_type]
+    group = part.group.astype(np.int64)
+    answered = (part.outcome == ANSWERED) & keep
+    handle = np.where(answered, part.end_at - part.start_at, 0.0)
+    wait = np.nan_to_num(part.wait, nan=0.0) * keep
+    n_c = sums.handled_calls.shape[1]
+    cell = np.maximum(group, 0) * n_c + client
+    size = sums.handled_calls.size
+    sums.handled_minutes += np.bincount(cell[answered], weights=handle[answered] / 60.0, minlength=size).reshape(
+        sums.handled_calls.shape)
+    sums.handled_calls += np.bincount(cell[answered], minlength=size).reshape(sums.handled_calls.shape)
+    factor = np.asarray(layout.handle_factors)[np.maximum(group, 0)]
+    talk = np.where(answered, c.talk_time * factor, 0.0)
+    reached = (part.outcome == ANSWERED) | (part.outcome == ABANDONED) | c.deflected
+    ivr = np.where(reached & keep, c.ivr_time, 0.0)
+    for k, values in enumerate((talk, wait, ivr)):
+        sums.line_seconds[k] += np.bincount(client, weights=values, minlength=n_c)
+    for s, site in enumerate(layout.sites):
+        if site.contract is not None:
+            _add_site_block(sums, s, part, layout, client, interval, keep, answered, talk, c.wrap_up_time * factor,
+                            wait)
+
+
+def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, client: np.ndarray, interval: np.ndarray,
+                    keep: np.ndarray, answered: np.ndarray, talk: np.ndarray, wrap: np.ndarray,
+                    wait: np.ndarray) -> None:
+    contract = layout.sites[s].contract
+    assert contract is not None
+    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
+    t = part.callers.call_type
+    mine = answered & np.isin(part.group, groups)
+    after = np.asarray([ct.overflow.after_wait if ct.overflow and ct.overflow.after_wait is not None else 0.0
+                        for ct in layout.call_types])
+    partner_wait = np.maximum(wait - np.where(part.overflow == WAIT, after[t], 0.0), 0.0)
+    billable = billable_seconds(talk[mine], wrap[mine], partner_wait[mine], contract)
+    n_c, n_i = sums.site_calls.shape[1:]
+    cell = client * n_i + interval
+    sums.site_calls[s] += np.bincount(cell[mine], minlength=n_c * n_i).reshape(n_c, n_i)
+    sums.site_billable[s] += np.bincount(cell[mine], weights=billable, minlength=n_c * n_i).reshape(n_c, n_i)
+    threshold = contract.sla.threshold if contract.sla else layout.scenario.service_level.threshold
+    served, only_here = _types_served(layout, groups), _only_here(layout, groups)
+    sent = (part.overflow > NONE) & (part.overflow < REFUSED)
+    abandoned = keep & (part.outcome == ABANDONED) & served[t] & (sent | only_here[t])
+    rejected = keep & served[t] & ((part.overflow == REFUSED) | ((part.outcome == BLOCKED) & only_here[t]))
+    for k, flags in enumerate((mine, mine & (partner_wait <= threshold), abandoned, rejected)):
+        sums.site_scalars[s, :, k] += np.bincount(client[flags], minlength=n_c)
+
+
+def _types_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
+    """Call types some of ``groups`` can serve."""
+    return np.array([any(t in layout.skills[g] for g in groups) for t in range(len(layout.type_names))])
+
+
+def _only_here(layout: Layout, groups: np.ndarray) -> np.ndarray:
+    """Call types whose ordinary groups (overflow targets excluded) all belong to ``groups``."""
+    mine = set(groups.tolist())
+    out = []
+    for t in range(len(layout.type_names)):
+        ordinary = [g for g, s in enumerate(layout.skills) if t in s and g not in layout.overflow_groups[t]]
+        out.append(bool(ordinary) and all(g in mine for g in ordinary))
+    return np.asarray(out)
+
+
+def _split(out: np.ndarray, component: int, amount: float, layout: Layout, minutes: np.ndarray,
+           calls: np.ndarray, eligible: np.ndarray) -> None:
+    """Add ``amount`` to ``component``, split among the eligible clients by the scenario's allocation key."""
+    if amount == 0.0 or not eligible.any():
+        return
+    names = [layout.client_names[c] for c in np.flatnonzero(eligible)]
+    weights = allocation_weights(layout.scenario.cost_allocation,
+                                 dict(zip(names, minutes[eligible].tolist(), strict=True)),
+                                 dict(zip(names, calls[eligible].tolist(), strict=True)))
+    for name, part in allocate(amount, weights).items():
+        out[component, layout.client_names.index(name)] += part
+
+
+def _clients_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
+    """Which clients have a call type that one of ``groups`` (indices) can serve."""
+    served = np.zeros(len(layout.client_names), dtype=bool)
+    for g in groups:
+        for t in layout.skills[g]:
+            served[layout.type_client[t]] = True
+    return served
+
+
+def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray) -> None:
+    partner = layout.group_is_partner
+    for g, group in enumerate(layout.groups):
+        amount = float(staffed[:, g].sum()) / 3600.0 * group.cost_per_hour
+        component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour")
+        _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g],
+               _clients_served(layout, np.array([g])))
+
+
+def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, s: int,
+                 first_interval: int) -> dict[str, float]:
+    """Bill partner site ``s``: one invoice split among its clients, or (``bill_per_client``) one per client,
+    each with the client's own calls and its share (by handled minutes) of the logged-in hours."""
+    site = layout.sites[s]
+    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
+    minutes, calls = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
+    served = _clients_served(layout, groups)
+    logged_in = staffed[:, groups].sum(axis=1)
+    if not site.bill_per_client:
+        bill = _invoice(layout, sums, s, slice(None), logged_in, first_interval)
+        _split(out, COMPONENTS.index("partner_fees"), _charges(bill), layout, minutes, calls, served)
+        _split(out, COMPONENTS.index("penalties_credits"), _credits(bill), layout, minutes, calls, served)
+        return bill
+    clients = np.flatnonzero(served)
+    shares = allocate(1.0, allocation_weights("handled_minutes", {str(c): minutes[c] for c in clients},
+                                              {str(c): calls[c] for c in clients}))
+    items: dict[str, float] = {}
+    for c in clients:
+        bill = _invoice(layout, sums, s, [int(c)], logged_in * shares[str(c)], first_interval)
+        out[COMPONENTS.index("partner_fees"), c] += _charges(bill)
+        out[COMPONENTS.index("penalties_credits"), c] += _credits(bill)
+        items = {k: items.get(k, 0.0) + v for k, v in bill.items()}
+    return items
+
+
+def _invoice(layout: Layout, sums: _Sums, s: int, clients: slice | list[int], logged_in: np.ndarray,
+             first_interval: int) -> dict[str, float]:
+    """The invoice items of site ``s`` for the calls of ``clients``."""
+    contract = layout.sites[s].contract
+    assert contract is not None
+    answered, within, abandoned, rejected = sums.site_scalars[s, clients].sum(axis=0).tolist()
+    run = layout.scenario.run
+    usage = Usage(
+        interval_start=np.arange(layout.n_intervals) * run.interval, interval_length=run.interval,
+        start_weekday=run.start_day.number, handled_calls=sums.site_calls[s, clients].sum(axis=0),
+        billable_seconds=sums.site_billable[s, clients].sum(axis=0), logged_in_seconds=logged_in,
+        offered=answered + abandoned, answered=answered, answered_within=within, abandoned=abandoned,
+        rejected=rejected, horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)
+    return dict(invoice(contract, usage).items)
+
+
+def _charges(items: dict[str, float]) -> float:
+    return math.fsum(v for v in items.values() if v > 0)
+
+
+def _credits(items: dict[str, float]) -> float:
+    return math.fsum(v for v in items.values() if v < 0)
+
+
+def _add_telephony(out: np.ndarray, sums: _Sums, layout: Layout) -> None:
+    scenario = layout.scenario
+    talk, queue, ivr = sums.line_seconds
+    k = COMPONENTS.index("telephony")
+    if scenario.telephony is not None:
+        out[k] += [telephony_cost(scenario.telephony, talk[c], queue[c], ivr[c]) for c in range(len(talk))]
+    if scenario.ivr is not None and scenario.ivr.cost_per_minute:
+        out[k] += ivr / 60.0 * scenario.ivr.cost_per_minute

@@ -1,0 +1,75 @@
+"""Arrival times per call type: piecewise-constant Poisson with day factors, gamma busyness, or a replayed trace
+(read by ``sim.scenario.traces``).
+
+Within a profile step the rate is constant; a day's rate is ``daily_volume x profile share / step length x
+day-of-week factor x busyness x volume_factor``. A piecewise Poisson process is drawn exactly: a Poisson count per
+step, then that many uniform instants within the step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine.streams import Streams
+from sim.scenario.schema import Arrivals, RunSettings
+from sim.scenario.traces import read_trace
+from sim.units import DAY
+
+
+def rate_steps(arrivals: Arrivals, run: RunSettings, day_factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start instants and expected calls of every constant-rate step of the horizon (one array each)."""
+    if arrivals.rate_per_hour is not None:
+        starts = np.arange(run.days) * DAY
+        expected = np.full(run.days, arrivals.rate_per_hour * 24.0) * day_factors
+        return starts, expected * run.volume_factor
+    profile = arrivals.profile
+    assert profile is not None and arrivals.daily_volume is not None
+    shares = np.asarray(profile.fractions())
+    offsets = profile.start + np.arange(len(shares)) * profile.resolution
+    starts = (np.arange(run.days)[:, None] * DAY + offsets[None, :]).ravel()
+    expected = (arrivals.daily_volume * day_factors[:, None] * shares[None, :]).ravel()
+    return starts, expected * run.volume_factor
+
+
+def step_length(arrivals: Arrivals) -> float:
+    """Length of one constant-rate step."""
+    return DAY if arrivals.profile is None else arrivals.profile.resolution
+
+
+def weekday_factors(arrivals: Arrivals, run: RunSettings) -> np.ndarray:
+    """Per simulated day: the day-of-week factor (1 without ``day_of_week``)."""
+    if arrivals.day_of_week is None:
+        return np.ones(run.days)
+    by_index = {day.number: f for day, f in arrivals.day_of_week.items()}
+    return np.array([by_index[(run.start_day.number + d) % 7] for d in range(run.days)], dtype=float)
+
+
+def day_factors(arrivals: Arrivals, run: RunSettings, rng: np.random.Generator) -> np.ndarray:
+    """Per simulated day: day-of-week factor x gamma busyness (mean 1, CV ``busyness_cv``)."""
+    factors = weekday_factors(arrivals, run)
+    if arrivals.busyness_cv > 0:
+        shape = 1.0 / arrivals.busyness_cv**2
+        factors = factors * rng.gamma(shape, 1.0 / shape, run.days)
+    return factors
+
+
+def expected_calls(arrivals: Arrivals, run: RunSettings, call_type: str) -> float:
+    """Expected fresh calls of one call type over the horizon (busyness has mean 1; a trace is counted)."""
+    if arrivals.trace is not None:
+        return float(np.count_nonzero(read_trace(arrivals.trace, call_type) < run.days * DAY))
+    return float(rate_steps(arrivals, run, weekday_factors(arrivals, run))[1].sum())
+
+
+def arrival_times(arrivals: Arrivals, run: RunSettings, streams: Streams, call_type: str) -> np.ndarray:
+    """Sorted arrival instants (s) of one call type over the horizon ``[0, days)``."""
+    horizon = run.days * DAY
+    if arrivals.trace is not None:
+        times = read_trace(arrivals.trace, call_type)
+        return times[times < horizon]
+    factors = day_factors(arrivals, run, streams.get(f"busyness/{call_type}"))
+    starts, expected = rate_steps(arrivals, run, factors)
+    rng = streams.get(f"arrivals/{call_type}")
+    counts = rng.poisson(expected)
+    times = np.repeat(starts, counts) + rng.random(int(counts.sum())) * step_length(arrivals)
+    times.sort()
+    return times

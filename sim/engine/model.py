@@ -1,0 +1,321 @@
+"""The SimPy model: trunk lines, IVR, queues and agent groups, and the life of a call through them.
+
+SimPy's Environment is the clock and the event heap. Calls are plain data moved by event callbacks (no process per
+call): an IVR end, a service end and, only for a caller who really queues, a patience timer. Arrivals are a sorted
+stream that the run loop merges with the heap (``env.peek``/``env.step``): each arrival is admitted at its own
+instant after every event due by then, so it costs no heap operation. Handlers take that instant as ``now``.
+Shift changes are SimPy processes. Routing decisions are delegated to the pure ``Router``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL, Event
+
+from sim.engine.callers import Callers
+from sim.engine.layout import Layout
+from sim.engine.overflow import NONE, REFUSED, WAIT, OverflowPolicy
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, Recorder, Records
+from sim.engine.repeats import Repeats
+from sim.engine.routing import ORDINARY, PARTNER, WAITING, Router
+from sim.engine.streams import Streams
+from sim.scenario.hours import closed_at, is_open
+
+_CHUNK = 16384
+"""Callers are read from numpy into Python lists this many at a time (fast scalar access, bounded memory)."""
+_IN_SERVICE, _LEFT = 2, 3
+
+
+class Call:
+    """A call in the system."""
+
+    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue")
+
+    def __init__(self, id: int, type: int, work: float, patience: float):
+        self.id = id
+        self.type = type
+        self.work = work
+        self.patience = patience
+        self.queue_at = 0.0
+        self.state = 0
+        self.group = -1
+        self.queue = -1
+
+
+class _Due(Event):
+    """An event that is already triggered and only needs to fire its one callback at its time."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[Event], None], value: Any):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+
+
+class CallCenter:
+    """One replication's contact center, wired into a SimPy environment."""
+
+    def __init__(self, env: simpy.Environment, layout: Layout, callers: Callers, streams: Streams | None):
+        self.env = env
+        self.layout = layout
+        self.callers = callers
+        self.rec = Recorder(len(callers))
+        self.policy = OverflowPolicy(layout)
+        self.router = Router(layout.skills, layout.priorities, layout.overflow_groups, self.policy.after_wait)
+        self.factors = layout.handle_factors
+        self.lines = layout.lines
+        n = self.n_types = len(layout.type_names)
+        self.max_queue = layout.max_queue + self.policy.partner_limit  # by queue: ordinary, then partner queues
+        self.queues: list[deque[Call]] = [deque() for _ in range(2 * n)]
+        self.queued = [0] * (2 * n)
+        self.idle: list[deque[float]] = [deque() for _ in layout.groups]
+        self.leaving = [0] * len(layout.groups)
+        self.logged_in = [0] * len(layout.groups)
+        self.in_system = 0
+        self.has_rule = tuple(rule is not None for rule in self.policy.rules)
+        self.overflow_types = tuple(frozenset(t for t in range(n) if g in layout.overflow_groups[t])
+                                    for g in range(len(layout.groups)))
+        self.repeats = Repeats(layout, streams, len(callers))
+        self._unresolved = self.repeats.unresolved
+        self._redials = any(self.repeats.redial)
+        self._n = len(callers)
+        run = layout.scenario.run
+        self._closed = closed_at(callers.arrival_at, run.start_day.number, layout.scenario.opening_hours)
+        self._start_at, self._group, self._outcome, self._end_at = (
+            self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at)
+        for g, steps in enumerate(layout.staffing):
+            self._change_staff(g, steps[0][1])
+            if len(steps) > 1:
+                env.process(self._shifts(g, steps))
+
+    def run(self, until: float) -> Records:
+        """Simulate up to ``until`` (horizon + drain) and return the facts."""
+        self._admit_arrivals()
+        self.env.run(until=until)
+        return self.rec.freeze(self.repeats.join(self.callers))
+
+    # -- events ---------------------------------------------------------------------------------------------------
+
+    def _at(self, when: float, callback: Callable[[Event], None], value: Any) -> None:
+        """Fire ``callback(event)`` at instant ``when`` (>= the last instant handled)."""
+        env = self.env
+        env.schedule(_Due(env, callback, value), NORMAL, when - env._now)
+
+    def _admit_arrivals(self) -> None:
+        """Merge the sorted arrival stream with the event heap: before each arrival, process every heap event
+        due at or before its instant; then admit the call at that instant."""
+        c, step, peek = self.callers, self.env.step, self.env.peek
+        for lo in range(0, self._n, _CHUNK):
+            j = slice(lo, lo + _CHUNK)
+            types, times, ivr, deflected, patience, closed = (
+                c.call_type[j].tolist(), c.arrival_at[j].tolist(), c.ivr_time[j].tolist(),
+                c.deflected[j].tolist(), c.patience[j].tolist(), self._closed[j].tolist())
+            work = (c.talk_time[j] + c.wrap_up_time[j]).tolist()
+            for k, now in enumerate(times):
+                while peek() <= now:
+                    step()
+                if closed[k]:
+                    self._leave_closed(lo + k, now)
+                else:
+                    self._arrive(lo + k, types[k], now, ivr[k], deflected[k], work[k], patience[k])
+
+    def _arrive(self, i: int, t: int, now: float, ivr: float, deflected: bool, work: float,
+                patience: float) -> None:
+        if self.in_system >= self.lines:
+            self._outcome[i] = BLOCKED
+            self._end_at[i] = now
+            if self._redials:
+                self.repeats.maybe_redial(self, t, i, now)
+            return
+        self.in_system += 1
+        call = Call(i, t, work, patience)
+        if deflected:
+            self._at(now + ivr, self._on_self_service_end, call)
+        elif ivr > 0.0:
+            self._at(now + ivr, self._on_ivr_end, call)
+        else:
+            self._enter_queue(call, now)
+
+    def _on_self_service_end(self, event: Event) -> None:
+        self._leave(event._value.id, DEFLECTED, self.env._now)
+
+    def _on_ivr_end(self, event: Event) -> None:
+        self._enter_queue(event._value, self.env._now)
+
+    def _enter_queue(self, call: Call, now: float) -> None:
+        call.queue_at = now
+        t = call.type
+        if self.has_rule[t]:
+            self._enter_with_overflow(call, t, now)
+            return
+        self._serve_wait_or_block(call, self.router.pick_group(t, self.idle), t, now)
+
+    def _serve_or_wait(self, call: Call, g: int, q: int, now: float) -> bool:
+        """An idle agent of group ``g`` takes the call, or (g < 0) it waits in queue ``q`` if fewer than the queue's
+        ``max_queue`` callers already wait there; False if neither (the call is left where it was)."""
+        if g >= 0:
+            self.idle[g].popleft()
+            self._start(call, g, now)
+        elif self.queued[q] < self.max_queue[q]:
+            self._wait(call, q, now)
+        else:
+            return False
+        return True
+
+    def _serve_wait_or_block(self, call: Call, g: int, q: int, now: float) -> None:
+        """``_serve_or_wait``, else the caller gets a busy signal (the type's queue is full)."""
+        if not self._serve_or_wait(call, g, q, now):
+            self._leave(call.id, BLOCKED, now)
+            if self._redials:
+                self.repeats.maybe_redial(self, call.type, call.id, now)
+
+    def _enter_with_overflow(self, call: Call, t: int, now: float) -> None:
+        """Routing of a call type with an overflow rule: in-house, straight to the partner, or refused by it."""
+        n, i = self.n_types, call.id
+        reason = self.policy.on_arrival(t, now, self.repeats.overflow_draw(self.callers, i))
+        g = -1
+        if reason == NONE:
+            g = self.router.pick_group(t, self.idle, ORDINARY)
+            if g < 0:
+                agents = sum(self.logged_in[h] for tier in self.router.groups[ORDINARY][t] for h in tier)
+                reason = self.policy.instead_of_waiting(t, self.queued[t], agents)
+        if reason != NONE:
+            if self._serve_or_wait(call, self.router.pick_group(t, self.idle, PARTNER), n + t, now):
+                self.rec.overflow[i] = reason
+                return
+            self.rec.overflow[i] = REFUSED
+            g = self.router.pick_group(t, self.idle, ORDINARY)
+        self._serve_wait_or_block(call, g, t, now)
+
+    def _wait(self, call: Call, q: int, now: float) -> None:
+        """Queue ``call`` in queue ``q`` (which has room) and arm its timers."""
+        call.state = WAITING
+        call.queue = q
+        self.queues[q].append(call)
+        self.queued[q] += 1
+        if call.patience != math.inf:
+            self._at(now + call.patience, self._on_patience, call)
+        if q < self.n_types and self.has_rule[q] and self.policy.after_wait[q] != math.inf:
+            self._at(now + self.policy.after_wait[q], self._on_overflow_due, call)
+
+    def _on_overflow_due(self, event: Event) -> None:
+        """A call has waited ``after_wait``: a free partner agent may now take the oldest eligible call."""
+        call = event._value
+        if call.state != WAITING:
+            return
+        t = call.type
+        g = self.router.pick_group(t, self.idle, PARTNER)
+        if g >= 0:
+            self.idle[g].popleft()
+            self._take(t, g, self.env._now)
+
+    def _take(self, q: int, g: int, now: float) -> None:
+        """An agent of group ``g`` takes the head-of-line call of queue ``q``."""
+        queue = self.queues[q]
+        while queue[0].state != WAITING:
+            queue.popleft()
+        call = queue.popleft()
+        self.queued[q] -= 1
+        if q < self.n_types and q in self.overflow_types[g]:
+            self.rec.overflow[call.id] = WAIT
+        self._start(call, g, now)
+
+    def _start(self, call: Call, g: int, now: float) -> None:
+        call.state = _IN_SERVICE
+        call.group = g
+        self._start_at[call.id] = now
+        self._group[call.id] = g
+        self._at(now + call.work * self.factors[g], self._on_service_end, call)
+
+    def _on_service_end(self, event: Event) -> None:
+        call, now = event._value, self.env._now
+        i, g = call.id, call.group
+        self._outcome[i] = ANSWERED
+        self._end_at[i] = now
+        self.in_system -= 1
+        if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
+            self.repeats.schedule(self, call, now)
+        if self.leaving[g]:
+            self.leaving[g] -= 1
+            self.logged_in[g] -= 1
+            self.rec.staff_log.append((now, g, -1))
+        elif not self._serve_next(g, now):
+            self.idle[g].append(now)
+
+    def _serve_next(self, g: int, now: float) -> bool:
+        """Give a free agent of group ``g`` the next waiting call it should take; False if none may."""
+        q = self.router.pick_queue(g, self.queues, now)
+        if q < 0:
+            return False
+        self._take(q, g, now)
+        return True
+
+    def _on_patience(self, event: Event) -> None:
+        call = event._value
+        if call.state == WAITING:
+            call.state = _LEFT
+            self.queued[call.queue] -= 1
+            self._leave(call.id, ABANDONED, self.env._now)
+            if self._redials:
+                self.repeats.maybe_redial(self, call.type, call.id, self.env._now)
+
+    def on_repeat_arrival(self, event: Event) -> None:
+        """A repeat or redial arrives: the same path as any call, opening hours included."""
+        i, now = event._value, self.env._now
+        t, ivr, work, patience = self.repeats.attributes(i)
+        run = self.layout.scenario.run
+        if not is_open(now, run.start_day.number, self.layout.scenario.opening_hours):
+            self._leave_closed(i, now)
+        else:
+            self._arrive(i, t, now, ivr, False, work, patience)
+
+    def _leave_closed(self, i: int, now: float) -> None:
+        self._outcome[i] = CLOSED
+        self._end_at[i] = now
+
+    def _leave(self, i: int, outcome: int, now: float) -> None:
+        self._outcome[i] = outcome
+        self._end_at[i] = now
+        self.in_system -= 1
+
+    # -- staffing -------------------------------------------------------------------------------------------------
+
+    def _shifts(self, g: int, steps: list[tuple[float, int]]) -> Generator[Event, None, None]:
+        for (_, before), (at, after) in zip(steps, steps[1:], strict=False):
+            yield self.env.timeout(at - self.env.now)
+            self._change_staff(g, after - before)
+
+    def _change_staff(self, g: int, delta: int) -> None:
+        """Log ``delta`` agents in (>0) or out (<0); agents logging out finish the call in hand first."""
+        now, idle = self.env.now, self.idle[g]
+        if delta > 0:
+            kept = min(self.leaving[g], delta)
+            self.leaving[g] -= kept
+            for _ in range(delta - kept):
+                idle.append(now)
+            self.logged_in[g] += delta - kept
+            if delta > kept:
+                self.rec.staff_log.append((now, g, delta - kept))
+            while idle and self._serve_next(g, now):
+                idle.popleft()
+        elif delta < 0:
+            gone = min(len(idle), -delta)
+            for _ in range(gone):
+                idle.popleft()
+            self.logged_in[g] -= gone
+            if gone:
+                self.rec.staff_log.append((now, g, -gone))
+            self.leaving[g] += -delta - gone
+
+
+def simulate(layout: Layout, callers: Callers, streams: Streams | None = None) -> Records:
+    """Run one replication for the given callers: horizon plus drain (no new arrivals while draining);
+    ``streams`` feed what is born during the run (repeat calls; needed only where calls can stay unresolved)."""
+    env = simpy.Environment()
+    center = CallCenter(env, layout, callers, streams)
+    return center.run(until=layout.horizon + layout.scenario.run.drain)

@@ -1,0 +1,95 @@
+"""What the model records: one entry per call (facts, not statistics) and the log of agents logging in/out."""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.engine.callers import Callers
+
+IN_SYSTEM = 0
+"""Still in the IVR, queue or talking when the run ended."""
+DEFLECTED = 1
+"""Served by IVR self-service."""
+BLOCKED = 2
+"""Busy signal: every line was taken, or the call type's queue was full."""
+ANSWERED = 3
+"""Taken by an agent and finished."""
+ABANDONED = 4
+"""Hung up while waiting in the queue."""
+CLOSED = 5
+"""Arrived outside opening hours (closed-hours demand)."""
+OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned", "closed")
+
+
+class Recorder:
+    """Preallocated, compact per-call columns the model writes into (array.array: fast scalar writes)."""
+
+    def __init__(self, n: int):
+        self.outcome = array("b", bytes(n))
+        self.start_at = array("d", [np.nan]) * n
+        self.end_at = array("d", [np.nan]) * n
+        self.group = array("h", [-1]) * n
+        self.overflow = array("b", bytes(n))
+        self.staff_log: list[tuple[float, int, int]] = []
+
+    def add(self) -> int:
+        """Room for one more call (a repeat call born during the run); returns its index."""
+        self.outcome.append(IN_SYSTEM)
+        self.start_at.append(np.nan)
+        self.end_at.append(np.nan)
+        self.group.append(-1)
+        self.overflow.append(0)
+        return len(self.outcome) - 1
+
+    def freeze(self, callers: Callers) -> Records:
+        """The finished columns as numpy arrays (no copy), joined with what the callers brought."""
+        return Records(
+            callers=callers,
+            outcome=np.frombuffer(self.outcome, dtype=np.int8),
+            start_at=np.frombuffer(self.start_at, dtype=np.float64),
+            end_at=np.frombuffer(self.end_at, dtype=np.float64),
+            group=np.frombuffer(self.group, dtype=np.int16),
+            overflow=np.frombuffer(self.overflow, dtype=np.int8),
+            staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
+        )
+
+
+@dataclass(frozen=True)
+class Records:
+    """Facts of one replication; every KPI is a pure function of these.
+
+    Per call (index = arrival order, as in ``callers``): ``outcome`` (one of OUTCOMES), ``start_at`` (instant an
+    agent took it, NaN if never), ``end_at`` (instant it left: end of service, hang-up, busy signal or end of
+    self-service; NaN if still in the system), ``group`` (agent group that took it, -1 if none), ``overflow``
+    (why it went to a partner, ``sim.engine.overflow.REASONS``). The queue is entered at ``arrival_at + ivr_time``.
+    ``staff_log`` rows are (instant, group, change in agents logged in).
+    """
+
+    callers: Callers
+    outcome: np.ndarray
+    start_at: np.ndarray
+    end_at: np.ndarray
+    group: np.ndarray
+    overflow: np.ndarray
+    staff_log: np.ndarray
+
+    def block(self, lo: int, hi: int) -> Records:
+        """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""
+        c = self.callers
+        callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
+        return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
+                       self.group[lo:hi], self.overflow[lo:hi], self.staff_log)
+
+    @property
+    def queue_at(self) -> np.ndarray:
+        return np.asarray(self.callers.arrival_at + self.callers.ivr_time)
+
+    @property
+    def wait(self) -> np.ndarray:
+        """Time in queue: until answered or hang-up; NaN for calls that never waited in the queue."""
+        leave = np.where(self.outcome == ANSWERED, self.start_at,
+                         np.where(self.outcome == ABANDONED, self.end_at, np.nan))
+        return np.asarray(leave - self.queue_at)

@@ -1,0 +1,235 @@
+"""Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv, risk.csv, a KPI table.
+
+Files are written into a staging folder beside the target, then renamed into place (sim.reports.folders): an interrupted
+run never leaves a half-written results folder, and a folder ccsim did not write is never replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.experiment import RunResult
+from sim.analysis.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
+from sim.analysis.stats import Estimate
+from sim.analysis.summary import KpiRow, Summary
+from sim.analysis.theory import analytic_twin, comparison_rows
+from sim.economics.billing import COMPONENTS
+from sim.reports.folders import Staged, staged_folder
+
+PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl")
+
+
+def versions() -> dict[str, str]:
+    """Python and package versions, recorded with every result."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def file_hash(path: str | Path | None) -> str | None:
+    """sha256 of a scenario file (None if there is no file)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+
+
+def run_info(result: RunResult, scenario_file: str | None) -> dict[str, Any]:
+    """What run.json records: enough to reproduce the run and to know what produced it."""
+    s = result.scenario
+    return {
+        "scenario": s.name,
+        "scenario_file": scenario_file,
+        "scenario_sha256": file_hash(scenario_file),
+        "description": s.description,
+        "currency": s.currency,
+        "interval_s": s.run.interval,
+        "seed": s.run.seed,
+        "replications": s.run.replications,
+        "days": s.run.days,
+        "service_level": {"threshold_s": s.service_level.threshold, "target": s.service_level.target,
+                          "definition": s.service_level.definition.value,
+                          "short_abandon_s": s.service_level.short_abandon},
+        "calls_simulated": result.calls,
+        "wall_time_s": round(result.wall_time, 3),
+        "calls_per_second": round(result.calls / result.wall_time) if result.wall_time > 0 else None,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+    }
+
+
+def json_number(x: Any) -> float | None:
+    """A float for JSON: NaN and infinity become None (null)."""
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def summary_json(summary: Summary, info: dict[str, Any], analytic: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The summary as plain JSON data (NaN becomes null)."""
+    def rows(items: Iterable[KpiRow]) -> list[dict[str, Any]]:
+        return [{"level": r.level, "name": r.name,
+                 "kpis": {k: {"mean": json_number(e.mean), "ci": json_number(e.half_width)} for k, e in r.kpis.items()}}
+                for r in items]
+    return {"run": info, "rows": rows(summary.rows), "days": rows(summary.days), "analytic": analytic,
+            "wait_distribution": summary.waits, "risk": risk_json(summary.risk)}
+
+
+def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
+    rows = list(rows)
+    kpis: list[str] = []
+    for r in rows:
+        kpis += [k for k in r.kpis if k not in kpis]
+    header = ["level", "name"] + [c for k in kpis for c in (k, f"{k}_ci")]
+    table = []
+    for r in rows:
+        line: dict[str, Any] = {"level": r.level, "name": r.name}
+        for k, e in r.kpis.items():
+            line[k], line[f"{k}_ci"] = json_number(e.mean), json_number(e.half_width)
+        table.append(line)
+    return header, table
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """A CSV table of ``rows`` (keys from ``header``; a missing key is an empty cell, an unknown one an error).
+    Numbers are rounded to 6 decimals, NaN and infinity are empty; columns of floats are converted at once."""
+    rows = list(rows)
+    known = set(header)
+    for row in rows:
+        if not row.keys() <= known:
+            raise ValueError(f"{path.name}: columns {sorted(row.keys() - known)} are not in the header")
+    if rows and all(len(row) == len(header) for row in rows):  # every row complete: transpose in C
+        raw: list[Sequence[Any]] = list(zip(*map(itemgetter(*header), rows), strict=True)) if len(header) > 1 \
+            else [[row[header[0]] for row in rows]]
+    else:
+        raw = [[row.get(key, "") for row in rows] for key in header]
+    columns = [_column(list(values)) for values in raw]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(zip(*columns, strict=True))
+
+
+def _column(values: list[Any]) -> list[Any]:
+    """The cells of one column: a column of floats in one numpy pass, anything else cell by cell."""
+    kinds = set(map(type, values))
+    if kinds and kinds <= {float, np.float64}:
+        numbers = np.asarray(values, dtype=float)
+        cells: list[Any] = np.round(numbers, 6).tolist()
+        for i in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            cells[i] = ""
+        return cells
+    return [_cell(v) for v in values]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    number = json_number(value)
+    return "" if number is None else round(number, 6)
+
+
+def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None,
+                  extras: Callable[[Path], object] | None = None) -> Staged:
+    """Write every result file of a run into ``out_dir`` atomically (see sim.reports.folders: a folder that ccsim did
+    not write is never replaced); return where it went and what it replaced. ``extras(folder)`` runs on the complete
+    staging folder before the rename (plots, HTML report, workbook: see sim.reports.outputs)."""
+    with staged_folder(out_dir) as staged:
+        tmp = staged.path
+        info = run_info(result, scenario_file)
+        (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        data = summary_json(summary, info, analytic_json(result))
+        (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_csv(tmp / "summary.csv", *_kpi_table(summary.rows))
+        write_csv(tmp / "days.csv", *_kpi_table(summary.days))
+        if summary.intervals:
+            write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+        write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
+        if extras is not None:
+            extras(tmp)
+    return staged
+
+
+TERMINAL_COLUMNS = (
+    ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "SL %", "pct"),
+    ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
+    ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("overflow_rate", "Overfl %", "pct"),
+    ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("redial_rate", "Redial %", "pct"),
+    ("occupancy", "Occ %", "pct"),
+    ("agent_hours", "Agent h", "count"),
+)
+
+
+def _fmt(e: Estimate | None, kind: str) -> str:
+    if e is None or math.isnan(e.mean):
+        return "-"
+    scale = 100.0 if kind == "pct" else 1.0
+    digits = 0 if kind == "count" else 1
+    text = f"{e.mean * scale:,.{digits}f}"
+    if not math.isnan(e.half_width) and kind != "count":
+        text += f" ±{e.half_width * scale:.{digits}f}"
+    return text
+
+
+def terminal_table(summary: Summary, result: RunResult) -> str:
+    """A compact KPI table (means ± 95% CI half-widths) for the terminal."""
+    s = result.scenario
+    rows = [r for r in summary.rows if r.level != "client" or len(result.layout.client_names) > 1]
+    cells = [["", "", *[title for _, title, _ in TERMINAL_COLUMNS]]]
+    for r in rows:
+        cells.append([r.level, r.name, *[_fmt(r.kpis.get(key), kind) for key, _, kind in TERMINAL_COLUMNS]])
+    empty = ("-", "0.0 ±0.0", "0.0")
+    keep = [j for j in range(len(cells[0])) if j < 2 or any(row[j] not in empty for row in cells[1:])]
+    cells = [[row[j] for j in keep] for row in cells]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(keep))]
+    lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True)))
+             for row in cells]
+    total = next(r for r in summary.rows if r.level == "total")
+    head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
+            f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
+            f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
+    return head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + terminal_lines(summary.risk)
+
+
+def _cost_line(kpis: dict[str, Estimate], currency: str) -> str:
+    """Total cost, its components and cost per handled call (nothing if the scenario prices nothing)."""
+    total, per_call = kpis.get("total_cost"), kpis.get("cost_per_call")
+    if total is None or per_call is None or not total.mean:
+        return ""
+    parts = [f"{name.replace('_', ' ')} {kpis[name].mean:,.0f}" for name in COMPONENTS if kpis[name].mean]
+    return (f"\nCost {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)}); "
+            f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}")
+
+
+def analytic_table(result: RunResult, summary: Summary) -> str:
+    """Simulated KPIs next to the exact queueing formula, for stationary single-skill scenarios."""
+    twin = analytic_twin(result.scenario)
+    if twin is None:
+        return ("No analytic twin: --compare-analytic needs one call type with a constant rate, one group with "
+                "constant agents, exponential handle times, no opening hours and exponential or no patience.")
+    total = next(r for r in summary.rows if r.level == "total").kpis
+    lines = [f"Analytic check against {twin.model}:", f"  {'KPI':<24}{'simulated (95% CI)':>26}{'analytic':>12}"]
+    for key, mean, half, value in comparison_rows(twin, total):
+        inside = "" if math.isnan(half) else ("  inside CI" if abs(mean - value) <= half else "  outside CI")
+        lines.append(f"  {key:<24}{mean:>14.4f} ±{half:<10.4f}{value:>12.4f}{inside}")
+    return "\n".join(lines)
+
+
+def analytic_json(result: RunResult) -> dict[str, Any] | None:
+    """The analytic twin's figures for summary.json (None if the scenario has none)."""
+    twin = analytic_twin(result.scenario)
+    return None if twin is None else {"model": twin.model, "figures": twin.figures}
