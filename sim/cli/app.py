@@ -15,6 +15,7 @@ import hashlib
 import json
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -40,8 +41,34 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
+_signalled: list[int] = []
+"""Signals received during the current command: an error that follows one is its consequence (a Ctrl-C during
+the import of a C extension surfaces as ImportError("initialization failed"), for instance), not an internal
+error."""
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    _signalled.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated(signum)
+
+
+def _handle_signals() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP end the command through ``_on_signal`` (only the main thread may set handlers)."""
+    _signalled.clear()
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, _on_signal)
+
+
+def _stopped(signum: int) -> int:
+    """Report an interrupted or terminated command; its exit code."""
+    print(f"ccsim: {'interrupted' if signum == signal.SIGINT else 'terminated'}; no results were written",
+          file=sys.stderr)
+    return 128 + signum
 
 
 def _version() -> str:
@@ -341,9 +368,7 @@ COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ccsim`` and ``python -m sim``."""
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if signum is not None:
-            signal.signal(signum, _terminate)
+    _handle_signals()
     args = None
     try:
         check_package()
@@ -353,11 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt as exc:
-        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
-        print(f"ccsim: {'interrupted' if signum == signal.SIGINT else 'terminated'}; no results were written",
-              file=sys.stderr)
-        return 128 + signum
+        return _stopped(exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
     except Exception as exc:
+        if _signalled:
+            return _stopped(_signalled[0])
         if args is not None and args.debug:
             raise
         print(f"ccsim: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
