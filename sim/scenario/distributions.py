@@ -48,10 +48,10 @@ class Exponential(_Dist):
         return rng.exponential(self.mean_, n)
 
 
-class LogNormal(_Dist):
-    """Lognormal given by its mean and coefficient of variation (typical of handle times)."""
+class _MeanCV(_Dist):
+    """A distribution given by its mean and coefficient of variation."""
 
-    dist: Literal["lognormal"]
+    dist: str  # each family narrows it to its own name; declared first so files and the schema read 'dist' first
     mean_: PositiveDuration = Field(alias="mean")
     cv: CV
 
@@ -62,26 +62,22 @@ class LogNormal(_Dist):
     @property
     def var(self) -> float:
         return (self.cv * self.mean_) ** 2
+
+
+class LogNormal(_MeanCV):
+    """Lognormal given by its mean and coefficient of variation (typical of handle times)."""
+
+    dist: Literal["lognormal"]
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
         return rng.lognormal(math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2), n)
 
 
-class Gamma(_Dist):
+class Gamma(_MeanCV):
     """Gamma given by its mean and coefficient of variation."""
 
     dist: Literal["gamma"]
-    mean_: PositiveDuration = Field(alias="mean")
-    cv: CV
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def var(self) -> float:
-        return (self.cv * self.mean_) ** 2
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
