@@ -153,6 +153,9 @@ def test_bad_outsourcing_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     pytest.param("    kind: partner\n", "    kind: partner\n    unresolved_share: 0.05\n", "bpo", "unresolved_share",
                  "needs a 'repeat_delay' distribution (when callers call again)",
                  id="unresolved-share-without-delay"),
+    pytest.param("    kind: partner\n", "    kind: partner\n    opening_hours: {mon-sun: \"08:00-20:00\"}\n", "bpo",
+                 "opening_hours", "has no effect on a partner site: a partner answers when its agent groups are "
+                 "staffed (their shifts or staffing table); remove it", id="opening-hours-of-a-partner"),
 ])
 def test_site_rules_name_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   capsys: pytest.CaptureFixture[str], old: str, new: str, site: str, key: str,

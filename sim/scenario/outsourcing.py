@@ -32,7 +32,8 @@ class Site(BaseModel):
 
     kind: SiteKind = SiteKind.in_house
     description: str = ""
-    opening_hours: OpeningHours = Field(None, description="when this site works (default: the scenario's hours)")
+    opening_hours: OpeningHours = Field(None, description="when this in-house site works (default: the scenario's "
+                                                          "hours); a partner works when its groups' shifts say")
     unresolved_share: Share = Field(0.0, description="share of handled calls not resolved: the caller calls again")
     repeat_delay: Delay | None = Field(None, description="time until an unresolved caller calls again")
     contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
@@ -45,6 +46,9 @@ class Site(BaseModel):
             raise ValueAtKey("unresolved_share", "needs a 'repeat_delay' distribution (when callers call again)")
         if self.bill_per_client and self.contract is None:
             raise ValueAtKey("bill_per_client", "needs a 'contract' to apply per client")
+        if self.opening_hours is not None and self.kind == SiteKind.partner:
+            raise ValueAtKey("opening_hours", "has no effect on a partner site: a partner answers when its agent "
+                                              "groups are staffed (their shifts or staffing table); remove it")
         if self.contract is not None and self.kind != SiteKind.partner:
             raise ValueAtKey("contract", "only a partner site has a contract; in-house cost is the groups' "
                                          "cost_per_hour")
