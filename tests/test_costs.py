@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from helpers import scenario
 from pydantic import ValidationError
 
+from sim.analysis.experiment import run
+from sim.analysis.summary import kpi_rows
 from sim.economics.costs import (
     Usage,
     allocate,
@@ -374,3 +377,36 @@ def test_usage_checks_lengths() -> None:
         Usage(interval_start=np.zeros(1), interval_length=HOUR, start_weekday=0, handled_calls=np.zeros(2),
               billable_seconds=np.zeros(1), logged_in_seconds=np.zeros(1), offered=0, answered=0,
               answered_within=0, abandoned=0, rejected=0, horizon_days=1)
+
+
+IVR_COST = """
+name: ivr_cost
+run: {{days: 2, replications: 2, seed: 3}}
+{hours}
+ivr: {{time: {{dist: deterministic, value: 60s}}, cost_per_minute: 0.10}}
+call_types:
+  a:
+    arrivals: {{rate_per_hour: 30}}
+    handle_time: {{dist: exponential, mean: 5min}}
+    patience: none
+    deflection: 0.5
+    max_queue: 0
+agent_groups:
+  team: {{skills: [a], agents: 1}}
+"""
+
+
+def _ivr_cost(text: str) -> tuple[float, float, float]:
+    """(telephony cost, offered, closed) of the whole run, means over replications."""
+    rows = {(r.level, r.name): r for r in kpi_rows(run(scenario(text), workers=1))}
+    k = rows[("total", "all")].kpis
+    return float(k["telephony"].mean), float(k["offered"].mean), float(k["closed"].mean)
+
+
+def test_ivr_minutes_are_those_spent_in_the_ivr() -> None:
+    """Every caller that gets a line spends exactly one IVR minute, also those deflected (self-service) and those
+    given a busy signal at the full queue after the IVR; callers who find the center closed spend none."""
+    cost, offered, closed = _ivr_cost(IVR_COST.format(hours=""))
+    assert closed == 0 and cost == pytest.approx(offered * 0.10)
+    cost, offered, closed = _ivr_cost(IVR_COST.format(hours='opening_hours: {mon-sun: "08:00-16:00"}'))
+    assert 0 < closed < offered and cost == pytest.approx((offered - closed) * 0.10)

@@ -17,7 +17,7 @@ import numpy as np
 from sim.economics.costs import Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, DEFLECTED, Records
 
 COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony")
 """Cost components per client; penalties and credits paid by partners are negative."""
@@ -85,14 +85,21 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) 
     sums.handled_calls += np.bincount(cell[answered], minlength=size).reshape(sums.handled_calls.shape)
     factor = np.asarray(layout.handle_factors)[np.maximum(group, 0)]
     talk = np.where(answered, c.talk_time * factor, 0.0)
-    reached = (part.outcome == ANSWERED) | (part.outcome == ABANDONED) | c.deflected
-    ivr = np.where(reached & keep, c.ivr_time, 0.0)
+    ivr = np.where(_passed_ivr(part) & keep, c.ivr_time, 0.0)
     for k, values in enumerate((talk, wait, ivr)):
         sums.line_seconds[k] += np.bincount(client, weights=values, minlength=n_c)
     for s, site in enumerate(layout.sites):
         if site.contract is not None:
             _add_site_block(sums, s, part, layout, client, interval, keep, answered, talk, c.wrap_up_time * factor,
                             wait)
+
+
+def _passed_ivr(part: Records) -> np.ndarray:
+    """Calls that spent their IVR time on a line: answered, abandoned, served by self-service, or given a busy
+    signal at a full queue after the IVR (not those that found the center closed or every line busy)."""
+    outcome = part.outcome
+    after_ivr = (outcome == BLOCKED) & (part.end_at > part.callers.arrival_at)
+    return np.asarray(np.isin(outcome, (ANSWERED, ABANDONED, DEFLECTED)) | after_ivr)
 
 
 def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, client: np.ndarray, interval: np.ndarray,
