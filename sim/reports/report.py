@@ -87,7 +87,8 @@ def summary_json(summary: Summary, info: dict[str, Any], analytic: dict[str, Any
             "wait_distribution": summary.waits, "risk": risk_json(summary.risk)}
 
 
-def _kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
+def kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Header and rows of a KPI table (summary.csv, days.csv): level, name, then each KPI and its CI half-width."""
     rows = list(rows)
     kpis: list[str] = []
     for r in rows:
@@ -154,8 +155,8 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        write_csv(tmp / "summary.csv", *_kpi_table(summary.rows))
-        write_csv(tmp / "days.csv", *_kpi_table(summary.days))
+        write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
+        write_csv(tmp / "days.csv", *kpi_table(summary.days))
         if summary.intervals:
             write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
         write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
