@@ -225,3 +225,13 @@ def test_trace_that_is_a_folder(tmp_path: Path) -> None:
     (tmp_path / "calls.csv").mkdir()
     assert _trace_problem(tmp_path, "calls.csv") == \
         f"cannot read trace {tmp_path / 'calls.csv'}: is a folder, not a trace file"
+
+
+def test_a_chain_of_extends_too_long(tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"f{i}.yaml").write_text(f"extends: f{i + 1}.yaml\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "f0.yaml")
+    [p] = info.value.problems
+    assert (p.path, p.line) == ("extends", 1)
+    assert p.message == "a chain of more than 20 files extending each other; flatten it"
