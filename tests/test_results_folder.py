@@ -159,3 +159,15 @@ def test_compare_of_long_names_runs(here: Path) -> None:
         files.append(f"{i}.yaml")
     assert main(["compare", *files, "--quiet", "--workers", "1"]) == 0
     assert any(p.name.startswith("compare-variant_0_") for p in Path("results").iterdir())
+
+
+def test_nested_files_listed_in_run_json_are_ccsims(tmp_path: Path) -> None:
+    """Every folder above a listed file belongs to the listing; a file of the user's beside them does not."""
+    from sim.reports.folders import _foreign
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "c.png").write_text("x", encoding="utf-8")
+    (tmp_path / "run.json").write_text("{}", encoding="utf-8")
+    assert _foreign(tmp_path, {"written_files": ["a/b/c.png"]}) == []
+    (tmp_path / "a" / "mine.txt").write_text("x", encoding="utf-8")
+    assert _foreign(tmp_path, {"written_files": ["a/b/c.png"]}) == ["a/mine.txt"]

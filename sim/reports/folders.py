@@ -76,7 +76,7 @@ def _foreign(folder: Path, marker: dict[str, Any]) -> list[str]:
     if not isinstance(listed, list):
         return []
     known = {str(f) for f in listed} | {MARKER}
-    known |= {p.rsplit("/", 1)[0] for p in known if "/" in p}  # the folders that hold listed files
+    known |= {"/".join(p.split("/")[:k]) for p in known for k in range(1, p.count("/") + 1)}  # their folders
     return [e for e in _entries(folder) if e not in known]
 
 
