@@ -5,7 +5,9 @@ competent plain-Python discrete-event loop costs for the same calls and the same
 per-call records, statistics tables or result files. One binary heap (``heapq``) of service ends and patience
 ends; the arrivals are a Poisson stream merged with the heap (the next arrival is compared with the heap's top,
 as ccsim merges its pre-drawn arrivals), so they cost no heap operation; a patience timer whose caller was answered
-is ignored when it fires; ``random.Random`` draws, exponential ones inlined as ``-log(1 - u) * mean``.
+is ignored when it fires; ``random.Random`` draws, exponential ones inlined as ``-log(1 - u) * mean``. The
+single-queue loop (W1) and the skill-based loop (W2) repeat their arrival and service-start steps on purpose:
+shared helpers would put function calls into the hot loop and slow the yardstick down.
 
 What it models (``workload`` refuses a scenario that needs more):
 
