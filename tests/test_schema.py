@@ -46,3 +46,22 @@ def test_schema_rejects_unknown_key_and_bare_duration() -> None:
     data["call_types"]["only"]["handle_time"]["mean"] = 300
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, scenario_json_schema())
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_scenario_files_as_written_match_schema(path: Path) -> None:
+    """What an editor checks: the file itself, ``extends`` and partial overrides included."""
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), scenario_json_schema())
+
+
+def test_extending_file_is_checked_key_by_key() -> None:
+    schema = scenario_json_schema()
+    ok = {"extends": "inhouse.yaml", "run": {"days": 3}, "agent_groups": {"service_team": None},
+          "call_types": {"service": {"handle_time": {"mean": "5min"}}}}
+    jsonschema.validate(ok, schema)
+    for bad in ({"extends": 3}, {"extends": "inhouse.yaml", "run": {"dayz": 3}},
+                {"extends": "inhouse.yaml", "call_types": {"service": {"handle_time": {"mean": 300}}}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    with pytest.raises(jsonschema.ValidationError):  # without extends a file must be whole
+        jsonschema.validate({"run": {"days": 3}}, schema)

@@ -53,7 +53,57 @@ def scenario_json_schema() -> dict[str, Any]:
     skills = props["AgentGroup"]["properties"]["skills"]
     ranked = {k: skills.pop(k) for k in ("patternProperties", "propertyNames", "type")}
     skills["anyOf"] = [ranked, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
-    return schema
+    return _with_extends(schema)
+
+
+_TOP = ("type", "properties", "required", "additionalProperties", "patternProperties")
+"""The keys of the top-level object schema (the rest is metadata and ``$defs``)."""
+
+
+def _with_extends(schema: dict[str, Any]) -> dict[str, Any]:
+    """Let the schema describe files with ``extends:`` too: such a file holds only the keys it changes, so it is
+    checked against a partial copy of every definition (no required keys, ``null`` deletes a key), as merged by
+    ``sim.scenario.extends.merge``; a file without ``extends`` is checked against the whole scenario."""
+    defs: dict[str, Any] = schema.pop("$defs")
+    whole = {key: schema.pop(key) for key in _TOP if key in schema}
+    part = _partial(whole)
+    part["properties"]["extends"] = {"type": "string", "minLength": 1,
+                                     "description": "The scenario file this one changes (a path beside it)."}
+    part["required"] = ["extends"]
+    defs = {**defs, **{f"{name}Part": _partial(d) for name, d in defs.items()}, "Scenario": whole,
+            "ScenarioPart": part}
+    return {**schema, "$defs": defs, "if": {"type": "object", "required": ["extends"]},
+            "then": {"$ref": "#/$defs/ScenarioPart"}, "else": {"$ref": "#/$defs/Scenario"}}
+
+
+def _partial(node: Any) -> Any:
+    """A copy of a schema node in which nothing is required, a property may be ``null`` (deleted by the
+    extending file), alternatives may overlap (``oneOf`` becomes ``anyOf``) and references point at the partial
+    definitions."""
+    if isinstance(node, list):
+        return [_partial(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("required", "discriminator"):
+            continue
+        if key == "$ref":
+            out[key] = f"{value}Part"
+        elif key == "oneOf":
+            out["anyOf"] = _partial(value)
+        elif key in ("properties", "patternProperties"):
+            out[key] = {name: _or_null(prop) for name, prop in value.items()}
+        elif key == "additionalProperties" and isinstance(value, dict):
+            out[key] = _or_null(value)
+        else:
+            out[key] = _partial(value)
+    return out
+
+
+def _or_null(node: Any) -> dict[str, Any]:
+    """The partial node, or ``null``: an extending file deletes a key by setting it to null."""
+    return {"anyOf": [_partial(node), {"type": "null"}]}
 
 
 def load_scenario(file: str | FsPath) -> Scenario:
