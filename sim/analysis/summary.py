@@ -12,6 +12,7 @@ from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
 from sim.analysis.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
 from sim.economics.billing import COMPONENTS
+from sim.economics.costs import LABELS
 from sim.units import DAY, format_clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,6 +110,33 @@ def invoice_rows(result: RunResult) -> dict[str, dict[str, Estimate]]:
         out[site] = {k: mean_estimate(values[:, j]) for j, k in enumerate(items)}
         out[site]["total"] = mean_estimate(values.sum(axis=1))
     return out
+
+
+INVOICE_COLUMNS = ("site", "client", "clause", "label", "quantity", "quantity_ci", "rate", "rate_ci",
+                   "reference", "reference_ci", "amount", "amount_ci")
+"""Columns of invoices.csv: one line per invoice clause, then the invoice's ``total`` line."""
+
+
+def invoice_lines(result: RunResult) -> list[dict[str, Any]]:
+    """Every partner invoice clause by clause (site, client or 'all' when billed per site), each number averaged
+    over replications with its CI half-width; per replication the amounts of an invoice sum to its total."""
+    rows: list[dict[str, Any]] = []
+    for (site, client), first in result.facts[0].costs.lines.items():
+        bills = [f.costs.lines[site, client] for f in result.facts]
+        for key, term in first.terms.items():
+            row: dict[str, Any] = {"site": site, "client": client, "clause": key, "label": LABELS[key]}
+            for name in ("quantity", "rate", "reference"):
+                row.update(_estimate_cells(name, [getattr(b.terms[key], name) for b in bills]))
+            row.update(_estimate_cells("amount", [b.items[key] for b in bills]))
+            rows.append(row)
+        rows.append({"site": site, "client": client, "clause": "total", "label": "invoice total",
+                     **_estimate_cells("amount", [b.total for b in bills])})
+    return rows
+
+
+def _estimate_cells(name: str, values: list[float]) -> dict[str, float]:
+    e = mean_estimate(np.asarray(values, dtype=float))
+    return {name: float(e.mean), f"{name}_ci": float(e.half_width)}
 
 
 def day_rows(result: RunResult) -> list[KpiRow]:

@@ -23,7 +23,7 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
 from sim.analysis.stats import Estimate
-from sim.analysis.summary import KpiRow, Summary
+from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines
 from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
@@ -154,12 +154,17 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         info = run_info(result, scenario_file)
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
+        lines = invoice_lines(result)
+        data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
+                             for k, v in row.items()} for row in lines]
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
         write_csv(tmp / "days.csv", *kpi_table(summary.days))
         if summary.intervals:
             write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
         write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
+        if lines:
+            write_csv(tmp / "invoices.csv", list(INVOICE_COLUMNS), lines)
         if extras is not None:
             extras(tmp)
     return staged
