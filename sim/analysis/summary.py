@@ -123,7 +123,7 @@ def invoice_lines(result: RunResult) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for (site, client), first in result.facts[0].costs.lines.items():
         bills = [f.costs.lines[site, client] for f in result.facts]
-        for key, term in first.terms.items():
+        for key in first.terms:
             row: dict[str, Any] = {"site": site, "client": client, "clause": key, "label": LABELS[key]}
             for name in ("quantity", "rate", "reference"):
                 row.update(_estimate_cells(name, [getattr(b.terms[key], name) for b in bills]))
