@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.experiment import RunResult, run
-from sim.analysis.summary import invoice_lines, summarize
+from sim.analysis.summary import invoice_lines, site_rows, summarize
 from sim.economics.billing import COMPONENTS
 from sim.economics.costs import Usage, invoice
 from sim.reports.report import write_results
@@ -130,3 +130,17 @@ def test_one_invoice_by_hand() -> None:
         assert (term.quantity, term.rate, inv.items[key]) == pytest.approx((quantity, rate, amount)), key
         assert math.isnan(term.reference) if reference is None else term.reference == pytest.approx(reference)
     assert inv.total == pytest.approx(floor * 0.95 - 30.0)
+
+
+def test_site_service_level_is_the_contract_measure_from_the_facts(result: RunResult) -> None:
+    (row,) = site_rows(result)
+    answered = np.array([f.costs.site_counts[0, 0] for f in result.facts])
+    within = np.array([f.costs.site_counts[0, 1] for f in result.facts])
+    offered = answered + np.array([f.costs.site_counts[0, 2] for f in result.facts])
+    assert row["service_level"] == pytest.approx(within.sum() / offered.sum())
+    assert row["contracted_sl"] == 0.95 and row["cost_basis"] == "invoice"
+    per_rep = [math.fsum(b.total for b in f.costs.lines.values()) for f in result.facts]
+    assert row["cost"] == pytest.approx(np.mean(per_rep))
+    total_sl = [bill.service_level for f in result.facts for bill in f.costs.lines.values()]
+    if len(result.facts[0].costs.lines) == 1:  # one invoice: its SL is the site's, replication by replication
+        assert total_sl == pytest.approx((within / offered).tolist())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from sim.analysis.risk import Spread, risk_rows
 from sim.analysis.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
 from sim.economics.billing import COMPONENTS
 from sim.economics.costs import LABELS
+from sim.scenario.contract import SLACredit
 from sim.units import DAY, format_clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -132,6 +134,52 @@ def invoice_lines(result: RunResult) -> list[dict[str, Any]]:
         rows.append({"site": site, "client": client, "clause": "total", "label": "invoice total",
                      **_estimate_cells("amount", [b.total for b in bills])})
     return rows
+
+
+SITE_COLUMNS = ("site", "kind", "offered", "answered", "service_level", "contracted_sl", "abandon_rate",
+                "occupancy", "agent_hours", "cost", "cost_basis")
+"""Columns of the per-site table; the CI half-width of each number follows it as ``<name>_ci``."""
+
+
+def site_rows(result: RunResult) -> list[dict[str, Any]]:
+    """Per site: occupancy, agent hours and what the client pays it (labour in house, the invoice plus any priced
+    labour for a partner); for partner sites also offered, answered, abandonment and the service level as the
+    contract measures it (``sim.economics.costs.service_level``) next to the contracted target."""
+    layout, first = result.layout, result.facts[0].first_interval
+    groups = np.stack([f.groups for f in result.facts])[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
+    rates = np.asarray([g.cost_per_hour for g in layout.groups])
+    site_of = np.asarray(layout.group_site)
+    rows: list[dict[str, Any]] = []
+    for s, (name, site) in enumerate(zip(layout.site_names, layout.sites, strict=True)):
+        mine = site_of == s
+        busy, staffed = (groups[:, GROUP_FIELDS.index(k), :][:, mine].sum(axis=1)
+                         for k in ("busy_time", "staffed_time"))
+        occupancy = ratio_estimate(busy, staffed)
+        row: dict[str, Any] = {"site": name, "kind": "partner" if site.contract is not None else "in_house",
+                               "occupancy": float(occupancy.mean), "occupancy_ci": float(occupancy.half_width)}
+        hours = groups[:, GROUP_FIELDS.index("staffed_time"), :][:, mine] / 3600.0
+        row.update(_estimate_cells("agent_hours", list(hours.sum(axis=1))))
+        cost = (hours * rates[mine]).sum(axis=1)
+        if site.contract is None:
+            row.update(_estimate_cells("cost", list(cost)), cost_basis="labour")
+        else:
+            row.update(_partner_cells(result, s, site.contract.sla))
+            bills = [math.fsum(b.total for (at, _), b in f.costs.lines.items() if at == name) for f in result.facts]
+            row.update(_estimate_cells("cost", list(cost + np.asarray(bills))), cost_basis="invoice")
+        rows.append(row)
+    return rows
+
+
+def _partner_cells(result: RunResult, s: int, sla: SLACredit | None) -> dict[str, Any]:
+    """Offered, answered, abandonment and the contract's service level of partner site ``s``."""
+    answered, within, abandoned = (np.array([f.costs.site_counts[s, k] for f in result.facts]) for k in range(3))
+    offered = answered + abandoned
+    base = answered if sla is not None and sla.measured_on == "answered" else offered
+    level, abandon = ratio_estimate(within, base), ratio_estimate(abandoned, offered)
+    return {**_estimate_cells("offered", list(offered)), **_estimate_cells("answered", list(answered)),
+            "service_level": float(level.mean), "service_level_ci": float(level.half_width),
+            "contracted_sl": sla.target if sla is not None else math.nan, "contracted_sl_ci": math.nan,
+            "abandon_rate": float(abandon.mean), "abandon_rate_ci": float(abandon.half_width)}
 
 
 def _estimate_cells(name: str, values: list[float]) -> dict[str, float]:

@@ -32,6 +32,9 @@ class CostFacts:
     invoices: dict[str, dict[str, float]]
     lines: dict[tuple[str, str], Invoice] = field(default_factory=dict)
     """Each invoice as billed: (site, client or 'all' when billed per site) -> the invoice with its terms."""
+    site_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    """[S, 4] per site (partner sites only, else 0): answered, answered within the contract's SLA threshold,
+    abandoned there, rejected."""
 
 
 @dataclass
@@ -62,7 +65,7 @@ def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_inte
         if site.contract is not None:
             invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval, lines)
     _add_telephony(out, sums, layout)
-    return CostFacts(out, invoices, lines)
+    return CostFacts(out, invoices, lines, sums.site_scalars.sum(axis=1))
 
 
 def _prices_anything(layout: Layout) -> bool:

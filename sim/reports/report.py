@@ -23,7 +23,7 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
 from sim.analysis.stats import Estimate
-from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines
+from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines, site_rows
 from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
@@ -155,6 +155,9 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
         lines = invoice_lines(result)
+        sites = site_rows(result)
+        data["sites"] = [{k: json_number(v) if k not in ("site", "kind", "cost_basis") else v
+                          for k, v in row.items()} for row in sites]
         data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
                              for k, v in row.items()} for row in lines]
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
