@@ -16,7 +16,9 @@ from sim.analysis.experiment import RunResult, run
 from sim.analysis.summary import invoice_lines, site_rows, summarize
 from sim.economics.billing import COMPONENTS
 from sim.economics.costs import Usage, invoice
+from sim.reports.plots import labour_cost_figure
 from sim.reports.report import write_results
+from sim.reports.results import load_results
 from sim.scenario.contract import MONTH_DAYS, Contract
 from sim.scenario.loader import parse_scenario
 
@@ -144,3 +146,13 @@ def test_site_service_level_is_the_contract_measure_from_the_facts(result: RunRe
     total_sl = [bill.service_level for f in result.facts for bill in f.costs.lines.values()]
     if len(result.facts[0].costs.lines) == 1:  # one invoice: its SL is the site's, replication by replication
         assert total_sl == pytest.approx((within / offered).tolist())
+
+
+def test_labour_chart_shows_partner_groups_at_their_invoice_share(tmp_path: Path) -> None:
+    result = _run(False)
+    folder = write_results(result, summarize(result), tmp_path / "out", None).target
+    fig = labour_cost_figure(load_results(folder))
+    assert fig is not None
+    (bar,) = fig.axes[0].patches
+    invoiced = math.fsum(f.costs.lines["bpo", "all"].total for f in result.facts) / len(result.facts)
+    assert bar.get_width() == pytest.approx(invoiced) and invoiced > 0

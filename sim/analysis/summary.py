@@ -136,7 +136,7 @@ def invoice_lines(result: RunResult) -> list[dict[str, Any]]:
     return rows
 
 
-SITE_COLUMNS = ("site", "kind", "offered", "answered", "service_level", "contracted_sl", "abandon_rate",
+SITE_COLUMNS = ("site", "kind", "groups", "offered", "answered", "service_level", "contracted_sl", "abandon_rate",
                 "occupancy", "agent_hours", "cost", "cost_basis")
 """Columns of the per-site table; the CI half-width of each number follows it as ``<name>_ci``."""
 
@@ -156,6 +156,7 @@ def site_rows(result: RunResult) -> list[dict[str, Any]]:
                          for k in ("busy_time", "staffed_time"))
         occupancy = ratio_estimate(busy, staffed)
         row: dict[str, Any] = {"site": name, "kind": "partner" if site.contract is not None else "in_house",
+                               "groups": [g for g, m in zip(layout.group_names, mine, strict=True) if m],
                                "occupancy": float(occupancy.mean), "occupancy_ci": float(occupancy.half_width)}
         hours = groups[:, GROUP_FIELDS.index("staffed_time"), :][:, mine] / 3600.0
         row.update(_estimate_cells("agent_hours", list(hours.sum(axis=1))))

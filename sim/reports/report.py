@@ -156,7 +156,7 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         data = summary_json(summary, info, analytic_json(result))
         lines = invoice_lines(result)
         sites = site_rows(result)
-        data["sites"] = [{k: json_number(v) if k not in ("site", "kind", "cost_basis") else v
+        data["sites"] = [{k: json_number(v) if k not in ("site", "kind", "groups", "cost_basis") else v
                           for k, v in row.items()} for row in sites]
         data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
                              for k, v in row.items()} for row in lines]
