@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pytest
 
 from sim.analysis.experiment import RunResult, run
 from sim.analysis.summary import invoice_lines, site_rows, summarize
 from sim.economics.billing import COMPONENTS
 from sim.economics.costs import Usage, invoice
+from sim.reports.html import report_html
 from sim.reports.plots import labour_cost_figure
 from sim.reports.report import write_results
 from sim.reports.results import load_results
+from sim.reports.xlsx import write_workbook
 from sim.scenario.contract import MONTH_DAYS, Contract
 from sim.scenario.loader import parse_scenario
 
@@ -156,3 +159,22 @@ def test_labour_chart_shows_partner_groups_at_their_invoice_share(tmp_path: Path
     (bar,) = fig.axes[0].patches
     invoiced = math.fsum(f.costs.lines["bpo", "all"].total for f in result.facts) / len(result.facts)
     assert bar.get_width() == pytest.approx(invoiced) and invoiced > 0
+
+
+def test_every_line_reaches_the_html_report_and_the_workbook(tmp_path: Path) -> None:
+    result = _run(True)
+    folder = write_results(result, summarize(result), tmp_path / "out", None).target
+    results = load_results(folder)
+    page = report_html(results, {})
+    book = openpyxl.load_workbook(write_workbook(results, folder))
+    sheet = [[c.value for c in row] for row in book["Invoices"].iter_rows()]
+    header, rows = sheet[0], sheet[1:]
+    lines = invoice_lines(result)
+    assert len(rows) == len(lines)
+    for row, line in zip(rows, lines, strict=True):
+        cells = dict(zip(header, row, strict=True))
+        assert (cells["site"], cells["client"], cells["clause"]) == (line["site"], line["client"], line["clause"])
+        assert cells["amount"] == pytest.approx(line["amount"])
+        assert f"{line['amount']:,.2f} ± {line['amount_ci']:,.2f}" in page
+    assert [c.value for c in book["Sites"]["A"]][1:] == ["bpo"]
+    assert "Contracted SL %" in page

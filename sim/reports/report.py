@@ -211,7 +211,22 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
             f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
-    return head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + terminal_lines(summary.risk)
+    return (head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + _site_lines(result, s.currency)
+            + terminal_lines(summary.risk))
+
+
+def _site_lines(result: RunResult, currency: str) -> str:
+    """One line per partner site: its SL as the contract measures it against the contracted one, abandonment,
+    occupancy and its invoice (nothing without partner contracts)."""
+    out = []
+    for r in site_rows(result):
+        if r["kind"] != "partner":
+            continue
+        target = "" if math.isnan(r["contracted_sl"]) else f" (contract {r['contracted_sl']:.0%})"
+        out.append(f"\nSite {r['site']}: SL {100 * r['service_level']:.1f} ±{100 * r['service_level_ci']:.1f}%"
+                   f"{target}, aband {100 * r['abandon_rate']:.1f}%, occ {100 * r['occupancy']:.1f}%, "
+                   f"invoice {r['cost']:,.0f} ±{r['cost_ci']:,.0f} {currency}")
+    return "".join(out)
 
 
 def _cost_line(kpis: dict[str, Estimate], currency: str) -> str:
