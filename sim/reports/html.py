@@ -233,9 +233,10 @@ def invoice_section(results: Results) -> str:
 
 
 def site_section(results: Results) -> str:
-    """Per site: the contract's SL next to the contracted one (partner sites), abandonment, occupancy, cost."""
+    """Per site: the contract's SL next to the contracted one (partner sites), abandonment, occupancy, cost; nothing
+    for a center of one in-house site."""
     sites = results.summary.get("sites") or []
-    if not sites:
+    if len(sites) < 2 and not any(r["kind"] == "partner" for r in sites):  # one in-house site: the key figures
         return ""
     currency = results.run.get("currency", "")
     cells = [[r["site"], r["kind"].replace("_", " "), _pm(r, "service_level", 100, 1),
