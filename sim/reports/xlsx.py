@@ -94,8 +94,10 @@ def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]
     if cdf:
         _sheet(book, "Wait distribution", ["wait_s", *cdf],
                ([edge, *(c[i] for c in cdf.values())] for i, edge in enumerate(waits["edges_s"])))
-    for title, key in (("Invoices", "invoices"), ("Sites", "sites")):
-        _json_sheet(book, title, results.summary.get(key) or [])
+    _json_sheet(book, "Invoices", results.summary.get("invoices") or [])
+    sites = results.summary.get("sites") or []
+    if len(sites) > 1 or any(r["kind"] == "partner" for r in sites):  # not for one in-house site
+        _json_sheet(book, "Sites", sites)
     if comparison:
         header = list(dict.fromkeys(k for r in comparison for k in r))
         _sheet(book, "Comparison", header, ([r.get(k) for k in header] for r in comparison))
