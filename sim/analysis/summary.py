@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
 from sim.analysis.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
 from sim.economics.billing import COMPONENTS
+from sim.economics.costs import LABELS
+from sim.scenario.contract import SLACredit
 from sim.units import DAY, format_clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,6 +112,80 @@ def invoice_rows(result: RunResult) -> dict[str, dict[str, Estimate]]:
         out[site] = {k: mean_estimate(values[:, j]) for j, k in enumerate(items)}
         out[site]["total"] = mean_estimate(values.sum(axis=1))
     return out
+
+
+INVOICE_COLUMNS = ("site", "client", "clause", "label", "quantity", "quantity_ci", "rate", "rate_ci",
+                   "reference", "reference_ci", "amount", "amount_ci")
+"""Columns of invoices.csv: one line per invoice clause, then the invoice's ``total`` line."""
+
+
+def invoice_lines(result: RunResult) -> list[dict[str, Any]]:
+    """Every partner invoice clause by clause (site, client or 'all' when billed per site), each number averaged
+    over replications with its CI half-width; per replication the amounts of an invoice sum to its total."""
+    rows: list[dict[str, Any]] = []
+    for (site, client), first in result.facts[0].costs.lines.items():
+        bills = [f.costs.lines[site, client] for f in result.facts]
+        for key in first.terms:
+            row: dict[str, Any] = {"site": site, "client": client, "clause": key, "label": LABELS[key]}
+            for name in ("quantity", "rate", "reference"):
+                row.update(_estimate_cells(name, [getattr(b.terms[key], name) for b in bills]))
+            row.update(_estimate_cells("amount", [b.items[key] for b in bills]))
+            rows.append(row)
+        rows.append({"site": site, "client": client, "clause": "total", "label": "invoice total",
+                     **_estimate_cells("amount", [b.total for b in bills])})
+    return rows
+
+
+SITE_COLUMNS = ("site", "kind", "groups", "offered", "answered", "service_level", "contracted_sl", "abandon_rate",
+                "occupancy", "agent_hours", "cost", "cost_basis")
+"""Columns of the per-site table; the CI half-width of each number follows it as ``<name>_ci``."""
+
+
+def site_rows(result: RunResult) -> list[dict[str, Any]]:
+    """Per site: occupancy, agent hours and what the client pays it (labour in house, the invoice plus any priced
+    labour for a partner); for partner sites also offered, answered, abandonment and the service level as the
+    contract measures it (``sim.economics.costs.service_level``) next to the contracted target."""
+    layout, first = result.layout, result.facts[0].first_interval
+    groups = np.stack([f.groups for f in result.facts])[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
+    rates = np.asarray([g.cost_per_hour for g in layout.groups])
+    site_of = np.asarray(layout.group_site)
+    rows: list[dict[str, Any]] = []
+    for s, (name, site) in enumerate(zip(layout.site_names, layout.sites, strict=True)):
+        mine = site_of == s
+        busy, staffed = (groups[:, GROUP_FIELDS.index(k), :][:, mine].sum(axis=1)
+                         for k in ("busy_time", "staffed_time"))
+        occupancy = ratio_estimate(busy, staffed)
+        row: dict[str, Any] = {"site": name, "kind": "partner" if site.contract is not None else "in_house",
+                               "groups": [g for g, m in zip(layout.group_names, mine, strict=True) if m],
+                               "occupancy": float(occupancy.mean), "occupancy_ci": float(occupancy.half_width)}
+        hours = groups[:, GROUP_FIELDS.index("staffed_time"), :][:, mine] / 3600.0
+        row.update(_estimate_cells("agent_hours", list(hours.sum(axis=1))))
+        cost = (hours * rates[mine]).sum(axis=1)
+        if site.contract is None:
+            row.update(_estimate_cells("cost", list(cost)), cost_basis="labour")
+        else:
+            row.update(_partner_cells(result, s, site.contract.sla))
+            bills = [math.fsum(b.total for (at, _), b in f.costs.lines.items() if at == name) for f in result.facts]
+            row.update(_estimate_cells("cost", list(cost + np.asarray(bills))), cost_basis="invoice")
+        rows.append(row)
+    return rows
+
+
+def _partner_cells(result: RunResult, s: int, sla: SLACredit | None) -> dict[str, Any]:
+    """Offered, answered, abandonment and the contract's service level of partner site ``s``."""
+    answered, within, abandoned = (np.array([f.costs.site_counts[s, k] for f in result.facts]) for k in range(3))
+    offered = answered + abandoned
+    base = answered if sla is not None and sla.measured_on == "answered" else offered
+    level, abandon = ratio_estimate(within, base), ratio_estimate(abandoned, offered)
+    return {**_estimate_cells("offered", list(offered)), **_estimate_cells("answered", list(answered)),
+            "service_level": float(level.mean), "service_level_ci": float(level.half_width),
+            "contracted_sl": sla.target if sla is not None else math.nan, "contracted_sl_ci": math.nan,
+            "abandon_rate": float(abandon.mean), "abandon_rate_ci": float(abandon.half_width)}
+
+
+def _estimate_cells(name: str, values: list[float]) -> dict[str, float]:
+    e = mean_estimate(np.asarray(values, dtype=float))
+    return {name: float(e.mean), f"{name}_ci": float(e.half_width)}
 
 
 def day_rows(result: RunResult) -> list[KpiRow]:

@@ -10,11 +10,11 @@ by block (the sums are all a bill needs), so memory stays bounded on long runs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.economics.costs import Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
+from sim.economics.costs import Invoice, Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, DEFLECTED, Records
@@ -30,6 +30,11 @@ class CostFacts:
 
     by_client: np.ndarray
     invoices: dict[str, dict[str, float]]
+    lines: dict[tuple[str, str], Invoice] = field(default_factory=dict)
+    """Each invoice as billed: (site, client or 'all' when billed per site) -> the invoice with its terms."""
+    site_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    """[S, 4] per site (partner sites only, else 0): answered, answered within the contract's SLA threshold,
+    abandoned there, rejected."""
 
 
 @dataclass
@@ -55,11 +60,12 @@ def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_inte
     out = np.zeros((len(COMPONENTS), n_c))
     _add_labour(out, sums, layout, staffed)
     invoices = {}
+    lines: dict[tuple[str, str], Invoice] = {}
     for s, site in enumerate(layout.sites):
         if site.contract is not None:
-            invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval)
+            invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval, lines)
     _add_telephony(out, sums, layout)
-    return CostFacts(out, invoices)
+    return CostFacts(out, invoices, lines, sums.site_scalars.sum(axis=1))
 
 
 def _prices_anything(layout: Layout) -> bool:
@@ -174,7 +180,7 @@ def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarra
 
 
 def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, s: int,
-                 first_interval: int) -> dict[str, float]:
+                 first_interval: int, lines: dict[tuple[str, str], Invoice]) -> dict[str, float]:
     """Bill partner site ``s``: one invoice split among its clients, or (``bill_per_client``) one per client,
     each with the client's own calls and its share (by handled minutes) of the logged-in hours."""
     site = layout.sites[s]
@@ -182,8 +188,11 @@ def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarr
     minutes, calls = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
     served = _clients_served(layout, groups)
     logged_in = staffed[:, groups].sum(axis=1)
+    name = layout.site_names[s]
     if not site.bill_per_client:
-        bill = _invoice(layout, sums, s, slice(None), logged_in, first_interval)
+        billed = _invoice(layout, sums, s, slice(None), logged_in, first_interval)
+        lines[name, "all"] = billed
+        bill = billed.items
         _split(out, COMPONENTS.index("partner_fees"), _charges(bill), layout, minutes, calls, served)
         _split(out, COMPONENTS.index("penalties_credits"), _credits(bill), layout, minutes, calls, served)
         return bill
@@ -192,7 +201,9 @@ def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarr
                                               {str(c): calls[c] for c in clients}))
     items: dict[str, float] = {}
     for c in clients:
-        bill = _invoice(layout, sums, s, [int(c)], logged_in * shares[str(c)], first_interval)
+        billed = _invoice(layout, sums, s, [int(c)], logged_in * shares[str(c)], first_interval)
+        lines[name, layout.client_names[int(c)]] = billed
+        bill = billed.items
         out[COMPONENTS.index("partner_fees"), c] += _charges(bill)
         out[COMPONENTS.index("penalties_credits"), c] += _credits(bill)
         items = {k: items.get(k, 0.0) + v for k, v in bill.items()}
@@ -200,8 +211,8 @@ def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarr
 
 
 def _invoice(layout: Layout, sums: _Sums, s: int, clients: slice | list[int], logged_in: np.ndarray,
-             first_interval: int) -> dict[str, float]:
-    """The invoice items of site ``s`` for the calls of ``clients``."""
+             first_interval: int) -> Invoice:
+    """The invoice of site ``s`` for the calls of ``clients``."""
     contract = layout.sites[s].contract
     assert contract is not None
     answered, within, abandoned, rejected = sums.site_scalars[s, clients].sum(axis=0).tolist()
@@ -212,7 +223,7 @@ def _invoice(layout: Layout, sums: _Sums, s: int, clients: slice | list[int], lo
         billable_seconds=sums.site_billable[s, clients].sum(axis=0), logged_in_seconds=logged_in,
         offered=answered + abandoned, answered=answered, answered_within=within, abandoned=abandoned,
         rejected=rejected, horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)
-    return dict(invoice(contract, usage).items)
+    return invoice(contract, usage)
 
 
 def _charges(items: dict[str, float]) -> float:

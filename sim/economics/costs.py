@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,6 +74,33 @@ class Invoice:
     total: float
     service_level: float
     """The partner's service level over the horizon as the SLA measures it (NaN without calls to measure)."""
+    terms: dict[str, Term] = field(default_factory=dict)
+    """Per item: what it was computed from (``amount`` = the item; see ``Term``)."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """How one invoice item came about: ``quantity`` (e.g. billable minutes, rejected calls above the free quota,
+    the measured SL), ``rate`` (price per unit, or the share of the base for credits) and ``reference`` (what the
+    quantity is measured against: the contracted SL, the free quota in calls, the quality threshold; NaN if none)."""
+
+    quantity: float
+    rate: float
+    reference: float = math.nan
+
+
+LABELS = {
+    "hours": "logged-in hours x hourly rate", "minutes": "billable minutes x per-minute rate",
+    "calls": "handled calls x per-call rate", "fte": "FTE-months x monthly FTE rate",
+    "surcharges": "surcharged time-based charges x average surcharge",
+    "minimum_volume": "calls short of the minimum volume x per-call rate",
+    "monthly_fee": "months x monthly fee", "minimum_top_up": "top-up to the monthly minimum",
+    "sla_credit": "SLA credit: measured SL (reference: contracted SL), share of the base",
+    "quality": "quality malus/bonus: score (reference: threshold), share of the base",
+    "rejected_malus": "rejected calls above the free quota (reference: quota) x malus per call",
+    "setup": "set-up cost amortised share x set-up cost",
+}
+"""A readable label for every invoice item key."""
 
 
 def billable_seconds(talk: np.ndarray, wrap_up: np.ndarray, queue: np.ndarray, contract: Contract) -> np.ndarray:
@@ -157,27 +184,36 @@ def invoice(contract: Contract, usage: Usage) -> Invoice:
     ``total = fsum(items)``. Unpriced terms are left out of ``items``.
     """
     items: dict[str, float] = {}
-    _add_base_items(contract, usage, items)
+    terms: dict[str, Term] = {}
+    _add_base_items(contract, usage, items, terms)
     months = usage.months
     if contract.per_call is not None and contract.minimum_calls_per_month > 0:
-        shortfall = contract.minimum_calls_per_month * months - float(np.sum(usage.handled_calls))
-        items["minimum_volume"] = contract.per_call * max(0.0, shortfall)
+        shortfall = max(0.0, contract.minimum_calls_per_month * months - float(np.sum(usage.handled_calls)))
+        items["minimum_volume"] = contract.per_call * shortfall
+        terms["minimum_volume"] = Term(shortfall, contract.per_call, contract.minimum_calls_per_month * months)
     if contract.monthly_fee is not None:
         items["monthly_fee"] = contract.monthly_fee * months
+        terms["monthly_fee"] = Term(months, contract.monthly_fee)
     if contract.monthly_minimum > 0:
-        items["minimum_top_up"] = max(0.0, contract.monthly_minimum * months - math.fsum(items.values()))
+        floor = contract.monthly_minimum * months
+        items["minimum_top_up"] = max(0.0, floor - math.fsum(items.values()))
+        terms["minimum_top_up"] = Term(items["minimum_top_up"], 1.0, floor)
     level = service_level(contract, usage)
-    _add_performance_items(contract, level, math.fsum(items.values()), items)
+    _add_performance_items(contract, level, math.fsum(items.values()), items, terms)
     if contract.rejected_malus is not None:
-        excess = usage.rejected - contract.rejected_malus.free_share * usage.offered
-        items["rejected_malus"] = -contract.rejected_malus.per_call * max(0.0, excess)
+        quota = contract.rejected_malus.free_share * usage.offered
+        excess = max(0.0, usage.rejected - quota)
+        items["rejected_malus"] = -contract.rejected_malus.per_call * excess
+        terms["rejected_malus"] = Term(excess, -contract.rejected_malus.per_call, quota)
     if contract.setup is not None:
-        items["setup"] = contract.setup.cost * min(1.0, months / contract.setup.amortise_months)
+        share = min(1.0, months / contract.setup.amortise_months)
+        items["setup"] = contract.setup.cost * share
+        terms["setup"] = Term(share, contract.setup.cost)
     items = {key: value + 0.0 for key, value in items.items()}  # + 0.0 turns a credit of -0.0 into 0.0
-    return Invoice(items=items, total=math.fsum(items.values()), service_level=level)
+    return Invoice(items=items, total=math.fsum(items.values()), service_level=level, terms=terms)
 
 
-def _add_base_items(contract: Contract, usage: Usage, items: dict[str, float]) -> None:
+def _add_base_items(contract: Contract, usage: Usage, items: dict[str, float], terms: dict[str, Term]) -> None:
     """Items 1 and 2 of ``invoice``: time-based and FTE charges, then their surcharges."""
     hours = np.asarray(usage.logged_in_seconds, dtype=float) / 3600.0
     minutes = np.asarray(usage.billable_seconds, dtype=float) / 60.0
@@ -187,20 +223,26 @@ def _add_base_items(contract: Contract, usage: Usage, items: dict[str, float]) -
                                  ("calls", contract.per_call, calls)):
         if price is not None:
             items[key] = price * math.fsum(quantity)
+            terms[key] = Term(math.fsum(quantity), price)
             time_based += price * quantity
     if contract.per_fte_month is not None:
         items["fte"] = contract.per_fte_month * math.fsum(hours) / contract.fte_hours_per_month
+        terms["fte"] = Term(math.fsum(hours) / contract.fte_hours_per_month, contract.per_fte_month)
     if contract.surcharges:
         factor = surcharge_factor(contract, usage.interval_start, usage.interval_length, usage.start_weekday)
         items["surcharges"] = math.fsum((factor - 1.0) * time_based)
+        base = math.fsum(time_based)
+        terms["surcharges"] = Term(base, items["surcharges"] / base if base > 0 else 0.0)
 
 
-def _add_performance_items(contract: Contract, level: float, base: float, items: dict[str, float]) -> None:
+def _add_performance_items(contract: Contract, level: float, base: float, items: dict[str, float],
+                           terms: dict[str, Term]) -> None:
     """Item 6 of ``invoice``: SLA credit and quality malus/bonus as shares of ``base`` (the invoice after
     minimums). A service level that cannot be measured (no calls) misses nothing."""
     if contract.sla is not None:
         missed = not math.isnan(level) and level < contract.sla.target
         items["sla_credit"] = -contract.sla.credit * base if missed else 0.0
+        terms["sla_credit"] = Term(level, -contract.sla.credit if missed else 0.0, contract.sla.target)
     quality = contract.quality
     if quality is not None:
         share = 0.0
@@ -210,6 +252,7 @@ def _add_performance_items(contract: Contract, level: float, base: float, items:
                 and quality.score >= quality.bonus_threshold:
             share = quality.bonus
         items["quality"] = share * base
+        terms["quality"] = Term(quality.score, share, quality.threshold)
 
 
 def telephony_cost(telephony: Telephony, talk_seconds: float | np.ndarray, queue_seconds: float | np.ndarray,

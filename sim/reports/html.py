@@ -204,7 +204,49 @@ def cost_section(results: Results) -> str:
         out.append("<h3>Labour cost per agent group</h3>" + table(
             ["Agent group", "Agent hours", f"Cost per hour ({currency})", f"Labour cost ({currency})", "Share %"],
             cells, row_classes=[""] * (len(cells) - 1) + ["total"]))
-    return "\n".join(out) or "<p>No costs in this scenario.</p>"
+    out.append(invoice_section(results))
+    return "\n".join(part for part in out if part) or "<p>No costs in this scenario.</p>"
+
+
+def _pm(row: dict[str, Any], key: str, scale: float = 1.0, digits: int = 0) -> str:
+    """"12.3 ± 0.4" from a row's ``key`` and ``key_ci`` ('' if missing)."""
+    mean, ci = row.get(key), row.get(f"{key}_ci")
+    if mean is None:
+        return ""
+    return f"{mean * scale:,.{digits}f}" + (f" ± {ci * scale:,.{digits}f}" if ci is not None else "")
+
+
+def invoice_section(results: Results) -> str:
+    """Each partner invoice clause by clause: quantity, rate, reference, amount with 95 % CI half-widths."""
+    lines = results.summary.get("invoices") or []
+    if not lines:
+        return ""
+    currency = results.run.get("currency", "")
+    cells = [[r["site"], r["client"], r["label"] if r["clause"] != "total" else "total", _pm(r, "quantity", digits=3),
+              _pm(r, "rate", digits=3), _pm(r, "reference", digits=3), _pm(r, "amount", digits=2)] for r in lines]
+    return ("<h3>Partner invoices, clause by clause</h3><p class=\"note\">Quantity x rate per clause; credits "
+            "are a share of the invoice after minimums (quantity: measured SL, reference: contracted SL); 95 % CIs "
+            "over replications. The amounts of an invoice sum to its total.</p>"
+            + table(["Site", "Client", "Clause", "Quantity", "Rate", "Reference", f"Amount ({currency})"], cells,
+                    classes=[["", "", "", "num", "num", "num", "num"]] * len(cells),
+                    row_classes=["total" if r["clause"] == "total" else "" for r in lines]))
+
+
+def site_section(results: Results) -> str:
+    """Per site: the contract's SL next to the contracted one (partner sites), abandonment, occupancy, cost; nothing
+    for a center of one in-house site."""
+    sites = results.summary.get("sites") or []
+    if len(sites) < 2 and not any(r["kind"] == "partner" for r in sites):  # one in-house site: the key figures
+        return ""
+    currency = results.run.get("currency", "")
+    cells = [[r["site"], r["kind"].replace("_", " "), _pm(r, "service_level", 100, 1),
+              "" if r.get("contracted_sl") is None else f"{100 * r['contracted_sl']:.1f}",
+              _pm(r, "abandon_rate", 100, 1), _pm(r, "occupancy", 100, 1), _pm(r, "cost"), r["cost_basis"]]
+             for r in sites]
+    return ("<h2>Sites</h2><p class=\"note\">SL as each partner's contract measures it (its threshold, on offered "
+            "or answered calls); cost = what the client pays the site (labour in house, the invoice for a "
+            "partner).</p>" + table(["Site", "Kind", "SL %", "Contracted SL %", "Aband %", "Occ %",
+                                      f"Cost ({currency})", "Cost basis"], cells))
 
 
 def comparison_section(rows: Sequence[dict[str, Any]]) -> str:
@@ -275,7 +317,7 @@ def report_html(results: Results, charts: dict[str, bytes],
         parts += ["<h2>Scenario comparison</h2>", comparison_section(comparison)]
     if charts:
         parts += ["<h2>Charts</h2>", _figures(charts)]
-    parts += ["<h2>Cost breakdown</h2>", cost_section(results)]
+    parts += ["<h2>Cost breakdown</h2>", cost_section(results), site_section(results)]
     if results.intervals:
         parts += ["<h2>Intervals</h2>", "<p class=\"note\">All call types together; intervals without calls "
                   "during opening hours are left out. Difference = logged in - required (red: understaffed).</p>",

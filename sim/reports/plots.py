@@ -12,6 +12,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib import rc_context
@@ -311,24 +312,29 @@ def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, ti
 
 
 def labour_cost_figure(results: Results) -> Figure | None:
-    """Labour cost of each agent group of a single run: horizontal bars with cost, hours and hourly rate (None
-    if no group has a labour cost, e.g. a partner billed per call)."""
+    """Labour cost of each agent group of a single run: horizontal bars with cost, hours and hourly rate; a partner
+    group shows what the client pays for it instead, its site's invoice shared by agent hours (None if no group
+    costs anything)."""
     currency = results.run.get("currency", "")
     groups = [r for r in results.summary["rows"] if r["level"] == "group"]
-    cost = np.array([r["kpis"].get("labour_cost", {}).get("mean") or 0.0 for r in groups])
     hours = np.array([r["kpis"].get("agent_hours", {}).get("mean") or 0.0 for r in groups])
+    cost = np.array([r["kpis"].get("labour_cost", {}).get("mean") or 0.0 for r in groups])
+    invoiced = _invoice_shares([r["name"] for r in groups], hours, results.summary.get("sites", []))
+    cost = np.where(invoiced > 0, invoiced, cost)
     if not cost.sum() > 0:
         return None
     fig = _framed(1, 0.5 + 0.45 * len(groups), f"Labour cost per agent group: {cost.sum():,.0f} {currency}",
                   f"Cost per hour x logged-in agent hours over the {results.run.get('days')} simulated day(s), "
-                  f"mean over {results.run.get('replications')} replications.", bottom=0.6)
+                  f"mean over {results.run.get('replications')} replications; partner groups: their share (by "
+                  "agent hours) of the site's invoice.", bottom=0.6)
     fig.subplots_adjust(left=2.2 / WIDTH, right=1 - 2.6 / WIDTH)
     ax = fig.subplots()
     names = [r["name"] for r in groups]
-    ax.barh(names, cost, height=0.6, color=COLOURS["scheduled"])
-    for y, (c, h) in enumerate(zip(cost, hours, strict=True)):
+    ax.barh(names, cost, height=0.6, color=[COLOURS["deflected" if i > 0 else "scheduled"] for i in invoiced])
+    for y, (c, h, i) in enumerate(zip(cost, hours, invoiced, strict=True)):
         rate = f" x {c / h:,.2f} {currency}/h" if h > 0 else ""
-        ax.annotate(f"{c:,.0f} {currency}  ({h:,.0f} agent h{rate})", (c, y), xytext=(5, 0),
+        what = "invoice share, " if i > 0 else ""
+        ax.annotate(f"{c:,.0f} {currency}  ({what}{h:,.0f} agent h{rate})", (c, y), xytext=(5, 0),
                     textcoords="offset points", va="center", fontsize=9, annotation_clip=False)
     ax.invert_yaxis()
     ax.set_xlim(0, max(cost.max(initial=0.0), 1.0) * 1.05)
@@ -337,6 +343,18 @@ def labour_cost_figure(results: Results) -> Figure | None:
     ax.grid(axis="x", color="#e4e4e4", linewidth=0.8)
     ax.set_axisbelow(True)
     return fig
+
+
+def _invoice_shares(names: list[str], hours: np.ndarray, sites: list[dict[str, Any]]) -> np.ndarray:
+    """Each group's share of its partner site's cost (summary.json ``sites``), by agent hours; 0 in house."""
+    out = np.zeros(len(names))
+    for site in sites:
+        if site.get("kind") != "partner" or not site.get("cost"):
+            continue
+        mine = np.isin(names, site.get("groups", []))
+        weight = hours[mine].sum()
+        out[mine] = site["cost"] * (hours[mine] / weight if weight > 0 else 1.0 / mine.sum())
+    return out
 
 
 def cost_components_figure(results: Results) -> Figure | None:

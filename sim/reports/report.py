@@ -23,7 +23,7 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
 from sim.analysis.stats import Estimate
-from sim.analysis.summary import KpiRow, Summary
+from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines, site_rows
 from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
@@ -154,12 +154,20 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
         info = run_info(result, scenario_file)
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
+        lines = invoice_lines(result)
+        sites = site_rows(result)
+        data["sites"] = [{k: json_number(v) if k not in ("site", "kind", "groups", "cost_basis") else v
+                          for k, v in row.items()} for row in sites]
+        data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
+                             for k, v in row.items()} for row in lines]
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
         write_csv(tmp / "days.csv", *kpi_table(summary.days))
         if summary.intervals:
             write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
         write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
+        if lines:
+            write_csv(tmp / "invoices.csv", list(INVOICE_COLUMNS), lines)
         if extras is not None:
             extras(tmp)
     return staged
@@ -203,7 +211,22 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
             f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
-    return head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + terminal_lines(summary.risk)
+    return (head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + _site_lines(result, s.currency)
+            + terminal_lines(summary.risk))
+
+
+def _site_lines(result: RunResult, currency: str) -> str:
+    """One line per partner site: its SL as the contract measures it against the contracted one, abandonment,
+    occupancy and its invoice (nothing without partner contracts)."""
+    out = []
+    for r in site_rows(result):
+        if r["kind"] != "partner":
+            continue
+        target = "" if math.isnan(r["contracted_sl"]) else f" (contract {r['contracted_sl']:.0%})"
+        out.append(f"\nSite {r['site']}: SL {100 * r['service_level']:.1f} ±{100 * r['service_level_ci']:.1f}%"
+                   f"{target}, aband {100 * r['abandon_rate']:.1f}%, occ {100 * r['occupancy']:.1f}%, "
+                   f"invoice {r['cost']:,.0f} ±{r['cost_ci']:,.0f} {currency}")
+    return "".join(out)
 
 
 def _cost_line(kpis: dict[str, Estimate], currency: str) -> str:

@@ -8,6 +8,8 @@ Sheets and their columns (stable; the CSV sheets keep the CSV files' column name
   (calls that wanted an agent, Erlang C agents required, agents logged in, logged in - required);
 - ``Wait distribution``: ``wait_s`` and, per call type and ``all``, the share of answered calls that waited at
   most ``wait_s`` seconds;
+- ``Invoices``: every partner invoice clause by clause (summary.json ``invoices``, as invoices.csv);
+- ``Sites``: per site SL (the contract's measure), contracted SL, abandonment, occupancy and cost (``sites``);
 - ``Comparison``: only when a comparison table is given (for ``ccsim compare``: one row per KPI, a column per
   scenario and one ``<scenario> vs <first>`` per difference, as on the terminal).
 """
@@ -92,10 +94,22 @@ def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]
     if cdf:
         _sheet(book, "Wait distribution", ["wait_s", *cdf],
                ([edge, *(c[i] for c in cdf.values())] for i, edge in enumerate(waits["edges_s"])))
+    _json_sheet(book, "Invoices", results.summary.get("invoices") or [])
+    sites = results.summary.get("sites") or []
+    if len(sites) > 1 or any(r["kind"] == "partner" for r in sites):  # not for one in-house site
+        _json_sheet(book, "Sites", sites)
     if comparison:
         header = list(dict.fromkeys(k for r in comparison for k in r))
         _sheet(book, "Comparison", header, ([r.get(k) for k in header] for r in comparison))
     return book
+
+
+def _json_sheet(book: Workbook, title: str, rows: Sequence[dict[str, Any]]) -> None:
+    """A sheet of summary.json rows (lists such as a site's groups joined with commas); none if no rows."""
+    if rows:
+        header = list(dict.fromkeys(k for r in rows for k in r))
+        _sheet(book, title, header, ([", ".join(v) if isinstance(v := r.get(k), list) else v for k in header]
+                                     for r in rows))
 
 
 def write_workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]] | None = None) -> Path:
