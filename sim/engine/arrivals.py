@@ -2,16 +2,18 @@
 (read by ``sim.scenario.traces``).
 
 Within a profile step the rate is constant; a day's rate is ``daily_volume x profile share / step length x
-day-of-week factor x busyness x volume_factor``. A piecewise Poisson process is drawn exactly: a Poisson count per
-step, then that many uniform instants within the step.
+day-of-week factor x busyness x volume_factor x forecast multiplier``
+(the multiplier is drawn once per replication: the forecast is wrong for the whole horizon). A piecewise Poisson
+process is drawn exactly: a Poisson count per step, then that many uniform instants within the step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm
 
 from sim.engine.streams import Streams
-from sim.scenario.schema import Arrivals, RunSettings
+from sim.scenario.schema import Arrivals, ForecastError, RunSettings
 from sim.scenario.traces import read_trace
 from sim.units import DAY
 
@@ -53,6 +55,21 @@ def day_factors(arrivals: Arrivals, run: RunSettings, rng: np.random.Generator) 
     return factors
 
 
+def forecast_sigma(error: ForecastError) -> float:
+    """Log-sd of the multiplier whose central ``confidence`` interval is ``[1/(1+w), 1+w]`` (median 1)."""
+    z = float(norm.ppf(0.5 + error.confidence / 200.0))
+    return float(np.log1p(error.within / 100.0)) / z
+
+
+def forecast_multiplier(arrivals: Arrivals, streams: Streams, call_type: str) -> float:
+    """This replication's volume multiplier (1 without ``forecast_error``), from its own stream."""
+    error = arrivals.forecast_error
+    if error is None:
+        return 1.0
+    name = "forecast/shared" if error.shared else f"forecast/{call_type}"
+    return float(np.exp(forecast_sigma(error) * streams.get(name).standard_normal()))
+
+
 def expected_calls(arrivals: Arrivals, run: RunSettings, call_type: str) -> float:
     """Expected fresh calls of one call type over the horizon (busyness has mean 1; a trace is counted)."""
     if arrivals.trace is not None:
@@ -67,6 +84,7 @@ def arrival_times(arrivals: Arrivals, run: RunSettings, streams: Streams, call_t
         times = read_trace(arrivals.trace, call_type)
         return times[times < horizon]
     factors = day_factors(arrivals, run, streams.get(f"busyness/{call_type}"))
+    factors = factors * forecast_multiplier(arrivals, streams, call_type)
     starts, expected = rate_steps(arrivals, run, factors)
     rng = streams.get(f"arrivals/{call_type}")
     counts = rng.poisson(expected)

@@ -140,6 +140,14 @@ class Profile(Model):
         return [v / total for v in values]
 
 
+class ForecastError(Model):
+    """How wrong the volume forecast may be: one lognormal multiplier (median 1) per replication."""
+
+    within: float = Field(gt=0, lt=100, description="percent: the central interval's upper end is 1 + within/100")
+    confidence: float = Field(gt=0, lt=100, description="percent of replications whose multiplier lies inside")
+    shared: bool = Field(False, description="one draw shared by every call type with shared: true (correlated)")
+
+
 class Arrivals(Model):
     """Exactly one of: a constant rate, a daily volume with a profile, or a replayed trace."""
 
@@ -151,6 +159,7 @@ class Arrivals(Model):
     day_of_week: dict[Weekday, Factor] | None = Field(None, description="factor per weekday; all seven days")
     busyness_cv: float = Field(0.0, ge=0, le=2, description="CV of a gamma day-level factor with mean 1")
     trace: str | None = Field(None, description="CSV file with a 'time' column (and optionally 'call_type')")
+    forecast_error: ForecastError | None = Field(None, description="volume multiplier drawn once per replication")
 
     @model_validator(mode="after")
     def _check(self) -> Arrivals:
@@ -166,8 +175,9 @@ class Arrivals(Model):
             missing = [d.value for d in ALL_DAYS if d not in self.day_of_week]
             if missing:
                 raise ValueAtKey("day_of_week", f"needs all seven days; missing {', '.join(missing)}")
-        if self.trace is not None and (self.day_of_week or self.busyness_cv):
-            raise ValueError("a trace is replayed as recorded: day_of_week and busyness_cv do not apply")
+        if self.trace is not None and (self.day_of_week or self.busyness_cv or self.forecast_error):
+            raise ValueError("a trace is replayed as recorded: "
+                             "day_of_week, busyness_cv and forecast_error do not apply")
         return self
 
 
