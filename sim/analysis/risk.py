@@ -29,6 +29,10 @@ of sums sum(met_r) / sum(n_r) with the delta method (sim.analysis.stats.ratio_es
 share of all units, and when every replication has the same number of units (days, as a rule) the interval is
 exactly the t-interval of the per-replication shares. With one replication there is no interval.
 
+Weekdays. Besides all days, the daily service level of every call slice is also spread per weekday (unit
+"mon".."sun", only weekdays the run has): the same percentiles, P(day SL >= target) with its CI over replications
+("12 % of Mondays below 80 %" is 1 - P(meet) of unit "mon") and the worst days of that weekday.
+
 Worst. The WORST worst units of each row: lowest service level; highest ASA, abandonment and occupancy (overload);
 ties in replication and time order. Replications and days are numbered from 1 (as in days.csv).
 """
@@ -53,9 +57,11 @@ METHOD: Final = "linear"
 """numpy.percentile method of QUANTILES."""
 WORST = 5
 UNIT_KINDS = ("day", "interval")
+WEEKDAY_UNITS = tuple(w.value for w in Weekday)
+"""Units of the per-weekday daily service-level rows."""
 CALL_KPIS = ("service_level", "asa", "abandon_rate")
 HIGH_IS_WORSE = {"service_level": False, "asa": True, "abandon_rate": True, "occupancy": True}
-CSV_COLUMNS = ("level", "name", "kpi", "unit", "units", "excluded", *(f"p{q:g}" for q in QUANTILES), "target",
+CSV_COLUMNS = ("level", "name", "kpi", "unit", "units", "excluded", "mean", *(f"p{q:g}" for q in QUANTILES), "target",
                "p_meet", "p_meet_ci", "worst", "worst_at")
 """Columns of risk.csv, one row per level x name x kpi x unit."""
 
@@ -86,6 +92,7 @@ class Spread:
     unit: str  # day or interval
     units: int  # units with a defined value
     excluded: int  # units left out: the KPI is undefined there
+    mean: float  # of the unit values; NaN without units
     percentiles: tuple[float, ...]  # at QUANTILES; NaN without units
     target: float | None  # service level only
     p_meet: Estimate | None  # share of units with service level >= target; service level only
@@ -161,6 +168,7 @@ def _spread(key: tuple[str, str, str, str], num: np.ndarray, den: np.ndarray, el
         met = defined & (values >= target)
         p_meet = ratio_estimate(met.sum(axis=1), defined.sum(axis=1))
     return Spread(*key, units=int(defined.sum()), excluded=int((eligible & ~defined).sum()),
+                  mean=float(pooled.mean()) if pooled.size else math.nan,
                   percentiles=tuple(float(p) for p in pct), target=target, p_meet=p_meet,
                   worst=_worst(values, defined, units, HIGH_IS_WORSE[key[2]]))
 
@@ -191,7 +199,17 @@ def _call_spreads(result: RunResult, calls: np.ndarray, units: _Units) -> list[S
             num, den = ratios[kpi]
             out.append(_spread((level, name, kpi, units.kind), num, den, eligible, units,
                                target if kpi == "service_level" else None))
+        if units.kind == "day":
+            out += _weekday_spreads((level, name), ratios["service_level"], eligible, units, target)
     return out
+
+
+def _weekday_spreads(slice_: tuple[str, str], sl: tuple[np.ndarray, np.ndarray], eligible: np.ndarray,
+                     units: _Units, target: float) -> list[Spread]:
+    """Daily service level of one call slice per weekday present in the run (unit "mon".."sun"), Monday first."""
+    weekday = np.array([w for _, w, _ in units.where])
+    return [_spread((*slice_, "service_level", w.value), *sl, eligible & (weekday == w.value), units, target)
+            for w in Weekday if (weekday == w.value).any()]
 
 
 def _group_spreads(result: RunResult, groups: np.ndarray, units: _Units) -> list[Spread]:
@@ -225,7 +243,7 @@ def _number(x: float) -> float | None:
 def risk_json(spreads: tuple[Spread, ...]) -> list[dict[str, Any]]:
     """The ``risk`` section of summary.json."""
     return [{"level": s.level, "name": s.name, "kpi": s.kpi, "unit": s.unit, "units": s.units,
-             "excluded": s.excluded,
+             "excluded": s.excluded, "mean": _number(s.mean),
              "percentiles": {f"p{q:g}": _number(p) for q, p in zip(QUANTILES, s.percentiles, strict=True)},
              "target": s.target,
              "p_meet": None if s.p_meet is None else {"mean": _number(s.p_meet.mean),
@@ -240,7 +258,7 @@ def risk_csv_rows(spreads: tuple[Spread, ...]) -> list[dict[str, Any]]:
     rows = []
     for s in spreads:
         row: dict[str, Any] = {"level": s.level, "name": s.name, "kpi": s.kpi, "unit": s.unit, "units": s.units,
-                               "excluded": s.excluded, "target": s.target,
+                               "excluded": s.excluded, "mean": _number(s.mean), "target": s.target,
                                "p_meet": None if s.p_meet is None else _number(s.p_meet.mean),
                                "p_meet_ci": None if s.p_meet is None else _number(s.p_meet.half_width),
                                "worst": s.worst[0].value if s.worst else None,
@@ -270,7 +288,18 @@ def terminal_lines(spreads: tuple[Spread, ...]) -> str:
         day, interval = sl[(level, name, "day")], sl[(level, name, "interval")]
         worst = f"; worst day: {day.worst[0].label()} {100 * day.worst[0].value:.1f} %" if day.worst else ""
         lines.append(f"  {name}: {_p_text(day)}; {_p_text(interval)}{worst}")
+        lines += _weekday_line(sl, level, name)
     return "\n" + "\n".join(lines) if names else ""
+
+
+def _weekday_line(sl: dict[tuple[str, str, str], Spread], level: str, name: str) -> list[str]:
+    """"    days below 80 %: mon 12 %, tue 3 %, ..." (share of that weekday's days; none if one weekday or fewer)."""
+    rows = [sl[(level, name, w)] for w in WEEKDAY_UNITS if (level, name, w) in sl]
+    if len(rows) < 2 or rows[0].target is None:
+        return []
+    below = [None if s.p_meet is None or math.isnan(s.p_meet.mean) else 1 - s.p_meet.mean for s in rows]
+    parts = [f"{s.unit} {'-' if b is None else f'{100 * b:.0f} %'}" for s, b in zip(rows, below, strict=True)]
+    return [f"    days below {100 * rows[0].target:g} %: " + ", ".join(parts)]
 
 
 REPORT_HEADER = ("Level", "Name", "KPI", "Unit", "P5", "P25", "Median", "P75", "P95", "P(SL ≥ target)", "Units",
