@@ -29,7 +29,10 @@ busy signal; ``overflowed``: calls sent to or taken by a partner under
 an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
 number of waiting calls of the type over the interval (call-seconds)."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time")
-"""Per interval x agent group; ``busy_time`` and ``staffed_time`` are agent-seconds within the interval."""
+"""Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
+and ``busy_time`` the part of it spent on calls. The minutes an agent spends finishing the call in hand after the
+shift ended count in neither, so occupancy shows no false 100 % at shift ends; agent hours, labour cost and
+per-hour invoices are the scheduled hours."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -73,7 +76,10 @@ def facts(records: Records, layout: Layout) -> Facts:
         _add_call_facts(calls, part, layout, interval, keep, wait)
         _add_group_facts(groups, part, layout, interval, keep)
         answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep, wait, np.nan)
-    groups[GROUP_FIELDS.index("staffed_time")] = _staffed_time(records.staff_log, layout)
+    logged_in = logged_in_time(records.staff_log, layout)
+    on_shift = scheduled_time(layout)
+    groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
+    groups[GROUP_FIELDS.index("staffed_time")] = on_shift
     calls[:, :first, :] = 0.0
     groups[:, :first, :] = 0.0
     interval = np.minimum((records.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
@@ -150,8 +156,20 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
                                    n_groups, run.interval, n_int)
 
 
-def _staffed_time(log: np.ndarray, layout: Layout) -> np.ndarray:
-    """Agent-seconds logged in per interval x group, from the staffing log."""
+def scheduled_time(layout: Layout) -> np.ndarray:
+    """Agent-seconds on shift per interval x group, from the shift calendar."""
+    edges = np.arange(layout.n_intervals + 1) * layout.scenario.run.interval
+    out = np.zeros((layout.n_intervals, len(layout.group_names)))
+    for g, steps in enumerate(layout.staffing):
+        times = np.array([t for t, _ in steps], dtype=float)
+        levels = np.array([n for _, n in steps], dtype=float)
+        out[:, g] = step_area(times, np.diff(levels, prepend=0.0), edges)
+    return out
+
+
+def logged_in_time(log: np.ndarray, layout: Layout) -> np.ndarray:
+    """Agent-seconds logged in per interval x group, from the staffing log: the schedule plus the time agents
+    whose shift ended spent finishing the call in hand."""
     edges = np.arange(layout.n_intervals + 1) * layout.scenario.run.interval
     out = np.zeros((layout.n_intervals, len(layout.group_names)))
     for g in range(len(layout.group_names)):

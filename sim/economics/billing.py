@@ -50,7 +50,7 @@ class _Sums:
 
 
 def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
-    """Costs of one replication; ``staffed[interval, group]``: logged-in agent-seconds."""
+    """Costs of one replication; ``staffed[interval, group]``: agent-seconds on shift."""
     n_g, n_c, n_s, n_i = len(layout.groups), len(layout.client_names), len(layout.site_names), layout.n_intervals
     sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, n_i)),
                  np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)))
