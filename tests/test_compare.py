@@ -190,7 +190,7 @@ def test_three_way_differences_equal_the_two_way_ones_in_every_output(
         assert pair[0] == ["Scope", "KPI", "a", "b", "b vs a"], fmt
         assert three[0] == ["Scope", "KPI", "a", "b", "b vs a", "c", "c vs a"], fmt
         c_three = _difference_of(three, "c")
-        assert c_three["all", "Total cost EUR"] != b_three["all", "Total cost EUR"], fmt
+        assert c_three["all", "Total cost per 23 h EUR"] != b_three["all", "Total cost per 23 h EUR"], fmt
 
 
 def test_compare_json_output_parses(two: Path, capsys: pytest.CaptureFixture[str]) -> None:

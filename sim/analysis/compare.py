@@ -14,6 +14,7 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
 from sim.analysis.stats import Estimate, call_ratios, paired_difference, ratio_estimate
+from sim.analysis.summary import period_label
 from sim.economics.billing import COMPONENTS
 
 COMPARED = (
@@ -21,8 +22,11 @@ COMPARED = (
     ("blocking_rate", "Busy signal", "pct"), ("closed_rate", "Closed hours", "pct"),
     ("overflow_rate", "Overflowed to partner", "pct"), ("partner_share", "Handled by partner", "pct"),
     ("repeat_rate", "Repeat calls", "pct"), ("redial_rate", "Redials", "pct"), ("answered", "Handled calls", "count"),
+    ("answered_share", "Answered of offered", "pct"),
     *((c, c.replace("_", " ").capitalize(), "money") for c in COMPONENTS),
     ("total_cost", "Total cost", "money"), ("cost_per_call", "Cost per handled call", "money2"),
+    ("cost_per_offered", "Cost per offered call", "money2"),
+    ("cost_per_resolved_need", "Cost per resolved need", "money2"),
 )
 """(key, label, kind) of the compared KPIs, in table order."""
 
@@ -54,19 +58,27 @@ def _pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarray,
     answered = x[:, CALL_FIELDS.index("answered")]
     out = call_ratios(x, result.scenario.service_level)
     out["answered"] = (answered, ones)
+    out["answered_share"] = (answered, x[:, CALL_FIELDS.index("offered")])
     out.update({c: (money[:, k], ones) for k, c in enumerate(COMPONENTS)})
     out["total_cost"] = (money.sum(axis=1), ones)
     out["cost_per_call"] = (money.sum(axis=1), answered)
+    out["cost_per_offered"] = (money.sum(axis=1), x[:, CALL_FIELDS.index("offered")])
+    out["cost_per_resolved_need"] = (money.sum(axis=1), x[:, CALL_FIELDS.index("resolved_needs")])
     return out
 
 
-def _site_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Handled calls per site, per replication."""
+def _site_pairs(result: RunResult, field: str, per: str | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """GROUP_FIELDS ``field`` per site (over ``per`` if given, else a count), per replication."""
     first = result.facts[0].first_interval
-    groups = np.stack([f.groups[GROUP_FIELDS.index("answered"), first:, :].sum(axis=0) for f in result.facts])
+
+    def summed(name: str) -> np.ndarray:
+        return np.stack([f.groups[GROUP_FIELDS.index(name), first:, :].sum(axis=0) for f in result.facts])
+
+    num = summed(field)
+    den = summed(per) if per else np.ones_like(num)
     site_of = np.asarray(result.layout.group_site)
-    ones = np.ones(len(groups))
-    return {name: (groups[:, site_of == s].sum(axis=1), ones) for s, name in enumerate(result.layout.site_names)}
+    return {name: (num[:, site_of == s].sum(axis=1), den[:, site_of == s].sum(axis=1) if per else den[:, 0])
+            for s, name in enumerate(result.layout.site_names)}
 
 
 def compare(results: list[RunResult]) -> list[CompareRow]:
@@ -77,13 +89,18 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
     if len(shared) > 1:
         for name in shared:
             scopes.append((name, [_pairs(r, r.layout.client_names.index(name)) for r in results]))
-    rows = [_row(scope, key, label, kind, per) for scope, per in scopes for key, label, kind in COMPARED]
+    period = period_label(results[0])  # every scenario runs the first one's days (common random numbers)
+    rows = [_row(scope, key, f"{label} {period}" if kind == "money" else label, kind, per)
+            for scope, per in scopes for key, label, kind in COMPARED]
     sites = {s for r in results for s in r.layout.site_names}
-    site_pairs = [_site_pairs(r) for r in results]
+    handled = [_site_pairs(r, "answered", None) for r in results]
+    fcr = [_site_pairs(r, "first_resolved", "first_answered") for r in results]
     zero = (np.zeros(len(results[0].facts)), np.ones(len(results[0].facts)))
     for site in sorted(sites):
-        per = [{"answered": p.get(site, zero)} for p in site_pairs]
-        rows.append(_row(f"site {site}", "answered", "Handled calls", "count", per))
+        rows.append(_row(f"site {site}", "answered", "Handled calls", "count",
+                         [{"answered": p.get(site, zero)} for p in handled]))
+        rows.append(_row(f"site {site}", "fcr", "First-contact resolution", "pct",
+                         [{"fcr": p.get(site, (zero[0], zero[0]))} for p in fcr]))
     return rows
 
 
@@ -93,3 +110,23 @@ def _row(scope: str, key: str, label: str, kind: str,
     values = tuple(ratio_estimate(*p[key]) for p in per)
     diffs = (None, *(paired_difference(base_num, base_den, *p[key]) for p in per[1:]))
     return CompareRow(scope, key, label, kind, values, diffs)
+
+
+LIKE_FOR_LIKE = 0.01
+"""Scenarios serve different demand when their answered shares of offered calls differ by more than this
+(absolute) and the paired 95 % CI of the difference excludes 0."""
+
+
+def demand_notes(names: list[str], rows: list[CompareRow]) -> list[str]:
+    """A plain warning for each scenario that answers a different share of the offered demand than the first."""
+    row = next((r for r in rows if r.scope == "all" and r.key == "answered_share"), None)
+    if row is None:
+        return []
+    notes = []
+    for name, value, diff in zip(names[1:], row.values[1:], row.diffs[1:], strict=True):
+        assert diff is not None
+        if abs(diff.mean) > LIKE_FOR_LIKE and not abs(diff.mean) <= diff.half_width:
+            notes.append(f"Note: {names[0]} answers {row.values[0].mean:.1%} of offered demand, {name} "
+                         f"{value.mean:.1%}: costs are not like for like; compare cost per offered call and "
+                         f"per resolved need.")
+    return notes

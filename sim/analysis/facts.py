@@ -21,18 +21,22 @@ from sim.engine.repeats import REDIAL, REPEAT
 CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
-    "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "queue_area",
+    "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner",
+    "resolved_needs", "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
 ``repeats``: repeat calls of unresolved earlier calls; ``redials``: callers calling again after abandoning or a
 busy signal; ``overflowed``: calls sent to or taken by a partner under
 an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
-number of waiting calls of the type over the interval (call-seconds)."""
-GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time")
+number of waiting calls of the type over the interval (call-seconds); ``resolved_needs``: calls that ended a
+customer need (answered and resolved, or deflected by self-service: each need ends so at most once)."""
+GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
 and ``busy_time`` the part of it spent on calls. The minutes an agent spends finishing the call in hand after the
 shift ended count in neither, so occupancy shows no false 100 % at shift ends; agent hours, labour cost and
-per-hour invoices are the scheduled hours."""
+per-hour invoices are the scheduled hours. ``first_answered``: first answered call of a need (no answered call
+before it in its chain of repeats and redials); ``first_resolved``: those resolved on that call (first-contact
+resolution)."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -68,13 +72,14 @@ def facts(records: Records, layout: Layout) -> Facts:
     calls = np.zeros((len(CALL_FIELDS), n_int, len(layout.type_names)))
     groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
     answered_wait = np.empty(len(records.outcome))
+    first_answer = ~_after_answer(records.callers.repeat_kind, records.callers.repeat_of)
     for lo in range(0, len(records.outcome), BLOCK):
         part = records.block(lo, lo + BLOCK)
         interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
         keep = interval >= first
         wait = part.wait
         _add_call_facts(calls, part, layout, interval, keep, wait)
-        _add_group_facts(groups, part, layout, interval, keep)
+        _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
         answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep, wait, np.nan)
     logged_in = logged_in_time(records.staff_log, layout)
     on_shift = scheduled_time(layout)
@@ -126,6 +131,26 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield (records.overflow > NONE) & (records.overflow < REFUSED)
     yield records.overflow == REFUSED
     yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]
+    yield (ans & resolved(records, layout)) | (out == DEFLECTED)
+
+
+def resolved(records: Records, layout: Layout) -> np.ndarray:
+    """Per call: whether it was left resolved by its agent group (meaningful for answered calls)."""
+    share = np.asarray([layout.sites[s].unresolved_share for s in layout.group_site], dtype=float)
+    unresolved: np.ndarray = records.callers.resolution_draw < share[np.maximum(records.group, 0)]
+    return ~unresolved
+
+
+def _after_answer(kind: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Per call: whether an earlier call of its need was answered (a repeat, or a redial of such a call)."""
+    after: np.ndarray = kind == REPEAT
+    redial = np.flatnonzero(kind == REDIAL)
+    while True:  # chains of redials are short: propagate until nothing changes
+        new = after.copy()
+        new[redial] |= after[origin[redial]]
+        if np.array_equal(new, after):
+            return after
+        after = new
 
 
 def _queue_area(records: Records, layout: Layout) -> np.ndarray:
@@ -142,7 +167,7 @@ def _queue_area(records: Records, layout: Layout) -> np.ndarray:
 
 
 def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval: np.ndarray,
-                     keep: np.ndarray) -> None:
+                     keep: np.ndarray, first_answer: np.ndarray) -> None:
     run = layout.scenario.run
     n_int, n_groups = groups.shape[1], groups.shape[2]
     done = (part.outcome == ANSWERED) & keep
@@ -150,6 +175,10 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     handle = (part.end_at - part.start_at)[done]
     groups[0] += np.bincount(cell, minlength=n_int * n_groups).reshape(n_int, n_groups)
     groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
+    first = first_answer[done]
+    for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done])):
+        groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
+            n_int, n_groups)
     served = ~np.isnan(part.start_at)
     stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
     groups[2] += spans_by_interval(part.start_at[served], stop[served], part.group[served].astype(np.int64),

@@ -154,4 +154,5 @@ def group_kpis(x: np.ndarray, cost_per_hour: Any) -> dict[str, Estimate]:
         "occupancy": ratio_estimate(f["busy_time"], f["staffed_time"]),
         "agent_hours": mean_estimate(hours),
         "labour_cost": mean_estimate(hours * cost_per_hour),
+        "fcr": ratio_estimate(f["first_resolved"], f["first_answered"]),
     }

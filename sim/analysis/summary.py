@@ -70,13 +70,15 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     total["agent_hours"] = mean_estimate(staffed / 3600.0)
     total["labour_cost"] = mean_estimate(labour)
     money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
-    total.update(cost_kpis(money.sum(axis=2), answered))
+    resolved_needs = by_type[:, CALL_FIELDS.index("resolved_needs"), :].sum(axis=1)
+    total.update(cost_kpis(money.sum(axis=2), answered, resolved_needs))
     rows = [KpiRow("total", "all", total)]
     for c, name in enumerate(layout.client_names):
         x = by_type[:, :, client_of == c].sum(axis=2)
         kpis = call_kpis(x, seconds, sl)
         kpis.update(percentile_kpis(np.stack([f.wait_pct_client[c] for f in result.facts])))
-        kpis.update(cost_kpis(money[:, :, c], x[:, CALL_FIELDS.index("answered")]))
+        kpis.update(cost_kpis(money[:, :, c], x[:, CALL_FIELDS.index("answered")],
+                              x[:, CALL_FIELDS.index("resolved_needs")]))
         rows.append(KpiRow("client", name, kpis))
     for t, name in enumerate(layout.type_names):
         kpis = call_kpis(by_type[:, :, t], seconds, sl)
@@ -95,11 +97,26 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     return rows
 
 
-def cost_kpis(money: np.ndarray, answered: np.ndarray) -> dict[str, Estimate]:
-    """``money[r, component]`` (COMPONENTS) -> each component, ``total_cost`` and ``cost_per_call``."""
+def period_label(result: RunResult) -> str:
+    """The period the run's totals cover (warm-up excluded): 'per week' for 7 days from a Monday, 'per day' for
+    one day, else 'per N days' (or 'per N h' when a warm-up leaves part of a day)."""
+    run = result.scenario.run
+    first = result.facts[0].first_interval
+    days = (result.layout.n_intervals - first) * run.interval / DAY
+    if abs(days - 7.0) < 1e-9 and first == 0 and run.start_day.number == 0:
+        return "per week"
+    if abs(days - 1.0) < 1e-9:
+        return "per day"
+    return f"per {days:g} days" if abs(days - round(days)) < 1e-9 else f"per {days * 24:g} h"
+
+
+def cost_kpis(money: np.ndarray, answered: np.ndarray, resolved: np.ndarray) -> dict[str, Estimate]:
+    """``money[r, component]`` (COMPONENTS) -> each component, ``total_cost``, ``cost_per_call`` (per handled
+    call) and ``cost_per_resolved_need`` (per customer need that ended resolved, CALL_FIELDS ``resolved_needs``)."""
     out = {name: mean_estimate(money[:, k]) for k, name in enumerate(COMPONENTS)}
     out["total_cost"] = mean_estimate(money.sum(axis=1))
     out["cost_per_call"] = ratio_estimate(money.sum(axis=1), answered)
+    out["cost_per_resolved_need"] = ratio_estimate(money.sum(axis=1), resolved)
     return out
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.compare import CompareRow
+from sim.analysis.compare import CompareRow, demand_notes
 from sim.analysis.experiment import RunResult
 from sim.analysis.stats import Estimate
 from sim.economics.billing import COMPONENTS
@@ -81,7 +81,7 @@ def comparison_table(names: list[str], rows: list[CompareRow], currency: str) ->
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in cells]
-    return "\n".join(lines)
+    return "\n".join(lines + demand_notes(names, rows))
 
 
 def comparison_cells(names: list[str], rows: list[CompareRow], currency: str) -> list[dict[str, str]]:
@@ -150,7 +150,8 @@ def write_comparison(results: list[RunResult], files: list[str], rows: list[Comp
                 "replications": results[0].scenario.run.replications, "versions": versions(),
                 "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        (tmp / "comparison.json").write_text(json.dumps({"run": info, "rows": records}, indent=2) + "\n",
+        (tmp / "comparison.json").write_text(json.dumps({"run": info, "notes": demand_notes(names, rows),
+                                                         "rows": records}, indent=2) + "\n",
                                              encoding="utf-8")
         if wanted is not None and (wanted.plots or wanted.report or wanted.xlsx):
             _extras(results, rows, tmp, wanted)

@@ -23,7 +23,7 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
 from sim.analysis.stats import Estimate
-from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines, site_rows
+from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines, period_label, site_rows
 from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
@@ -178,7 +178,7 @@ TERMINAL_COLUMNS = (
     ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
     ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("overflow_rate", "Overfl %", "pct"),
     ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("redial_rate", "Redial %", "pct"),
-    ("occupancy", "Occ %", "pct"),
+    ("occupancy", "Occ %", "pct"), ("fcr", "FCR %", "pct"),
     ("agent_hours", "Agent h", "count"),
 )
 
@@ -211,8 +211,8 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
             f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
-    return (head + "\n" + "\n".join(lines) + _cost_line(total.kpis, s.currency) + _site_lines(result, s.currency)
-            + terminal_lines(summary.risk))
+    cost = _cost_line(total.kpis, s.currency, period_label(result))
+    return head + "\n" + "\n".join(lines) + cost + _site_lines(result, s.currency) + terminal_lines(summary.risk)
 
 
 def _site_lines(result: RunResult, currency: str) -> str:
@@ -229,14 +229,15 @@ def _site_lines(result: RunResult, currency: str) -> str:
     return "".join(out)
 
 
-def _cost_line(kpis: dict[str, Estimate], currency: str) -> str:
-    """Total cost, its components and cost per handled call (nothing if the scenario prices nothing)."""
-    total, per_call = kpis.get("total_cost"), kpis.get("cost_per_call")
+def _cost_line(kpis: dict[str, Estimate], currency: str, period: str) -> str:
+    """Total cost, its components, cost per handled call and per resolved need (nothing if nothing is priced)."""
+    total, per_call, per_need = kpis.get("total_cost"), kpis.get("cost_per_call"), kpis.get("cost_per_resolved_need")
     if total is None or per_call is None or not total.mean:
         return ""
     parts = [f"{name.replace('_', ' ')} {kpis[name].mean:,.0f}" for name in COMPONENTS if kpis[name].mean]
-    return (f"\nCost {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)}); "
-            f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}")
+    return (f"\nCost {period} {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)}); "
+            f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}"
+            + (f"; per resolved need {per_need.mean:.2f} ±{per_need.half_width:.2f} {currency}" if per_need else ""))
 
 
 def analytic_table(result: RunResult, summary: Summary) -> str:
