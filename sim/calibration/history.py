@@ -195,6 +195,9 @@ def _row(path: str, line: int, cells: list[str], columns: Columns, names: list[s
         text = cell(i)
         if not text and name in OPTIONAL:
             continue
+        if not text and name == "aht_s":  # blank where nothing was answered (checked below)
+            values[name] = 0.0
+            continue
         number = _number(text, sep, percent=name == "service_level")
         if number is None or not math.isfinite(number) or number < 0:
             bad(i, f"must be a number >= 0 (got {text!r})")

@@ -22,7 +22,6 @@ def scenario_yaml(name: str, history: History, fits: list[CallTypeFit]) -> str:
     minutes = f"{history.interval / 60:g}min"
     dates = history.dates()
     lines = [
-        "# yaml-language-server: $schema=../ccsim.schema.json",
         f"# Calibrated by 'ccsim calibrate' from {history.path}: {history.n_days} days "
         f"({dates[0]} to {dates[-1]}), {minutes} intervals.",
         "# Estimators: docs/calibration.md. Check the fit with 'ccsim backtest' before planning with it.",
@@ -48,11 +47,10 @@ def _call_type(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
     shares = [round(x, SHARE_DIGITS) for x in fit.shares]
     days = ", ".join(f"{d}: {f:.4f}" for d, f in zip(WEEKDAYS, fit.day_of_week, strict=True))
     counted = ", ".join(f"{d} {n}" for d, n in zip(WEEKDAYS, fit.weekday_days, strict=True))
-    if fit.busyness_cv is None:
-        busy = ("0.0     # not fitted: some weekday with calls occurs only once; give at least two weeks",)
-    else:
-        busy = (f"{fit.busyness_cv:.4f}  # gamma CV of the day level beyond Poisson, weekday effects removed "
-                f"({fit.days} days)",)
+    busy = ("0.0     # not fitted: some weekday with calls occurs only once; give at least two weeks"
+            if fit.busyness_cv is None else
+            f"{fit.busyness_cv:.4f}  # gamma CV of the day level beyond Poisson, weekday effects removed "
+            f"({fit.days} days)")
     out = [
         f"  {fit.name}:",
         "    arrivals:",
@@ -64,7 +62,7 @@ def _call_type(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
         f"        start: \"{format_clock(fit.profile_start * interval)}\"",
         f"        shares: [{', '.join(f'{x:g}' for x in shares)}]",
         f"      day_of_week: {{{days}}}   # mean calls per weekday / mean over the week; days: {counted}",
-        f"      busyness_cv: {busy[0]}",
+        f"      busyness_cv: {busy}",
     ]
     out.append(f"    handle_time: {{dist: lognormal, mean: {fit.aht:.1f}s, cv: {DEFAULT_HANDLE_CV:g}}}   "
                f"# answered-weighted AHT of {fit.answered:,.0f} calls; CV {DEFAULT_HANDLE_CV:g} by default "
@@ -76,14 +74,20 @@ def _call_type(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
         out.append(f"    patience: {{dist: exponential, mean: {DEFAULT_PATIENCE_S:g}s}}   # NOT fitted: the history "
                    "has no asa_s column; a default, replace it with a measured value")
     else:
-        how = ("answered waits (asa_s) + abandoners' waits (abandon_time_s)" if p.method == "exact" else
-               "answered waits (asa_s) + each abandoner taken to wait the interval's ASA (no abandon_time_s)")
+        how = {"exact": "answered waits (asa_s) + abandoners' waits (abandon_time_s)",
+               "erlang_a": "answered waits (asa_s) + abandoners' waits as Erlang A predicts them per interval "
+                           "(no abandon_time_s)",
+               "asa": "answered waits (asa_s) + each abandoner taken to wait the interval's ASA (no "
+                      "abandon_time_s nor agents: likely too short)"}[p.method]
         out.append(f"    patience: {{dist: exponential, mean: {p.mean:.1f}s}}   # total wait / abandons: "
                    f"{how}; {p.abandons:,.0f} abandons, {p.intervals} intervals")
     return out
 
 
 def _group(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
+    if not fit.staffing:
+        raise CcsimError(f"calibrate: call type {fit.name!r} has no interval with agents logged in; nothing to "
+                         "staff it with")
     source = ("mean agents logged in per interval over each weekday's days (agents column), rounded"
               if fit.staffing_from_history else
               "no agents column: Erlang C agents for the service-level goal per interval, from the fitted volume")
@@ -93,9 +97,6 @@ def _group(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
                 f"        start: \"{format_clock(first * interval)}\"",
                 f"        resolution: {minutes}",
                 f"        agents: [{', '.join(str(a) for a in agents)}]"]
-    if not fit.staffing:
-        raise CcsimError(f"calibrate: call type {fit.name!r} has no interval with agents logged in; nothing to "
-                         "staff it with")
     return out
 
 
