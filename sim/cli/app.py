@@ -1,5 +1,5 @@
-"""The command line: ``ccsim run | compare | validate | regress | report | schema | erlang``. The only module that
-touches argv, signals and exit codes.
+"""The command line: ``ccsim run | compare | validate | regress | report | schema | erlang | calibrate |
+backtest``. The only module that touches argv, signals and exit codes.
 
 Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
 large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).
@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg")
     rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
     _add_erlang(commands)
+    _add_calibration(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -201,6 +202,32 @@ def _add_erlang(commands: Any) -> None:
     e.add_argument("--lines", help="trunk lines: Erlang B blocking (and M/M/c/K with --agents)")
     e.add_argument("--shrinkage", default="0", help="share of paid time not on the phones, e.g. 30%% (default 0)")
     e.add_argument("--max-occupancy", help="occupancy cap for the agents needed, e.g. 85%%")
+
+
+def _add_calibration(commands: Any) -> None:
+    """``calibrate`` and ``backtest`` (docs/calibration.md)."""
+    c = commands.add_parser("calibrate", help="fit a scenario to an ACD/WFM interval history (CSV)")
+    c.add_argument("history", metavar="HISTORY.csv", help="interval export: date, interval_start, offered, ...")
+    c.add_argument("--out", required=True, metavar="SCENARIO.yaml", help="scenario file to write")
+    c.add_argument("--force", action="store_true", help="replace --out if it exists")
+    c.add_argument("--name", help="scenario name (default: the name of --out)")
+    _history_columns(c)
+    b = commands.add_parser("backtest", help="replay a history's calls on its agents and compare KPIs")
+    b.add_argument("scenario", help="scenario YAML file (handle times, patience, routing)")
+    b.add_argument("--history", required=True, metavar="HISTORY.csv", help="interval export with agents")
+    b.add_argument("--out", help="results folder (default: results/backtest-<scenario name>)")
+    b.add_argument("--replications", type=_positive, help="override run.replications")
+    b.add_argument("--seed", type=_seed, help="override run.seed")
+    _history_columns(b)
+
+
+def _history_columns(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--call-type-column", default="call_type", metavar="NAME",
+                   help="column naming the call type (default call_type; without it: one call type 'calls')")
+    p.add_argument("--interval-column", metavar="NAME",
+                   help="column of the interval start: a clock time beside 'date', or one date-time column "
+                        "(default: interval_start, else datetime/interval/timestamp)")
+    p.add_argument("--date-column", default="date", metavar="NAME", help="column of the date (default date)")
 
 
 def _output_flags(p: argparse.ArgumentParser) -> None:
@@ -355,6 +382,45 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration.fit import fit_history
+    from sim.calibration.history import load_history
+    from sim.calibration.writer import scenario_yaml, write_scenario
+    from sim.scenario.schema import ServiceLevel
+
+    out = Path(args.out)
+    history = load_history(args.history, args.call_type_column, args.interval_column, args.date_column)
+    fits = fit_history(history, ServiceLevel())
+    scenario = write_scenario(scenario_yaml(args.name or out.stem, history, fits), out, args.force)
+    for fit in fits:
+        p = fit.patience
+        patience = "none" if p.mean is None else f"{p.mean:.0f}s ({p.method})"
+        print(f"{fit.name}: {fit.daily_volume:,.1f} calls/day, AHT {fit.aht:.0f}s, patience {patience}, "
+              f"busyness CV {'-' if fit.busyness_cv is None else f'{fit.busyness_cv:.3f}'}")
+    print(f"wrote {out} (scenario {scenario.name}: {history.n_days} days of {history.interval / 60:g}-min "
+          "intervals); check it with: ccsim backtest " + f"{out} --history {args.history}")
+    return 0
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from sim.calibration.backtest import run_backtest
+    from sim.calibration.history import load_history
+    from sim.calibration.output import terminal_report, write_backtest
+    from sim.reports.folders import check_target
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    history = load_history(args.history, args.call_type_column, args.interval_column, args.date_column)
+    out = Path(args.out) if args.out else Path("results") / f"backtest-{scenario.name}"
+    check_target(out)
+    reps = args.replications or scenario.run.replications
+    bt = run_backtest(scenario, history, reps, scenario.run.seed if args.seed is None else args.seed)
+    staged = write_backtest(bt, out, args.scenario)
+    print(terminal_report(bt))
+    print(f"Results: {_written(staged)}")
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from sim.scenario.loader import scenario_json_schema
 
@@ -363,7 +429,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
-            "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare}
+            "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare, "calibrate": _cmd_calibrate,
+            "backtest": _cmd_backtest}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
