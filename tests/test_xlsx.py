@@ -106,17 +106,21 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path, monkeypatch: 
     Path("other.yaml").write_text(text.replace("name: tiny", "name: other"), encoding="utf-8")
     assert main(["run", "--xlsx", "--workers", "1", "--", file]) == 0
     assert main(["compare", "--xlsx", "--workers", "1", "--out", "cmp", "--", file, "other.yaml"]) == 0
-    for path, numbers in ((Path("results/tiny/results.xlsx"), "KPIs"), (Path("cmp/results.xlsx"), "Wait distribution")):
+    texts = {"results/tiny/results.xlsx": (("description", description), ("currency", currency),
+                                            ("scenario_file", file)),
+             "cmp/results.xlsx": (("File of tiny", file),)}
+    for path, numbers, first, seed in ((Path("results/tiny/results.xlsx"), "KPIs", 3, "seed"),
+                                       (Path("cmp/results.xlsx"), "Comparison", 4, "Seed")):
         with zipfile.ZipFile(path) as archive:
             sheets = [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")]
         assert sheets and not any(b"<f>" in xml or b't="e"' in xml for xml in sheets), path  # no formula, no error
         book = load_workbook(path)
         run = {row[0].value: row[1] for row in book["Run"].iter_rows(min_row=2)}
-        for key, literal in (("description", description), ("currency", currency), ("scenario_file", file)):
+        for key, literal in texts[str(path)]:
             assert (run[key].value, run[key].data_type) == (literal, "s"), (path, key)
-        assert (run["seed"].value, run["seed"].data_type) == (5, "n")
+        assert (run[seed].value, run[seed].data_type) == (5, "n")
         for sheet in book:
             types = {c.data_type for row in sheet.iter_rows() for c in row if c.value is not None}
             assert types <= {"s", "n"}, (path, sheet.title, types)
-        assert {c.data_type for row in book[numbers].iter_rows(min_row=2, min_col=3) for c in row} == {"n"}
+        assert {c.data_type for row in book[numbers].iter_rows(min_row=2, min_col=first) for c in row} == {"n"}
     assert "Comparison" in load_workbook("cmp/results.xlsx").sheetnames
