@@ -126,8 +126,8 @@ def cost_bars(results: list[RunResult], rows: list[CompareRow]) -> list[tuple[st
     for scope in scopes:
         for k, result in enumerate(results):
             parts = {r.label: float(r.values[k].mean) for r in rows if r.scope == scope and r.key in COMPONENTS}
-            name = result.scenario.name.replace("_", "\n")  # narrow labels: scenario names wrap at underscores
-            label = name if scope == "all" else f"{scope}:\n{name}"
+            name = result.scenario.name
+            label = name if scope == "all" else f"{scope}: {name}"
             bars.append((label, parts))
     return bars
 
