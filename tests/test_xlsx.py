@@ -13,8 +13,6 @@ from reporting_data import write_folder
 
 from sim.cli.app import main
 from sim.reports.outputs import Outputs, write_outputs
-from sim.reports.results import load_results
-from sim.reports.xlsx import workbook
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +50,6 @@ def test_values_are_numbers_and_run_settings_are_listed(folder: Path) -> None:
     assert "offered_ci" in header
     run = dict(book["Run"].iter_rows(min_row=2, values_only=True))
     assert run["seed"] == 7 and run["service_level.threshold_s"] == 20 and "versions.numpy" in run
-
-
-def test_comparison_sheet_when_given(folder: Path) -> None:
-    book = workbook(load_results(folder), folder, comparison=[{"scenario": "a", "cost": 1.5},
-                                                             {"scenario": "b", "cost": 2.5, "note": "x"}])
-    rows = list(book["Comparison"].iter_rows(values_only=True))
-    assert rows == [("scenario", "cost", "note"), ("a", 1.5, None), ("b", 2.5, "x")]
 
 
 TINY = """

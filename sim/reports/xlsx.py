@@ -10,7 +10,6 @@ Sheets and their columns (stable; the CSV sheets keep the CSV files' column name
   most ``wait_s`` seconds;
 - ``Invoices``: every partner invoice clause by clause (summary.json ``invoices``, as invoices.csv);
 - ``Sites``: per site SL (the contract's measure), contracted SL, abandonment, occupancy and cost (``sites``);
-- ``Comparison``: only when a comparison table is given (rows of {column: value}).
 
 The workbook of a comparison (``ccsim compare --xlsx``, ``comparison_workbook``) has instead:
 
@@ -86,7 +85,7 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Iterable[Seq
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
 
 
-def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]] | None = None) -> Workbook:
+def workbook(results: Results, folder: Path) -> Workbook:
     """The workbook of a results folder (tables read from its CSV files)."""
     book = Workbook()
     if book.active is not None:
@@ -111,9 +110,6 @@ def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]
     sites = results.summary.get("sites") or []
     if len(sites) > 1 or any(r["kind"] == "partner" for r in sites):  # not for one in-house site
         _json_sheet(book, "Sites", sites)
-    if comparison:
-        header = list(dict.fromkeys(k for r in comparison for k in r))
-        _sheet(book, "Comparison", header, ([r.get(k) for k in header] for r in comparison))
     return book
 
 
@@ -183,10 +179,10 @@ def write_comparison_workbook(comparison: Comparison, folder: Path) -> Path:
     return path
 
 
-def write_workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]] | None = None) -> Path:
+def write_workbook(results: Results, folder: Path) -> Path:
     """Write ``folder/results.xlsx`` (via a temporary file and a rename); return its path."""
     path = folder / "results.xlsx"
     tmp = folder / ".results.xlsx.tmp"
-    workbook(results, folder, comparison).save(tmp)
+    workbook(results, folder).save(tmp)
     tmp.replace(path)
     return path
