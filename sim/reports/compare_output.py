@@ -34,8 +34,8 @@ def _fmt(e: Estimate | None, kind: str, signed: bool = False) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """A scenario column of the wide comparison table (terminal, HTML report, workbook): the level of one scenario,
-    or its paired difference to the first."""
+    """A scenario column of the wide comparison table (terminal, HTML report): the level of one scenario, or its
+    paired difference to the first."""
 
     header: str
     scenario: int
