@@ -81,18 +81,19 @@ def _terminal(text: str) -> Wide:
 
 
 def _html(page: str) -> Wide:
-    """The table under the report's 'Scenario comparison' heading."""
-    section = page.split("<h2>Scenario comparison</h2>", 1)[1].split("</table>", 1)[0]
+    """The table under the comparison report's 'Key figures and costs' heading."""
+    section = page.split("<h2>Key figures and costs</h2>", 1)[1].split("</table>", 1)[0]
     header = [html.unescape(c) for c in re.findall(r"<th>(.*?)</th>", section)]
     rows = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
             for row in re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", section)]
     return header, rows
 
 
-def _sheet(path: Path) -> Wide:
-    """The Comparison sheet of a workbook."""
+def _sheet(path: Path) -> tuple[list[str], dict[tuple[str, str], dict[str, Any]]]:
+    """The Comparison sheet of a workbook: its header and {(scope, KPI name): {column: value}}."""
     header, *rows = load_workbook(path, read_only=True)["Comparison"].iter_rows(values_only=True)
-    return [str(c) for c in header], [[str(c) for c in row] for row in rows]
+    names = [str(c) for c in header]
+    return names, {(str(r[0]), str(r[1])): dict(zip(names, r, strict=True)) for r in rows}
 
 
 def _difference_of(table: Wide, scenario: str) -> dict[tuple[str, str], tuple[str, str]]:
@@ -180,17 +181,26 @@ def test_three_way_differences_equal_the_two_way_ones_in_every_output(
         assert any(v["diff_vs_first"] not in (None, "", 0.0, "0.0") for v in b.values())
 
     wide = {"terminal": lambda out: _terminal(outputs[out][0]),
-            "html": lambda out: _html((two / out / "report.html").read_text(encoding="utf-8")),
-            "xlsx": lambda out: _sheet(two / out / "results.xlsx")}
+            "html": lambda out: _html((two / out / "report.html").read_text(encoding="utf-8"))}
+    fixed = {"terminal": ["Scope", "KPI"], "html": ["KPI scope", "KPI (unit)"]}
     for fmt, read in wide.items():
         pair, three = read("cmp2"), read("cmp3")
         b_pair, b_three = _difference_of(pair, "b"), _difference_of(three, "b")
         assert b_pair and all(b_three[k] == v for k, v in b_pair.items()), fmt
         assert b_pair["all", "Service level %"][1].startswith("+"), fmt  # two more agents: a higher service level
-        assert pair[0] == ["Scope", "KPI", "a", "b", "b vs a"], fmt
-        assert three[0] == ["Scope", "KPI", "a", "b", "b vs a", "c", "c vs a"], fmt
+        assert pair[0] == [*fixed[fmt], "a", "b", "b vs a"], fmt
+        assert three[0] == [*fixed[fmt], "a", "b", "b vs a", "c", "c vs a"], fmt
         c_three = _difference_of(three, "c")
         assert c_three["all", "Total cost per 23 h EUR"] != b_three["all", "Total cost per 23 h EUR"], fmt
+
+    (head2, pair), (head3, three) = _sheet(two / "cmp2" / "results.xlsx"), _sheet(two / "cmp3" / "results.xlsx")
+    b_columns = ["b", "b ± 95 % CI", "b vs a", "b vs a ± 95 % CI"]
+    assert head2 == ["KPI scope", "KPI name", "KPI unit", "a", "a ± 95 % CI", *b_columns]
+    assert head3 == [*head2, "c", "c ± 95 % CI", "c vs a", "c vs a ± 95 % CI"]
+    assert pair and all({k: three[key][k] for k in b_columns} == {k: row[k] for k in b_columns}
+                        for key, row in pair.items())
+    assert pair["all", "Service level"]["b vs a"] > 0 and pair["all", "Service level"]["KPI unit"] == "%"
+    assert three["all", "Total cost"]["c vs a"] != three["all", "Total cost"]["b vs a"]
 
 
 def test_compare_json_output_parses(two: Path, capsys: pytest.CaptureFixture[str]) -> None:

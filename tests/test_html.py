@@ -58,19 +58,10 @@ def test_names_from_the_scenario_are_escaped(folder: Path) -> None:
     results = load_results(folder)
     run = {**results.run, "scenario": XSS, "description": f"a & b {XSS}"}
     summary = json.loads(json.dumps(results.summary).replace('"sales_team"', json.dumps(f"team {XSS}")))
-    page = report_html(Results(run, summary, results.intervals), {}, comparison=[{"scenario": XSS, "cost": 1.0}])
+    page = report_html(Results(run, summary, results.intervals), {})
     assert XSS not in page and "<b>bold</b>" not in (folder / "report.html").read_text(encoding="utf-8")
-    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # title, h1, description, group, comparison
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # title, h1, description, group
     assert "a &amp; b" in page
-
-
-def test_comparison_table_from_plain_rows(folder: Path) -> None:
-    rows = [{"scenario": "baseline", "service_level": 0.812, "total_cost": 120_000.0},
-            {"scenario": "overflow", "service_level": 0.874, "total_cost": 114_700.0}]
-    page = report_html(load_results(folder), {}, comparison=rows)
-    assert "<h2>Scenario comparison</h2>" in page
-    assert "<th>scenario</th><th>service_level</th><th>total_cost</th>" in page
-    assert "114,700" in page and "0.874" in page
 
 
 def test_report_command_redraws_from_the_files(folder: Path, tmp_path: Path,

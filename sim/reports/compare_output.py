@@ -17,7 +17,6 @@ from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
 from sim.reports.outputs import Outputs
 from sim.reports.report import json_number, versions, write_csv
-from sim.reports.results import load_results
 
 _SCALE = {"pct": (100.0, 1, " %"), "sec": (1.0, 1, " s"), "count": (1.0, 0, ""), "money": (1.0, 0, ""),
           "money2": (1.0, 2, "")}
@@ -35,8 +34,8 @@ def _fmt(e: Estimate | None, kind: str, signed: bool = False) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """A scenario column of the wide comparison table (terminal, HTML report, workbook): the level of one scenario,
-    or its paired difference to the first."""
+    """A scenario column of the wide comparison table (terminal, HTML report): the level of one scenario, or its
+    paired difference to the first."""
 
     header: str
     scenario: int
@@ -84,10 +83,28 @@ def comparison_table(names: list[str], rows: list[CompareRow], currency: str) ->
     return "\n".join(lines + demand_notes(names, rows))
 
 
-def comparison_cells(names: list[str], rows: list[CompareRow], currency: str) -> list[dict[str, str]]:
-    """The comparison as the terminal shows it, one {column: text} row per KPI (for the HTML report, workbook)."""
+FIXED = ("KPI scope", "KPI (unit)")
+"""Headers of the two text columns of the report's and workbook's comparison tables: with a space, so no scenario
+name (no spaces) and no "<scenario> vs <first>" header can be the same; the terminal keeps its short headers."""
+
+
+def comparison_cells(names: list[str], rows: list[CompareRow], currency: str) -> tuple[list[str], list[list[str]]]:
+    """The comparison as the terminal shows it (for the HTML report): header and rows of cells, by position; the
+    text columns headed ``FIXED``."""
     header, *cells = _table(names, rows, currency)
-    return [dict(zip(header, c, strict=True)) for c in cells]
+    return [*FIXED, *header[2:]], cells
+
+
+def unit_of(row: CompareRow, currency: str) -> tuple[str, float, int]:
+    """(unit, scale, digits) of a row's numbers as shown: percentages in %, seconds, counts, money in ``currency``."""
+    scale, digits, unit = _SCALE[row.kind]
+    return unit.strip() or (currency if row.kind.startswith("money") else ""), scale, digits
+
+
+def shown_rows(names: list[str], rows: list[CompareRow], currency: str) -> list[CompareRow]:
+    """The rows the comparison tables show (not zero everywhere)."""
+    scenarios = columns(names)
+    return [r for r in rows if _shown(_cells(r, scenarios, currency))]
 
 
 def comparison_records(names: list[str], rows: list[CompareRow]) -> list[dict[str, Any]]:
@@ -109,20 +126,20 @@ def cost_bars(results: list[RunResult], rows: list[CompareRow]) -> list[tuple[st
     for scope in scopes:
         for k, result in enumerate(results):
             parts = {r.label: float(r.values[k].mean) for r in rows if r.scope == scope and r.key in COMPONENTS}
-            name = result.scenario.name.replace("_", "\n")  # narrow labels: scenario names wrap at underscores
-            label = name if scope == "all" else f"{scope}:\n{name}"
+            name = result.scenario.name
+            label = name if scope == "all" else f"{scope}: {name}"
             bars.append((label, parts))
     return bars
 
 
-def _extras(results: list[RunResult], rows: list[CompareRow], folder: Path, wanted: Outputs) -> None:
-    """Cost chart, HTML report and workbook of a comparison (the report details the first scenario)."""
+def _extras(results: list[RunResult], files: list[str], rows: list[CompareRow], folder: Path,
+            wanted: Outputs) -> None:
+    """Cost chart, HTML report and workbook of a comparison, about all its scenarios."""
     from sim.reports import plots
-    from sim.reports.html import write_report
-    from sim.reports.xlsx import write_workbook
+    from sim.reports.compare_report import comparison_of, write_compare_report
+    from sim.reports.xlsx import write_comparison_workbook
 
-    names, currency = [r.scenario.name for r in results], results[0].scenario.currency
-    cells = comparison_cells(names, rows, currency)
+    currency = results[0].scenario.currency
     charts: dict[str, dict[str, bytes]] = {}
     if wanted.plots or wanted.report:
         figure = plots.cost_figure(cost_bars(results, rows), currency, "Cost per scenario",
@@ -130,11 +147,11 @@ def _extras(results: list[RunResult], rows: list[CompareRow], folder: Path, want
         charts["cost_comparison"] = {fmt: plots.to_bytes(figure, fmt) for fmt in plots.FORMATS}
     if wanted.plots:
         plots.write_plots(charts, folder)
-    first = load_results(Path("results") / names[0])
+    comparison = comparison_of(results, files, rows)
     if wanted.report:
-        write_report(first, {name: by_format["png"] for name, by_format in charts.items()}, folder, cells)
+        write_compare_report(comparison, {name: by_format["png"] for name, by_format in charts.items()}, folder)
     if wanted.xlsx:
-        write_workbook(first, folder, cells)
+        write_comparison_workbook(comparison, folder)
 
 
 def write_comparison(results: list[RunResult], files: list[str], rows: list[CompareRow], out_dir: Path,
@@ -154,5 +171,5 @@ def write_comparison(results: list[RunResult], files: list[str], rows: list[Comp
                                                          "rows": records}, indent=2) + "\n",
                                              encoding="utf-8")
         if wanted is not None and (wanted.plots or wanted.report or wanted.xlsx):
-            _extras(results, rows, tmp, wanted)
+            _extras(results, files, rows, tmp, wanted)
     return staged

@@ -1,6 +1,6 @@
 """The HTML report: one self-contained, print-friendly page (plots embedded as data URIs, no external CSS, JS or
 fonts) with the scenario, the KPI tables with confidence intervals, the plots, the interval (staffing) table, the
-cost breakdown, an optional scenario comparison and the assumptions behind every number.
+cost breakdown and the assumptions behind every number.
 
 Every text that comes from a scenario or a result file is escaped. No matplotlib here: figures arrive as PNG bytes.
 """
@@ -249,19 +249,6 @@ def site_section(results: Results) -> str:
                                       f"Cost ({currency})", "Cost basis"], cells))
 
 
-def comparison_section(rows: Sequence[dict[str, Any]]) -> str:
-    """A comparison table given as rows of {column: value} (e.g. one row per scenario)."""
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    cells = [[_cell(r.get(k, "")) for k in header] for r in rows]
-    return table(header, cells)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
-
-
 def assumptions(results: Results) -> str:
     """Everything a reader needs to reproduce or judge the numbers."""
     run = results.run
@@ -294,9 +281,8 @@ def assumptions(results: Results) -> str:
     return "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items) + "</dl>"
 
 
-def report_html(results: Results, charts: dict[str, bytes],
-                comparison: Sequence[dict[str, Any]] | None = None) -> str:
-    """The whole report page. ``charts``: {figure stem: PNG bytes}; ``comparison``: optional table rows."""
+def report_html(results: Results, charts: dict[str, bytes]) -> str:
+    """The whole report page. ``charts``: {figure stem: PNG bytes}."""
     run = results.run
     name, currency = results.name, str(run.get("currency", ""))
     clients = [r for r in results.summary["rows"] if r["level"] == "client"]
@@ -313,8 +299,6 @@ def report_html(results: Results, charts: dict[str, bytes],
         parts += ["<h2>Risk: days and intervals</h2>", "<p class=\"note\">Spread over the days and intervals of all "
                   "replications; P(SL ≥ target) with a 95 % CI over replications (see docs/domain.md).</p>",
                   table(REPORT_HEADER, report_rows(results.summary["risk"], len(clients) > 1))]
-    if comparison:
-        parts += ["<h2>Scenario comparison</h2>", comparison_section(comparison)]
     if charts:
         parts += ["<h2>Charts</h2>", _figures(charts)]
     parts += ["<h2>Cost breakdown</h2>", cost_section(results), site_section(results)]
@@ -329,11 +313,10 @@ def report_html(results: Results, charts: dict[str, bytes],
             f"<title>ccsim report: {esc(name)}</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
-def write_report(results: Results, charts: dict[str, bytes], folder: Path,
-                 comparison: Sequence[dict[str, Any]] | None = None) -> Path:
+def write_report(results: Results, charts: dict[str, bytes], folder: Path) -> Path:
     """Write ``folder/report.html`` (via a temporary file and a rename); return its path."""
     path = folder / "report.html"
     tmp = folder / ".report.html.tmp"
-    tmp.write_text(report_html(results, charts, comparison), encoding="utf-8")
+    tmp.write_text(report_html(results, charts), encoding="utf-8")
     tmp.replace(path)
     return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
 from sim.reports.results import SL_FORMULAS, Panel, Results, cost_by, day_panels, requirement
@@ -278,24 +281,65 @@ def wait_figure(results: Results) -> Figure | None:
 
 
 def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, title: str, subtitle: str) -> Figure:
-    """Stacked bars: one bar per scenario (or client), one segment per cost component, the net total on top.
-    Negative components (credits) hang below zero.
+    """Stacked bars: one bar per scenario (or client), one segment per cost component, the net total at its end.
+    Negative components (credits) hang below zero. Upright bars while their labels fit side by side; else (e.g.
+    3 clients x 4 scenarios) horizontal bars, one row per bar, the figure as tall as the bars need.
 
     ``costs``: [(bar label, {component: amount})]; the comparison command passes one entry per scenario, and one
     per client for pooled scenarios. Components that are 0 everywhere are left out.
     """
     components = [c for c in dict.fromkeys(c for _, parts in costs for c in parts)
                   if any(parts.get(c, 0.0) for _, parts in costs)]
-    width = min(WIDTH, 5.2 + 1.2 * len(costs))
-    fig = _framed(1, 3.8, title, subtitle, bottom=0.6, width=width)
-    fig.subplots_adjust(right=1 - 2.3 / width)
-    ax = fig.subplots()
-    labels = [label for label, _ in costs]
+    fig = _cost_columns(costs, components, currency, title, subtitle)
+    if overlapping(fig, fig.axes[0].get_xticklabels()):
+        fig = _cost_rows(costs, components, currency, title, subtitle)
+    return fig
+
+
+def overlapping(fig: Figure, texts: Sequence[Text]) -> bool:
+    """Whether any two of ``texts`` (artists of ``fig``, e.g. tick labels) overlap as drawn."""
+    FigureCanvasAgg(fig)  # measure as the PNG draws it
+    fig.draw_without_rendering()  # lay out the ticks
+    boxes = [t.get_window_extent() for t in texts if t.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def wrapped(label: str, width: int = 14) -> str:
+    """A bar label on lines of about ``width`` characters, broken after spaces and underscores (kept)."""
+    lines = [""]
+    for token in re.split(r"(?<=[_ ])", label):
+        if lines[-1] and len(lines[-1]) + len(token.rstrip()) > width:
+            lines.append("")
+        lines[-1] += token
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _stack(ax: Axes, costs: Sequence[tuple[str, dict[str, float]]], components: Sequence[str],
+           horizontal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the stacked segments (labels wrapped on upright bars); return the positive and negative end of every
+    bar."""
+    labels = [label if horizontal else wrapped(label) for label, _ in costs]
     up, down = np.zeros(len(costs)), np.zeros(len(costs))
     for component in components:
         values = np.array([parts.get(component, 0.0) for _, parts in costs])
-        ax.bar(labels, values, bottom=np.where(values >= 0, up, down), width=0.55, label=component)
+        base = np.where(values >= 0, up, down)
+        if horizontal:
+            ax.barh(labels, values, left=base, height=0.6, label=component)
+        else:
+            ax.bar(labels, values, bottom=base, width=0.55, label=component)
         up, down = up + np.maximum(values, 0), down + np.minimum(values, 0)
+    return up, down
+
+
+def _cost_columns(costs: Sequence[tuple[str, dict[str, float]]], components: Sequence[str], currency: str,
+                  title: str, subtitle: str) -> Figure:
+    """Upright stacked bars, the net total on top."""
+    width = min(WIDTH, 5.2 + 1.2 * len(costs))
+    lines = max((wrapped(label).count("\n") + 1 for label, _ in costs), default=1)
+    fig = _framed(1, 3.8, title, subtitle, bottom=0.3 + 0.17 * lines, width=width)
+    fig.subplots_adjust(right=1 - 2.3 / width)
+    ax = fig.subplots()
+    up, down = _stack(ax, costs, components, horizontal=False)
     for x, (top, total) in enumerate(zip(up, up + down, strict=True)):
         ax.annotate(f"{total:,.0f} {currency}", (x, top), xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9, fontweight="bold")
@@ -306,6 +350,30 @@ def cost_figure(costs: Sequence[tuple[str, dict[str, float]]], currency: str, ti
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(f"cost ({currency})")
     ax.grid(axis="y", color="#e4e4e4", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
+
+
+def _cost_rows(costs: Sequence[tuple[str, dict[str, float]]], components: Sequence[str], currency: str,
+               title: str, subtitle: str) -> Figure:
+    """Horizontal stacked bars, first on top, labels on one line; the net total right of the bar."""
+    fig = _framed(1, 0.42 * len(costs) + 0.2, title, subtitle, bottom=0.6)
+    longest = max((len(label) for label, _ in costs), default=1)
+    fig.subplots_adjust(left=(0.35 + 0.075 * longest) / WIDTH, right=1 - 2.3 / WIDTH)
+    ax = fig.subplots()
+    up, down = _stack(ax, costs, components, horizontal=True)
+    for y, (end, total) in enumerate(zip(up, up + down, strict=True)):
+        ax.annotate(f"{total:,.0f} {currency}", (end, y), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=9, fontweight="bold")
+    if down.min(initial=0.0) < 0:
+        ax.axvline(0, color="#222222", linewidth=0.8)
+    ax.set_ylim(len(costs) - 0.4, -0.6)  # the first bar on top
+    ax.set_xlim(down.min(initial=0.0) * 1.15, max(up.max(initial=0.0), 1.0) * 1.22)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel(f"cost ({currency})")
+    ax.tick_params(axis="y", labelsize=9)
+    ax.grid(axis="x", color="#e4e4e4", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.legend(fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

@@ -10,8 +10,17 @@ Sheets and their columns (stable; the CSV sheets keep the CSV files' column name
   most ``wait_s`` seconds;
 - ``Invoices``: every partner invoice clause by clause (summary.json ``invoices``, as invoices.csv);
 - ``Sites``: per site SL (the contract's measure), contracted SL, abandonment, occupancy and cost (``sites``);
-- ``Comparison``: only when a comparison table is given (for ``ccsim compare``: one row per KPI, a column per
-  scenario and one ``<scenario> vs <first>`` per difference, as on the terminal).
+
+The workbook of a comparison (``ccsim compare --xlsx``, ``comparison_workbook``) has instead:
+
+- ``Run``: the run facts (seed, replications, days, ccsim version, each scenario file and its sha256);
+- ``Comparison``: one row per KPI: ``KPI scope, KPI name, KPI unit``, then per scenario its mean and 95 % CI
+  half-width and, for all but the first, the paired difference to the first and its half-width, all numbers
+  (``<scenario>``, ``<scenario> ± 95 % CI``, ``<scenario> vs <first>``, ``<scenario> vs <first> ± 95 % CI``);
+- ``What differs``: ``key`` and one column per scenario, the keys whose values differ between the files;
+- ``Invoices``: every scenario's partner invoice lines, with a first column ``scenario``;
+- per scenario ``<scenario> KPIs``, ``<scenario> Days``, ``<scenario> Intervals``: its summary.csv, days.csv and
+  intervals.csv (titles cut to Excel's 31 characters and made unique).
 """
 
 from __future__ import annotations
@@ -27,6 +36,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sim.analysis.compare import CompareRow
+from sim.reports.compare_output import shown_rows, unit_of
+from sim.reports.compare_report import Comparison, sheet_titles
 from sim.reports.results import Results, read_table, requirement
 
 CSV_SHEETS = (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"), ("Risk", "risk.csv"))
@@ -73,7 +85,7 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Iterable[Seq
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
 
 
-def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]] | None = None) -> Workbook:
+def workbook(results: Results, folder: Path) -> Workbook:
     """The workbook of a results folder (tables read from its CSV files)."""
     book = Workbook()
     if book.active is not None:
@@ -98,9 +110,6 @@ def workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]
     sites = results.summary.get("sites") or []
     if len(sites) > 1 or any(r["kind"] == "partner" for r in sites):  # not for one in-house site
         _json_sheet(book, "Sites", sites)
-    if comparison:
-        header = list(dict.fromkeys(k for r in comparison for k in r))
-        _sheet(book, "Comparison", header, ([r.get(k) for k in header] for r in comparison))
     return book
 
 
@@ -112,10 +121,68 @@ def _json_sheet(book: Workbook, title: str, rows: Sequence[dict[str, Any]]) -> N
                                      for r in rows))
 
 
-def write_workbook(results: Results, folder: Path, comparison: Sequence[dict[str, Any]] | None = None) -> Path:
+COMPARE_FIXED = ("KPI scope", "KPI name", "KPI unit")
+"""The text columns of the Comparison sheet: with a space, so no scenario name (no spaces) can be the same."""
+PER_SCENARIO = (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"))
+
+
+def comparison_header(names: Sequence[str]) -> list[str]:
+    """The Comparison sheet's header: fixed text columns, then value and CI half-width per scenario and per
+    difference to the first."""
+    out = [*COMPARE_FIXED, names[0], f"{names[0]} ± 95 % CI"]
+    for name in names[1:]:
+        diff = f"{name} vs {names[0]}"
+        out += [name, f"{name} ± 95 % CI", diff, f"{diff} ± 95 % CI"]
+    return out
+
+
+def _numbers(row: CompareRow, currency: str) -> list[Any]:
+    """A Comparison sheet row: numbers in the unit shown (percentages in %), empty where not estimated."""
+    unit, scale, _ = unit_of(row, currency)
+    out: list[Any] = [row.scope, row.label, unit]
+    for value, diff in zip(row.values, row.diffs, strict=True):
+        out += [value.mean * scale, value.half_width * scale]
+        if diff is not None:
+            out += [diff.mean * scale, diff.half_width * scale]
+    return out
+
+
+def comparison_workbook(comparison: Comparison) -> Workbook:
+    """The workbook of a comparison (see the module docstring)."""
+    book = Workbook()
+    if book.active is not None:
+        book.remove(book.active)
+    _sheet(book, "Run", ["key", "value"], comparison.facts())
+    names = comparison.names
+    _sheet(book, "Comparison", comparison_header(names),
+           (_numbers(r, comparison.currency) for r in shown_rows(names, comparison.rows, comparison.currency)))
+    _sheet(book, "What differs", ["key", *names], ([d.path, *d.values] for d in comparison.differences))
+    invoices = [{"scenario": name, **line} for name, results in zip(names, comparison.results, strict=True)
+                for line in results.summary.get("invoices") or []]
+    _json_sheet(book, "Invoices", invoices)
+    titles = sheet_titles(names, [kind for kind, _ in PER_SCENARIO])
+    for name, folder in zip(names, comparison.folders, strict=True):
+        for kind, file in PER_SCENARIO:
+            if (folder / file).exists():
+                rows = read_table(folder / file)
+                header = list(rows[0]) if rows else []
+                _sheet(book, titles[name, kind], header, ([r[k] for k in header] for r in rows))
+    return book
+
+
+def write_comparison_workbook(comparison: Comparison, folder: Path) -> Path:
+    """Write the comparison's ``folder/results.xlsx`` (via a temporary file and a rename); return its path."""
+    path = folder / "results.xlsx"
+    tmp = folder / ".results.xlsx.tmp"
+    comparison_workbook(comparison).save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def write_workbook(results: Results, folder: Path) -> Path:
     """Write ``folder/results.xlsx`` (via a temporary file and a rename); return its path."""
     path = folder / "results.xlsx"
     tmp = folder / ".results.xlsx.tmp"
-    workbook(results, folder, comparison).save(tmp)
+    workbook(results, folder).save(tmp)
     tmp.replace(path)
     return path
