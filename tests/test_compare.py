@@ -200,7 +200,7 @@ def test_three_way_differences_equal_the_two_way_ones_in_every_output(
     assert pair and all({k: three[key][k] for k in b_columns} == {k: row[k] for k in b_columns}
                         for key, row in pair.items())
     assert pair["all", "Service level"]["b vs a"] > 0 and pair["all", "Service level"]["KPI unit"] == "%"
-    assert three["all", "Total cost"]["c vs a"] != three["all", "Total cost"]["b vs a"]
+    assert three["all", "Total cost per 23 h"]["c vs a"] != three["all", "Total cost per 23 h"]["b vs a"]
 
 
 def test_compare_json_output_parses(two: Path, capsys: pytest.CaptureFixture[str]) -> None:
