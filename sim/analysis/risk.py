@@ -35,6 +35,11 @@ Weekdays. Besides all days, the daily service level of every call slice is also 
 
 Worst. The WORST worst units of each row: lowest service level; highest ASA, abandonment and occupancy (overload);
 ties in replication and time order. Replications and days are numbered from 1 (as in days.csv).
+
+Cost risk. The run-period cost ("per week" for a 7-day run, else "per N days") of each replication: the total, each
+client's (with several clients) and each partner site's invoice total (all its invoices). Replications are
+independent, so these are R independent values; mean and P10, P50, P90, P95 by numpy's ``linear`` method (type 7:
+interpolating between order statistics; with few replications P90/P95 lie near the largest value and are rough).
 """
 
 from __future__ import annotations
@@ -324,3 +329,71 @@ def report_rows(data: list[dict[str, Any]], clients: bool) -> list[list[str]]:
         rows.append([r["level"], r["name"], f"{r['kpi']} ({unit.strip()})", r["unit"], *cells, meet, str(r["units"]),
                      str(r["excluded"]), worst])
     return rows
+
+
+COST_QUANTILES = (10.0, 50.0, 90.0, 95.0)
+"""Percentiles of the cost-risk rows (numpy ``linear`` method, as QUANTILES)."""
+COST_CSV_COLUMNS = ("level", "name", "period", "replications", "mean", *(f"p{q:g}" for q in COST_QUANTILES))
+"""Columns of cost_risk.csv, one row per cost (total, client, partner invoice)."""
+
+
+@dataclass(frozen=True)
+class CostSpread:
+    """The distribution over replications of one run-period cost: the total, a client's or a partner's invoice."""
+
+    level: str  # total, client or invoice (a partner site's invoice total)
+    name: str
+    replications: int  # values the percentiles rest on
+    mean: float
+    percentiles: tuple[float, ...]  # at COST_QUANTILES
+
+
+def cost_period(days: int) -> str:
+    """The run period in words: "week" (7 days), "day" (1) or "N days"."""
+    return {7: "week", 1: "day"}.get(days, f"{days} days")
+
+
+def _cost_spread(level: str, name: str, values: np.ndarray) -> CostSpread:
+    pct = np.percentile(values, list(COST_QUANTILES), method=METHOD)
+    return CostSpread(level, name, int(values.size), float(values.mean()), tuple(float(p) for p in pct))
+
+
+def cost_risk(result: RunResult) -> tuple[CostSpread, ...]:
+    """Per-replication run-period cost (total; each client if several; each partner invoice total) spread over
+    replications; nothing if the scenario prices nothing. One replication: percentiles all equal its value."""
+    money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
+    if not money.any():
+        return ()
+    by_client = money.sum(axis=1)  # [R, client]
+    out = [_cost_spread("total", "all", by_client.sum(axis=1))]
+    if len(result.layout.client_names) > 1:
+        out += [_cost_spread("client", name, by_client[:, c]) for c, name in enumerate(result.layout.client_names)]
+    for site in result.facts[0].costs.invoices:
+        bills = np.array([math.fsum(f.costs.invoices[site].values()) for f in result.facts])
+        out.append(_cost_spread("invoice", site, bills))
+    return tuple(out)
+
+
+def cost_risk_json(spreads: tuple[CostSpread, ...], days: int) -> dict[str, Any]:
+    """The ``cost_risk`` section of summary.json."""
+    return {"period": cost_period(days), "method": METHOD,
+            "rows": [{"level": s.level, "name": s.name, "replications": s.replications, "mean": _number(s.mean),
+                      "percentiles": {f"p{q:g}": _number(p) for q, p in zip(COST_QUANTILES, s.percentiles,
+                                                                            strict=True)}}
+                     for s in spreads]}
+
+
+def cost_risk_csv_rows(spreads: tuple[CostSpread, ...], days: int) -> list[dict[str, Any]]:
+    """The rows of cost_risk.csv (COST_CSV_COLUMNS)."""
+    return [{"level": s.level, "name": s.name, "period": cost_period(days), "replications": s.replications,
+             "mean": s.mean, **{f"p{q:g}": p for q, p in zip(COST_QUANTILES, s.percentiles, strict=True)}}
+            for s in spreads]
+
+
+def cost_risk_text(spreads: tuple[CostSpread, ...], days: int, currency: str) -> str:
+    """"; P90 per week 12,345 EUR (of 20 replications)" for the terminal cost line ("" without costs)."""
+    total = next((s for s in spreads if s.level == "total"), None)
+    if total is None:
+        return ""
+    p90 = total.percentiles[COST_QUANTILES.index(90.0)]
+    return f"; P90 per {cost_period(days)} {p90:,.0f} {currency} (of {total.replications} replications)"
