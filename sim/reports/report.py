@@ -31,6 +31,7 @@ from sim.analysis.risk import (
     cost_risk_text,
     risk_csv_rows,
     risk_json,
+    risk_profile,
     terminal_lines,
 )
 from sim.analysis.stats import Estimate
@@ -173,6 +174,7 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
                              for k, v in row.items()} for row in lines]
         costs = cost_risk(result)
         data["cost_risk"] = cost_risk_json(costs, result.scenario.run.days)
+        data["risk_profile"] = risk_profile(result)
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
         write_csv(tmp / "days.csv", *kpi_table(summary.days))
