@@ -134,3 +134,14 @@ def test_ecdf_annotates_the_share_of_days_meeting_the_target(night: RunResult) -
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == [f"P(day ≥ target) = {day.p_meet.mean:.2f}"]
     assert len(results.summary["risk_profile"]["slices"][0]["daily"]) == day.units
+
+
+def test_fan_has_at_most_four_panels_and_says_which_are_shown(night: RunResult) -> None:
+    one = risk_profile(night)["slices"][0]
+    slices = [one, *({**one, "level": "call_type", "name": f"t{k}"} for k in range(4))]  # the 4 the profile keeps
+    rows = [{"level": "call_type", "name": f"t{k}"} for k in range(6)]
+    results = Results({"replications": 4, "days": 3}, {"rows": rows, "risk_profile": {**risk_profile(night),
+                                                                                      "slices": slices}}, [])
+    fig = risk_plots.fan_figure(results)
+    assert fig is not None and len(fig.axes) == 4
+    assert any("the first 4 of 6 call types" in " ".join(t.get_text().split()) for t in fig.texts)

@@ -62,7 +62,7 @@ def fan_figure(results: Results) -> Figure | None:
                   "Each interval's service level on every simulated day of every replication; per time of day the "
                   "median (line), the middle 50 % (dark band, P25-P75) and 90 % (light band, P5-P95) of those "
                   f"values. Dashed: the target. {results.run.get('replications')} replications x "
-                  f"{results.run.get('days')} day(s); intervals without calls are left out.")
+                  f"{results.run.get('days')} day(s); intervals without calls are left out.{_left_out(results, n)}")
     axes = list(fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0])
     fig.supylabel("service level (% of calls)", fontsize=10, x=0.15 / WIDTH)
     active = np.any([np.asarray(sl["units"]) > 0 for sl in shown], axis=0)
@@ -82,6 +82,12 @@ def fan_figure(results: Results) -> Figure | None:
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels), fontsize=8.5,
                frameon=False)
     return fig
+
+
+def _left_out(results: Results, shown: int) -> str:
+    """" Shown: the first 4 of 6 call types." when the profile holds fewer call types than the run."""
+    types = sum(r["level"] == "call_type" for r in results.summary.get("rows", []))
+    return f" Shown: the first {shown} of {types} call types." if types > max(shown, 1) else ""
 
 
 def _first_slot(active: np.ndarray) -> int:
