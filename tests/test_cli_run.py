@@ -48,7 +48,7 @@ def test_run_writes_every_file(tiny: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["run", str(tiny)]) == 0
     out = Path("results/tiny")
     assert sorted(p.name for p in out.iterdir()) == [
-        "days.csv", "intervals.csv", "risk.csv", "run.json", "summary.csv", "summary.json"]
+        "cost_risk.csv", "days.csv", "intervals.csv", "risk.csv", "run.json", "summary.csv", "summary.json"]
     info = json.loads((out / "run.json").read_text())
     assert info["seed"] == 5 and info["replications"] == 3 and len(info["scenario_sha256"]) == 64
     assert {"python", "numpy", "simpy"} <= set(info["versions"])

@@ -48,7 +48,7 @@ def test_report_has_every_section_and_table(folder: Path) -> None:
 def test_report_is_self_contained(folder: Path) -> None:
     page = (folder / "report.html").read_text(encoding="utf-8")
     images = re.findall(r'<img [^>]*src="([^"]+)"', page)
-    assert len(images) == 7 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert len(images) == 10 and all(src.startswith("data:image/png;base64,") for src in images)
     assert base64.b64decode(images[0].split(",", 1)[1]).startswith(b"\x89PNG")
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page and "<link" not in page
     assert "@import" not in page and "url(" not in page

@@ -1,6 +1,6 @@
 """Plots: every figure renders from a results folder, time axes read as clock time, panels per day or a mean day,
-the staffing requirement is Erlang C, the waiting-time CDF agrees with the counts, and only sim/reports/plots.py imports
-matplotlib."""
+the staffing requirement is Erlang C, the waiting-time CDF agrees with the counts, and only sim/reports/plots.py and
+risk_plots.py import matplotlib."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
 def test_every_figure_renders_as_png_and_svg(results: Results, tmp_path: Path) -> None:
     rendered = plots.render(results, plots.FORMATS)
     assert set(rendered) == {"service_level", "volumes", "staffing", "occupancy", "waiting_time", "labour_cost",
-                             "costs"}
+                             "costs", "risk_fan", "risk_daily_ecdf", "risk_heatmap"}
     files = plots.write_plots(rendered, tmp_path)
-    assert len(files) == 14 and all(f.parent == tmp_path / "plots" for f in files)
+    assert len(files) == 20 and all(f.parent == tmp_path / "plots" for f in files)
     for by_format in rendered.values():
         assert by_format["png"].startswith(PNG) and len(by_format["png"]) > 10_000
         ET.fromstring(by_format["svg"])  # well-formed SVG
@@ -125,4 +125,4 @@ def test_only_the_plotting_module_imports_matplotlib() -> None:
     package = Path(plots.__file__).parent
     importers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
                        if re.search(r"^\s*(import|from)\s+matplotlib", p.read_text(encoding="utf-8"), re.M))
-    assert importers == ["plots.py"]
+    assert importers == ["plots.py", "risk_plots.py"]

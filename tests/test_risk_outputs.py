@@ -13,7 +13,7 @@ import pytest
 
 from sim.analysis.experiment import RunResult, run
 from sim.analysis.facts import CALL_FIELDS
-from sim.analysis.risk import QUANTILES, WEEKDAY_UNITS, Spread, risk_rows
+from sim.analysis.risk import COST_QUANTILES, QUANTILES, WEEKDAY_UNITS, Spread, cost_risk, risk_rows
 from sim.analysis.stats import Estimate
 from sim.cli.app import main
 from sim.scenario.loader import parse_scenario
@@ -90,3 +90,65 @@ def test_weekday_rows_reach_summary_csv_and_terminal(tmp_path: Path, capsys: pyt
     with (tmp_path / "out" / "risk.csv").open(encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["unit"] == "mon"]
     assert {r["level"] for r in rows} == {"total", "client", "call_type"}
+
+
+PRICED = """
+name: priced
+run: {days: 7, replications: 6, seed: 11}
+sites:
+  hq: {kind: in_house}
+  bpo:
+    kind: partner
+    contract: {per_minute: 1.0, sla: {threshold: 20s, target: 0.9, credit: 0.05}}
+clients:
+  big:
+    call_types:
+      a:
+        arrivals: {rate_per_hour: 20}
+        handle_time: {dist: exponential, mean: 240s}
+        patience: {dist: exponential, mean: 60s}
+  small:
+    call_types:
+      b:
+        arrivals: {rate_per_hour: 4}
+        handle_time: {dist: exponential, mean: 240s}
+        patience: none
+agent_groups:
+  desk: {skills: [a, b], agents: 1, cost_per_hour: 30}
+  partner: {site: bpo, skills: [a, b], agents: 1}
+"""
+
+
+@pytest.fixture(scope="module")
+def priced() -> RunResult:
+    return run(parse_scenario(PRICED, "priced.yaml"), workers=1)
+
+
+def test_cost_risk_percentiles_are_those_of_the_per_replication_costs(priced: RunResult) -> None:
+    rows = {(s.level, s.name): s for s in cost_risk(priced)}
+    assert set(rows) == {("total", "all"), ("client", "big"), ("client", "small"), ("invoice", "bpo")}
+    per_rep = {("total", "all"): [f.costs.by_client.sum() for f in priced.facts],
+               ("client", "big"): [f.costs.by_client[:, 0].sum() for f in priced.facts],
+               ("client", "small"): [f.costs.by_client[:, 1].sum() for f in priced.facts],
+               ("invoice", "bpo"): [sum(f.costs.invoices["bpo"].values()) for f in priced.facts]}
+    for key, values in per_rep.items():
+        got = rows[key]
+        assert got.replications == 6
+        assert got.mean == pytest.approx(float(np.mean(values)), rel=1e-12)
+        assert got.percentiles == pytest.approx(list(np.percentile(values, COST_QUANTILES)), rel=1e-12)
+        assert got.percentiles[0] < got.percentiles[-1]  # costs vary over replications: a real test
+
+
+def test_cost_risk_reaches_summary_csv_and_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "priced.yaml"
+    scenario.write_text(PRICED, encoding="utf-8")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--replications", "3"]) == 0
+    out = capsys.readouterr().out
+    block = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["cost_risk"]
+    total = next(r for r in block["rows"] if r["level"] == "total")
+    assert block["period"] == "week" and total["replications"] == 3
+    assert f"P90 per week {total['percentiles']['p90']:,.0f} EUR (of 3 replications)" in out
+    with (tmp_path / "out" / "cost_risk.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["level"], r["name"]) for r in rows] == [(r["level"], r["name"]) for r in block["rows"]]
+    assert float(rows[0]["p90"]) == pytest.approx(total["percentiles"]["p90"], abs=1e-6)

@@ -35,6 +35,11 @@ Weekdays. Besides all days, the daily service level of every call slice is also 
 
 Worst. The WORST worst units of each row: lowest service level; highest ASA, abandonment and occupancy (overload);
 ties in replication and time order. Replications and days are numbered from 1 (as in days.csv).
+
+Cost risk. The run-period cost ("per week" for a 7-day run, else "per N days") of each replication: the total, each
+client's (with several clients) and each partner site's invoice total (all its invoices). Replications are
+independent, so these are R independent values; mean and P10, P50, P90, P95 by numpy's ``linear`` method (type 7:
+interpolating between order statistics; with few replications P90/P95 lie near the largest value and are rough).
 """
 
 from __future__ import annotations
@@ -324,3 +329,135 @@ def report_rows(data: list[dict[str, Any]], clients: bool) -> list[list[str]]:
         rows.append([r["level"], r["name"], f"{r['kpi']} ({unit.strip()})", r["unit"], *cells, meet, str(r["units"]),
                      str(r["excluded"]), worst])
     return rows
+
+
+COST_QUANTILES = (10.0, 50.0, 90.0, 95.0)
+"""Percentiles of the cost-risk rows (numpy ``linear`` method, as QUANTILES)."""
+COST_CSV_COLUMNS = ("level", "name", "period", "replications", "mean", *(f"p{q:g}" for q in COST_QUANTILES))
+"""Columns of cost_risk.csv, one row per cost (total, client, partner invoice)."""
+
+
+@dataclass(frozen=True)
+class CostSpread:
+    """The distribution over replications of one run-period cost: the total, a client's or a partner's invoice."""
+
+    level: str  # total, client or invoice (a partner site's invoice total)
+    name: str
+    replications: int  # values the percentiles rest on
+    mean: float
+    percentiles: tuple[float, ...]  # at COST_QUANTILES
+
+
+def _cost_spread(level: str, name: str, values: np.ndarray) -> CostSpread:
+    pct = np.percentile(values, list(COST_QUANTILES), method=METHOD)
+    return CostSpread(level, name, int(values.size), float(values.mean()), tuple(float(p) for p in pct))
+
+
+def cost_risk(result: RunResult) -> tuple[CostSpread, ...]:
+    """Per-replication run-period cost (total; each client if several; each partner invoice total) spread over
+    replications; nothing if the scenario prices nothing. One replication: percentiles all equal its value."""
+    money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
+    if not money.any():
+        return ()
+    by_client = money.sum(axis=1)  # [R, client]
+    out = [_cost_spread("total", "all", by_client.sum(axis=1))]
+    if len(result.layout.client_names) > 1:
+        out += [_cost_spread("client", name, by_client[:, c]) for c, name in enumerate(result.layout.client_names)]
+    for site in result.facts[0].costs.invoices:
+        bills = np.array([math.fsum(f.costs.invoices[site].values()) for f in result.facts])
+        out.append(_cost_spread("invoice", site, bills))
+    return tuple(out)
+
+
+def cost_risk_json(spreads: tuple[CostSpread, ...], period: str) -> dict[str, Any]:
+    """The ``cost_risk`` section of summary.json; ``period``: what a replication's cost covers ("week")."""
+    return {"period": period, "method": METHOD,
+            "rows": [{"level": s.level, "name": s.name, "replications": s.replications, "mean": _number(s.mean),
+                      "percentiles": {f"p{q:g}": _number(p) for q, p in zip(COST_QUANTILES, s.percentiles,
+                                                                            strict=True)}}
+                     for s in spreads]}
+
+
+def cost_risk_csv_rows(spreads: tuple[CostSpread, ...], period: str) -> list[dict[str, Any]]:
+    """The rows of cost_risk.csv (COST_CSV_COLUMNS)."""
+    return [{"level": s.level, "name": s.name, "period": period, "replications": s.replications,
+             "mean": s.mean, **{f"p{q:g}": p for q, p in zip(COST_QUANTILES, s.percentiles, strict=True)}}
+            for s in spreads]
+
+
+def cost_risk_text(spreads: tuple[CostSpread, ...], period: str, currency: str) -> str:
+    """"; P90 per week 12,345 EUR (of 20 replications)" for the terminal cost line ("" without costs)."""
+    total = next((s for s in spreads if s.level == "total"), None)
+    if total is None:
+        return ""
+    p90 = total.percentiles[COST_QUANTILES.index(90.0)]
+    return f"; P90 per {period} {p90:,.0f} {currency} (of {total.replications} replications)"
+
+
+PROFILE_TYPES = 4
+"""Call types with their own fan chart and ECDF (the first ones in scenario order)."""
+
+
+def _interval_values(result: RunResult, slices: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Service level ``[R, interval, slice]`` of the call slices ``slices`` (indices of _call_slices; NaN in the
+    warm-up and where undefined or no call was offered), and the same per day ``[R, day, slice]``."""
+    layout = result.layout
+    _, matrix = _call_slices(layout)
+    first = result.facts[0].first_interval
+    calls = np.stack([f.calls for f in result.facts]) @ matrix[:, slices]  # [R, F, I, S]
+    num, den = call_ratios(calls, result.scenario.service_level)["service_level"]
+    offered = calls[:, CALL_FIELDS.index("offered")]
+    defined = (offered > 0) & (den > 0)
+    defined[:, :first] = False
+    per_interval = np.divide(num, den, out=np.full(num.shape, np.nan), where=defined)
+    per_day = int(round(DAY / result.scenario.run.interval))
+    days = num.shape[1] // per_day
+    day_num, day_den = ((np.where(defined, x, 0.0)).reshape(len(result.facts), days, per_day, -1).sum(axis=2)
+                        for x in (num, den))
+    per_day_sl = np.divide(day_num, day_den, out=np.full(day_num.shape, np.nan), where=day_den > 0)
+    return per_interval, per_day_sl
+
+
+def _listed(x: np.ndarray) -> list[Any]:
+    """A float array as nested lists for JSON, NaN as None."""
+    return [_listed(v) for v in x] if x.ndim > 1 else [_number(float(v)) for v in x]
+
+
+def risk_profile(result: RunResult) -> dict[str, Any]:
+    """The ``risk_profile`` section of summary.json, from which the risk figures are drawn.
+
+    Per call slice (all, then the first PROFILE_TYPES call types): ``fan``, the QUANTILES of the interval service
+    level per interval of the day over every (replication, day) where it is defined, with ``units`` per interval;
+    ``daily``, every defined daily service level (all replications, sorted). ``heat`` (all calls): per day of the run
+    and interval of the day the share of replications whose interval service level is >= the target, among those
+    with a defined one (None where none has), and that number of replications. Warm-up intervals are no units; a
+    day's service level here counts only its intervals after the warm-up."""
+    layout = result.layout
+    slices, _ = _call_slices(layout)
+    chosen = [0, *range(1 + len(layout.client_names), len(slices))][:1 + PROFILE_TYPES]
+    per_interval, per_day = _interval_values(result, chosen)
+    reps, n_intervals, _ = per_interval.shape
+    days = per_day.shape[1]
+    by_slot = per_interval.reshape(reps, days, n_intervals // days, -1)
+    out = []
+    for j, s in enumerate(chosen):
+        level, name, target = slices[s]
+        pooled = by_slot[..., j].reshape(reps * days, -1)  # [unit, slot]
+        units = (~np.isnan(pooled)).sum(axis=0)
+        fan = np.full((len(QUANTILES), pooled.shape[1]), np.nan)
+        for slot in np.flatnonzero(units):
+            column = pooled[:, slot]
+            fan[:, slot] = np.percentile(column[~np.isnan(column)], list(QUANTILES), method=METHOD)
+        daily = np.sort(per_day[..., j][~np.isnan(per_day[..., j])])
+        out.append({"level": level, "name": name, "target": target, "units": units.tolist(),
+                    "fan": {f"p{q:g}": _listed(fan[k]) for k, q in enumerate(QUANTILES)}, "daily": _listed(daily)})
+    total = by_slot[..., 0]  # [R, day, slot]
+    defined = (~np.isnan(total)).sum(axis=0)
+    met = (total >= slices[0][2]).sum(axis=0)
+    share = np.divide(met, defined, out=np.full(met.shape, np.nan), where=defined > 0)
+    run = result.scenario.run
+    weekdays = list(Weekday)
+    labels = [f"{weekdays[(run.start_day.number + d) % 7].value.capitalize()} {d + 1}" for d in range(days)]
+    return {"interval_s": run.interval, "method": METHOD, "slices": out,
+            "heat": {"name": "all", "target": slices[0][2], "days": labels, "p_meet": _listed(share),
+                     "replications": defined.tolist()}}

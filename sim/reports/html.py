@@ -32,6 +32,9 @@ CAPTIONS = {
     "waiting_time": "How long answered calls waited: the share answered within any waiting time.",
     "labour_cost": "Labour cost per agent group.",
     "costs": "Cost by component.",
+    "risk_fan": "Risk: spread of the interval service level by time of day over all days and replications.",
+    "risk_daily_ecdf": "Risk: distribution of the daily service level and the share of days meeting the target.",
+    "risk_heatmap": "Risk: per day and interval, the share of replications meeting the service-level target.",
 }
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; margin: 2em auto;

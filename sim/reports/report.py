@@ -1,4 +1,5 @@
-"""Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv, risk.csv, a KPI table.
+"""Results on disk and on the terminal: run.json, summary.csv/json, days.csv, intervals.csv, risk.csv, cost_risk.csv,
+a KPI table.
 
 Files are written into a staging folder beside the target, then renamed into place (sim.reports.folders): an interrupted
 run never leaves a half-written results folder, and a folder ccsim did not write is never replaced.
@@ -21,7 +22,18 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.experiment import RunResult
-from sim.analysis.risk import CSV_COLUMNS, risk_csv_rows, risk_json, terminal_lines
+from sim.analysis.risk import (
+    COST_CSV_COLUMNS,
+    CSV_COLUMNS,
+    cost_risk,
+    cost_risk_csv_rows,
+    cost_risk_json,
+    cost_risk_text,
+    risk_csv_rows,
+    risk_json,
+    risk_profile,
+    terminal_lines,
+)
 from sim.analysis.stats import Estimate
 from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines, period_label, site_rows
 from sim.analysis.theory import analytic_twin, comparison_rows
@@ -160,12 +172,18 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
                           for k, v in row.items()} for row in sites]
         data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
                              for k, v in row.items()} for row in lines]
+        costs = cost_risk(result)
+        data["cost_risk"] = cost_risk_json(costs, period_label(result).removeprefix("per "))
+        data["risk_profile"] = risk_profile(result)
         (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
         write_csv(tmp / "days.csv", *kpi_table(summary.days))
         if summary.intervals:
             write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
         write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
+        if costs:
+            write_csv(tmp / "cost_risk.csv", list(COST_CSV_COLUMNS),
+                      cost_risk_csv_rows(costs, period_label(result).removeprefix("per ")))
         if lines:
             write_csv(tmp / "invoices.csv", list(INVOICE_COLUMNS), lines)
         if extras is not None:
@@ -211,7 +229,9 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
             f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
-    cost = _cost_line(total.kpis, s.currency, period_label(result))
+    period = period_label(result)
+    risk = cost_risk_text(cost_risk(result), period.removeprefix("per "), s.currency)
+    cost = _cost_line(total.kpis, s.currency, period, risk)
     return head + "\n" + "\n".join(lines) + cost + _site_lines(result, s.currency) + terminal_lines(summary.risk)
 
 
@@ -229,15 +249,17 @@ def _site_lines(result: RunResult, currency: str) -> str:
     return "".join(out)
 
 
-def _cost_line(kpis: dict[str, Estimate], currency: str, period: str) -> str:
-    """Total cost, its components, cost per handled call and per resolved need (nothing if nothing is priced)."""
+def _cost_line(kpis: dict[str, Estimate], currency: str, period: str, risk: str) -> str:
+    """Total cost over ``period``, its components, cost per handled call and per resolved need, and ``risk`` (the
+    P90 of the run-period cost; nothing if nothing is priced)."""
     total, per_call, per_need = kpis.get("total_cost"), kpis.get("cost_per_call"), kpis.get("cost_per_resolved_need")
     if total is None or per_call is None or not total.mean:
         return ""
     parts = [f"{name.replace('_', ' ')} {kpis[name].mean:,.0f}" for name in COMPONENTS if kpis[name].mean]
     return (f"\nCost {period} {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)}); "
             f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}"
-            + (f"; per resolved need {per_need.mean:.2f} ±{per_need.half_width:.2f} {currency}" if per_need else ""))
+            + (f"; per resolved need {per_need.mean:.2f} ±{per_need.half_width:.2f} {currency}" if per_need else "")
+            + risk)
 
 
 def analytic_table(result: RunResult, summary: Summary) -> str:
