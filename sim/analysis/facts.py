@@ -21,15 +21,18 @@ from sim.engine.repeats import REDIAL, REPEAT
 CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
-    "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "queue_area",
+    "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner",
+    "abandoned_transfer", "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
 ``repeats``: repeat calls of unresolved earlier calls; ``redials``: callers calling again after abandoning or a
 busy signal; ``overflowed``: calls sent to or taken by a partner under
-an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
+an overflow rule; ``answered_partner``: answered by a partner site's agents; ``abandoned_transfer``: abandoned
+while being transferred to a partner agent (part of ``abandoned``); ``queue_area``: integral of the
 number of waiting calls of the type over the interval (call-seconds)."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time")
-"""Per interval x agent group; ``busy_time`` and ``staffed_time`` are agent-seconds within the interval."""
+"""Per interval x agent group; ``busy_time`` (taking calls, reserved for a transfer included) and ``staffed_time`` are
+agent-seconds within the interval."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -120,6 +123,7 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield (records.overflow > NONE) & (records.overflow < REFUSED)
     yield records.overflow == REFUSED
     yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]
+    yield records.abandoned_in_transfer
 
 
 def _queue_area(records: Records, layout: Layout) -> np.ndarray:
@@ -144,9 +148,10 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     handle = (part.end_at - part.start_at)[done]
     groups[0] += np.bincount(cell, minlength=n_int * n_groups).reshape(n_int, n_groups)
     groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
-    served = ~np.isnan(part.start_at)
+    busy_from = part.busy_from
+    served = ~np.isnan(busy_from)
     stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
-    groups[2] += spans_by_interval(part.start_at[served], stop[served], part.group[served].astype(np.int64),
+    groups[2] += spans_by_interval(busy_from[served], stop[served], part.group[served].astype(np.int64),
                                    n_groups, run.interval, n_int)
 
 
