@@ -1,11 +1,11 @@
 """The SimPy model: trunk lines, IVR, queues and agent groups, and the life of a call through them.
 
 SimPy's Environment is the clock and the event heap. Calls are plain data moved by event callbacks (no process per
-call): an IVR end, a service end, the end of a transfer to a partner agent and, only for a caller who really queues,
-a patience timer. Arrivals are a sorted
-stream that the run loop merges with the heap (``env.peek``/``env.step``): each arrival is admitted at its own
-instant after every event due by then, so it costs no heap operation. Handlers take that instant as ``now``.
-Shift changes are SimPy processes. Routing decisions are delegated to the pure ``Router``.
+call): an IVR end, a service end, the end of a transfer to a partner agent (or the caller's hang-up during it) and,
+only for a caller who really queues, a patience timer. Arrivals are a sorted stream that the run loop merges with
+the heap (``env.peek``/``env.step``): each arrival is admitted at its own instant after every event due by then, so
+it costs no heap operation. Handlers take that instant as ``now``. Shift changes are SimPy processes. Routing
+decisions are delegated to the pure ``Router``.
 """
 
 from __future__ import annotations
