@@ -40,7 +40,8 @@ def _two_sites(rule: str, agents: int, load: float, *, partner_agents: int = 200
                reps: int = 1, seed: int = 1, warmup: str = "2h", home_hours: str = "",
                threshold: str = "20s", max_queue: int | None = None) -> Scenario:
     """One call type served in-house (``agents`` at site home) with the overflow rule ``rule`` to bpo_team;
-    ``max_queue``: the call type's own (in-house) queue limit, none if None."""
+    ``max_queue``: the call type's own (in-house) queue limit, none if None. The transfer to the partner is
+    instantaneous (``transfer_delay`` 0 s: the theory here has none; tests/test_transfer_delay.py checks it)."""
     limit = "" if max_queue is None else f"\n    max_queue: {max_queue}"
     return scenario(f"""
 name: overflow
@@ -48,7 +49,7 @@ run: {{days: {days}, replications: {reps}, seed: {seed}, warmup: {warmup}}}
 service_level: {{threshold: {threshold}}}
 sites:
   home: {{kind: in_house{home_hours}}}
-  bpo: {{kind: partner}}
+  bpo: {{kind: partner, transfer_delay: {{dist: deterministic, value: 0s}}}}
 call_types:
   calls:
     arrivals: {{rate_per_hour: {_rate_per_hour(load)!r}}}

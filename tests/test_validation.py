@@ -300,7 +300,7 @@ name: loss_overflow
 run: {{days: {days}, replications: {reps}, seed: {seed}, warmup: 2h}}
 sites:
   home: {{kind: in_house}}
-  bpo: {{kind: partner}}
+  bpo: {{kind: partner, transfer_delay: {{dist: deterministic, value: 0s}}}}
 call_types:
   calls:
     arrivals: {{rate_per_hour: {_rate_per_hour(load)!r}}}

@@ -22,21 +22,22 @@ CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
     "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner",
-    "resolved_needs", "queue_area",
+    "resolved_needs", "abandoned_transfer", "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
 ``repeats``: repeat calls of unresolved earlier calls; ``redials``: callers calling again after abandoning or a
 busy signal; ``overflowed``: calls sent to or taken by a partner under
-an overflow rule; ``answered_partner``: answered by a partner site's agents; ``queue_area``: integral of the
-number of waiting calls of the type over the interval (call-seconds); ``resolved_needs``: calls that ended a
-customer need (answered and resolved, or deflected by self-service: each need ends so at most once)."""
+an overflow rule; ``answered_partner``: answered by a partner site's agents; ``resolved_needs``: calls that ended
+a customer need (answered and resolved, or deflected by self-service: each need ends so at most once);
+``abandoned_transfer``: abandoned while being transferred to a partner agent (part of ``abandoned``);
+``queue_area``: integral of the number of waiting calls of the type over the interval (call-seconds)."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
-and ``busy_time`` the part of it spent on calls. The minutes an agent spends finishing the call in hand after the
-shift ended count in neither, so occupancy shows no false 100 % at shift ends; agent hours, labour cost and
-per-hour invoices are the scheduled hours. ``first_answered``: first answered call of a need (no answered call
-before it in its chain of repeats and redials); ``first_resolved``: those resolved on that call (first-contact
-resolution)."""
+and ``busy_time`` the part of it spent on calls (or reserved for a call being transferred to it). The minutes an
+agent spends finishing the call in hand after the shift ended count in neither, so occupancy shows no false 100 %
+at shift ends; agent hours, labour cost and per-hour invoices are the scheduled hours. ``first_answered``: first
+answered call of a need (no answered call before it in its chain of repeats and redials); ``first_resolved``:
+those resolved on that call (first-contact resolution)."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -132,6 +133,7 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield records.overflow == REFUSED
     yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]
     yield (ans & resolved(records, layout)) | (out == DEFLECTED)
+    yield records.abandoned_in_transfer
 
 
 def resolved(records: Records, layout: Layout) -> np.ndarray:
@@ -179,9 +181,10 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done])):
         groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
             n_int, n_groups)
-    served = ~np.isnan(part.start_at)
+    busy_from = part.busy_from
+    served = ~np.isnan(busy_from)
     stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
-    groups[2] += spans_by_interval(part.start_at[served], stop[served], part.group[served].astype(np.int64),
+    groups[2] += spans_by_interval(busy_from[served], stop[served], part.group[served].astype(np.int64),
                                    n_groups, run.interval, n_int)
 
 

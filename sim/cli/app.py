@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import CcsimError
+from sim.errors import CcsimError, Problem, printable
 
 if TYPE_CHECKING:
     from sim.reports.folders import Staged
@@ -253,8 +253,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.reports.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
     from sim.scenario.loader import load_scenario
 
-    scenario = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
-                              days=args.days)
+    warnings: list[Problem] = []
+    scenario = with_overrides(load_scenario(args.scenario, warnings), seed=args.seed,
+                              replications=args.replications, days=args.days)
+    _warn(warnings)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_target(out)  # before the run: a folder that may not be replaced is refused at once
     with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
@@ -298,14 +300,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     failed = 0
     for file in args.scenarios:
+        warnings: list[Problem] = []
         try:
-            s = load_scenario(file)
+            s = load_scenario(file, warnings)
         except CcsimError as exc:
             print(exc, file=sys.stderr)
             failed += 1
             continue
+        _warn(warnings)
         print(f"ok: {file} ({s.name}: {len(s.all_call_types())} call types, {len(s.agent_groups)} agent groups)")
     return BAD_INPUT if failed else 0
+
+
+def _warn(warnings: list[Problem]) -> None:
+    """Print what is valid but probably not meant in a scenario, one line each, on stderr."""
+    for w in warnings:
+        where = w.file if w.line is None else f"{w.file}:{w.line}"
+        print(printable(f"{where} {w.path}: warning: {w.message}"), file=sys.stderr)
 
 
 def _cmd_regress(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.engine.staffing import agent_steps
+from sim.scenario.distributions import Distribution
 from sim.scenario.hours import Windows
 from sim.scenario.outsourcing import Site, SiteKind
 from sim.scenario.schema import AgentGroup, CallType, Scenario
@@ -58,6 +59,11 @@ class Layout:
     @property
     def group_is_partner(self) -> tuple[bool, ...]:
         return tuple(self.sites[s].kind == SiteKind.partner for s in self.group_site)
+
+    @property
+    def group_transfer(self) -> tuple[Distribution | None, ...]:
+        """Per group: the transfer delay of a call its agent takes (None: in-house, answered at once)."""
+        return tuple(self.sites[s].transfer for s in self.group_site)
 
     @property
     def overflow_groups(self) -> tuple[frozenset[int], ...]:

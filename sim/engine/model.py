@@ -1,10 +1,11 @@
 """The SimPy model: trunk lines, IVR, queues and agent groups, and the life of a call through them.
 
 SimPy's Environment is the clock and the event heap. Calls are plain data moved by event callbacks (no process per
-call): an IVR end, a service end and, only for a caller who really queues, a patience timer. Arrivals are a sorted
-stream that the run loop merges with the heap (``env.peek``/``env.step``): each arrival is admitted at its own
-instant after every event due by then, so it costs no heap operation. Handlers take that instant as ``now``.
-Shift changes are SimPy processes. Routing decisions are delegated to the pure ``Router``.
+call): an IVR end, a service end, the end of a transfer to a partner agent (or the caller's hang-up during it) and,
+only for a caller who really queues, a patience timer. Arrivals are a sorted stream that the run loop merges with
+the heap (``env.peek``/``env.step``): each arrival is admitted at its own instant after every event due by then, so
+it costs no heap operation. Handlers take that instant as ``now``. Shift changes are SimPy processes. Routing
+decisions are delegated to the pure ``Router``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, 
 from sim.engine.repeats import Repeats
 from sim.engine.routing import ORDINARY, PARTNER, WAITING, Router
 from sim.engine.streams import Streams
+from sim.engine.transfer import TransferDelays
 from sim.scenario.hours import closed_at, is_open
 
 _CHUNK = 16384
 """Callers are read from numpy into Python lists this many at a time (fast scalar access, bounded memory)."""
-_IN_SERVICE, _LEFT = 2, 3
+_IN_SERVICE, _LEFT, _IN_TRANSFER = 2, 3, 4
 
 
 class Call:
@@ -81,6 +83,8 @@ class CallCenter:
         self.overflow_types = tuple(frozenset(t for t in range(n) if g in layout.overflow_groups[t])
                                     for g in range(len(layout.groups)))
         self.repeats = Repeats(layout, streams, len(callers))
+        self.transfers = TransferDelays(layout, streams)
+        self._delayed = self.transfers.delayed
         self._unresolved = self.repeats.unresolved
         self._redials = any(self.repeats.redial)
         self._n = len(callers)
@@ -226,11 +230,47 @@ class CallCenter:
         self._start(call, g, now)
 
     def _start(self, call: Call, g: int, now: float) -> None:
+        """An agent of group ``g`` takes ``call``: at once, or (a partner agent taking an overflow call) reserved
+        while the call is transferred from the in-house ACD. Calls whose ordinary route is a partner group reach it
+        directly (the carrier delivers them there): no transfer."""
+        if self._delayed[g] and call.type in self.overflow_types[g]:
+            delay = self.transfers.draw(g)
+            if delay > 0.0:
+                self._transfer(call, g, now, delay)
+                return
+        self._serve(call, g, now)
+
+    def _serve(self, call: Call, g: int, now: float) -> None:
         call.state = _IN_SERVICE
         call.group = g
         self._start_at[call.id] = now
         self._group[call.id] = g
         self._at(now + call.work * self.factors[g], self._on_service_end, call)
+
+    def _transfer(self, call: Call, g: int, now: float, delay: float) -> None:
+        """The agent is reserved now; the caller, still waiting, reaches it after ``delay`` or hangs up first when
+        its patience (counted from entering the queue) runs out on the way."""
+        call.state = _IN_TRANSFER
+        call.group = g
+        self._group[call.id] = g
+        self.rec.seized_at[call.id] = now
+        hang_up = call.queue_at + call.patience
+        if hang_up < now + delay:
+            self._at(hang_up, self._on_transfer_abandon, call)
+        else:
+            self._at(now + delay, self._on_transfer_end, call)
+
+    def _on_transfer_end(self, event: Event) -> None:
+        call = event._value
+        self._serve(call, call.group, self.env._now)
+
+    def _on_transfer_abandon(self, event: Event) -> None:
+        call, now = event._value, self.env._now
+        call.state = _LEFT
+        self._leave(call.id, ABANDONED, now)
+        if self._redials:
+            self.repeats.maybe_redial(self, call.type, call.id, now)
+        self._free_agent(call.group, now)
 
     def _on_service_end(self, event: Event) -> None:
         call, now = event._value, self.env._now
@@ -240,6 +280,10 @@ class CallCenter:
         self.in_system -= 1
         if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
             self.repeats.schedule(self, call, now)
+        self._free_agent(g, now)
+
+    def _free_agent(self, g: int, now: float) -> None:
+        """An agent of group ``g`` is done with a call: it logs out if due to, else takes the next or idles."""
         if self.leaving[g]:
             self.leaving[g] -= 1
             self.logged_in[g] -= 1

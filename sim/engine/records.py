@@ -18,7 +18,7 @@ BLOCKED = 2
 ANSWERED = 3
 """Taken by an agent and finished."""
 ABANDONED = 4
-"""Hung up while waiting in the queue."""
+"""Hung up while waiting in the queue or being transferred to a partner agent."""
 CLOSED = 5
 """Arrived outside opening hours (closed-hours demand)."""
 OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned", "closed")
@@ -33,6 +33,7 @@ class Recorder:
         self.end_at = array("d", [np.nan]) * n
         self.group = array("h", [-1]) * n
         self.overflow = array("b", bytes(n))
+        self.seized_at = array("d", [np.nan]) * n
         self.staff_log: list[tuple[float, int, int]] = []
 
     def add(self) -> int:
@@ -42,6 +43,7 @@ class Recorder:
         self.end_at.append(np.nan)
         self.group.append(-1)
         self.overflow.append(0)
+        self.seized_at.append(np.nan)
         return len(self.outcome) - 1
 
     def freeze(self, callers: Callers) -> Records:
@@ -53,6 +55,7 @@ class Recorder:
             end_at=np.frombuffer(self.end_at, dtype=np.float64),
             group=np.frombuffer(self.group, dtype=np.int16),
             overflow=np.frombuffer(self.overflow, dtype=np.int8),
+            seized_at=np.frombuffer(self.seized_at, dtype=np.float64),
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
         )
 
@@ -63,9 +66,12 @@ class Records:
 
     Per call (index = arrival order, as in ``callers``): ``outcome`` (one of OUTCOMES), ``start_at`` (instant an
     agent took it, NaN if never), ``end_at`` (instant it left: end of service, hang-up, busy signal or end of
-    self-service; NaN if still in the system), ``group`` (agent group that took it, -1 if none), ``overflow``
-    (why it went to a partner, ``sim.engine.overflow.REASONS``). The queue is entered at ``arrival_at + ivr_time``.
-    ``staff_log`` rows are (instant, group, change in agents logged in).
+    self-service; NaN if still in the system), ``group`` (agent group that took it, -1 if none; for a caller who
+    hung up while being transferred, the partner group whose agent was reserved), ``overflow`` (why it went to a
+    partner, ``sim.engine.overflow.REASONS``), ``seized_at`` (instant a partner agent was reserved for a
+    transferred call, NaN without a transfer: the agent is busy from then, the caller reaches it at ``start_at``).
+    The queue is entered at ``arrival_at + ivr_time``. ``staff_log`` rows are (instant, group, change in agents
+    logged in).
     """
 
     callers: Callers
@@ -74,6 +80,7 @@ class Records:
     end_at: np.ndarray
     group: np.ndarray
     overflow: np.ndarray
+    seized_at: np.ndarray
     staff_log: np.ndarray
 
     def block(self, lo: int, hi: int) -> Records:
@@ -81,7 +88,17 @@ class Records:
         c = self.callers
         callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
         return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
-                       self.group[lo:hi], self.overflow[lo:hi], self.staff_log)
+                       self.group[lo:hi], self.overflow[lo:hi], self.seized_at[lo:hi], self.staff_log)
+
+    @property
+    def abandoned_in_transfer(self) -> np.ndarray:
+        """Callers who hung up while being transferred to a partner agent reserved for them."""
+        return np.asarray((self.outcome == ABANDONED) & (self.group >= 0))
+
+    @property
+    def busy_from(self) -> np.ndarray:
+        """Instant an agent became busy with the call: reserved for a transfer, else taking it (NaN if never)."""
+        return np.where(np.isnan(self.seized_at), self.start_at, self.seized_at)
 
     @property
     def queue_at(self) -> np.ndarray:
@@ -89,7 +106,8 @@ class Records:
 
     @property
     def wait(self) -> np.ndarray:
-        """Time in queue: until answered or hang-up; NaN for calls that never waited in the queue."""
+        """Time in queue (a transfer to a partner agent included): until answered or hang-up; NaN for calls that
+        never waited in the queue."""
         leave = np.where(self.outcome == ANSWERED, self.start_at,
                          np.where(self.outcome == ABANDONED, self.end_at, np.nan))
         return np.asarray(leave - self.queue_at)

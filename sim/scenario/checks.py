@@ -1,4 +1,5 @@
-"""Whole-scenario rules: names that must refer to something, call types someone can serve, readable traces."""
+"""Whole-scenario rules: names that must refer to something, call types someone can serve, readable traces; and
+warnings about what is valid but probably not meant."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, Scenario
 from sim.scenario.traces import Trace, load_trace
 from sim.scenario.yamlmap import Path
+from sim.units import format_duration
 
 
 def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
@@ -36,6 +38,31 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
             trace_path: Path = (*path, "arrivals", "trace")
             problems += [(trace_path, m) for m in _trace_problems(ct.arrivals.trace, tname, known, traces)]
     return problems
+
+
+def check_warnings(scenario: Scenario) -> list[tuple[Path, str]]:
+    """What is valid but probably not meant, as (key path, message): an overflow rule whose wait equals the call
+    type's service-level threshold."""
+    found: list[tuple[Path, str]] = []
+    for tname, (cname, ct) in scenario.all_call_types().items():
+        rule, path = ct.overflow, _call_type_path(scenario, cname, tname)
+        threshold = scenario.service_level.threshold if ct.service_level is None else ct.service_level.threshold
+        if rule is not None and rule.after_wait == threshold:
+            found.append(((*path, "overflow", "after_wait"), _AT_THRESHOLD.format(format_duration(threshold))))
+        if rule is not None and rule.expected_wait == threshold:
+            found.append(((*path, "overflow", "expected_wait"), _EXPECTED_AT_THRESHOLD.format(
+                format_duration(threshold))))
+    return found
+
+
+_AT_THRESHOLD = ("equals the service-level threshold ({0}): a call the partner takes after waiting this long reaches "
+                 "its agent at {0} plus the partner's transfer_delay and just misses the service level (with a "
+                 "transfer_delay of 0s it would be answered at exactly {0} and count as within it: a jump in the "
+                 "wait curve at the threshold); give a shorter after_wait if the partner should help meet the "
+                 "target")
+_EXPECTED_AT_THRESHOLD = ("equals the service-level threshold ({0}): only calls expected to miss it go to the "
+                          "partner, and their partner wait plus its transfer_delay decides whether they still make "
+                          "it; give a shorter expected_wait to keep a margin")
 
 
 def _trace_problems(file: str, call_type: str, known: list[str], loaded: dict[str, Trace | None]) -> list[str]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, shown, suggest
-from sim.scenario.checks import check_references
+from sim.scenario.checks import check_references, check_warnings
 from sim.scenario.extends import load_chain
 from sim.scenario.files import MAX_SCENARIO_BYTES, UnreadableFile, beside, read_bytes
 from sim.scenario.schema import Scenario
@@ -106,13 +106,14 @@ def _or_null(node: Any) -> dict[str, Any]:
     return {"anyOf": [_partial(node), {"type": "null"}]}
 
 
-def load_scenario(file: str | FsPath) -> Scenario:
-    """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem."""
+def load_scenario(file: str | FsPath, warnings: list[Problem] | None = None) -> Scenario:
+    """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem. ``warnings``,
+    if given, receives what is valid but probably not meant (``check_warnings``)."""
     try:
         text = read_scenario_text(FsPath(file), str(file))
     except UnreadableFile as exc:
         raise ScenarioError([Problem(str(file), "", None, exc.reason)]) from None
-    return parse_scenario(text, str(file), base_dir=FsPath(file).resolve().parent)
+    return parse_scenario(text, str(file), base_dir=FsPath(file).resolve().parent, warnings=warnings)
 
 
 def read_scenario_text(path: FsPath, name: str | None = None) -> str:
@@ -127,9 +128,10 @@ def read_scenario_text(path: FsPath, name: str | None = None) -> str:
         raise ScenarioError([Problem(name or str(path), "", line, message)]) from None
 
 
-def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scenario:
+def parse_scenario(text: str, file: str, base_dir: FsPath | None = None,
+                   warnings: list[Problem] | None = None) -> Scenario:
     """Validate scenario text; ``file`` names it in messages, ``base_dir`` resolves relative paths (traces,
-    ``extends``)."""
+    ``extends``), ``warnings`` (if given) receives what is valid but probably not meant."""
     data, lines, origins, problems = load_chain(text, file, base_dir or FsPath.cwd(), read_scenario_text,
                                                _resolve_traces)
     if data is None and not problems:
@@ -154,6 +156,9 @@ def parse_scenario(text: str, file: str, base_dir: FsPath | None = None) -> Scen
     problems = [_in_origin(p, origins) for p in problems]
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: p.line or 0))
+    if warnings is not None:
+        warnings += [_in_origin(Problem(file, format_path(path), line_of(lines, _locate(data, path)), message),
+                                origins) for path, message in check_warnings(scenario)]
     return scenario
 
 

@@ -9,13 +9,16 @@ from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_va
 
 from sim.errors import ValueAtKey
 from sim.scenario.contract import Contract
-from sim.scenario.distributions import Delay
+from sim.scenario.distributions import Delay, Deterministic, Distribution
 from sim.scenario.hours import Windows, parse_hours
 from sim.scenario.types import STRICT, Count, Duration, Name, Share
 
 HOURS_SCHEMA = {"type": "object", "additionalProperties": {
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
     "examples": [{"mon-fri": "08:00-20:00", "sat": "09:00-14:00"}]}
+DEFAULT_TRANSFER_DELAY = Deterministic.model_validate({"dist": "deterministic", "value": "8s"})
+"""Transfer to a partner site when a scenario gives none: 8 s, a typical blind transfer between ACDs (see
+docs/domain.md, overflow transfer)."""
 OpeningHours = Annotated[Windows | None, BeforeValidator(parse_hours), WithJsonSchema(HOURS_SCHEMA)]
 """{mon-fri: "08:00-20:00", sat: "09:00-14:00"}; days not listed are closed."""
 
@@ -39,6 +42,9 @@ class Site(BaseModel):
     contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
     bill_per_client: bool = Field(False, description="apply the contract to each client separately (own minimums, "
                                                      "fees, SLA); logged-in hours split by handled minutes")
+    transfer_delay: Distribution | None = Field(None, description="time from a partner agent being reserved for a "
+                                                                  "call until the caller reaches them (partner "
+                                                                  "sites only; default 8 s)")
 
     @model_validator(mode="after")
     def _check(self) -> Site:
@@ -49,10 +55,21 @@ class Site(BaseModel):
         if self.opening_hours is not None and self.kind == SiteKind.partner:
             raise ValueAtKey("opening_hours", "has no effect on a partner site: a partner answers when its agent "
                                               "groups are staffed (their shifts or staffing table); remove it")
+        if self.transfer_delay is not None and self.kind != SiteKind.partner:
+            raise ValueAtKey("transfer_delay", "only calls taken by a partner site's agents are transferred; an "
+                                               "in-house agent answers at once")
         if self.contract is not None and self.kind != SiteKind.partner:
             raise ValueAtKey("contract", "only a partner site has a contract; in-house cost is the groups' "
                                          "cost_per_hour")
         return self
+
+    @property
+    def transfer(self) -> Distribution | None:
+        """The transfer delay of a call this site's agents take: the partner's own, else the default; None
+        in-house (answered at once)."""
+        if self.kind != SiteKind.partner:
+            return None
+        return self.transfer_delay or DEFAULT_TRANSFER_DELAY
 
 
 class Overflow(BaseModel):
