@@ -78,6 +78,8 @@ def test_report_is_about_all_three_scenarios(three: Path) -> None:
                       "outsourced vs inhouse"]
     sl = next(row for row in rows if row[:2] == ["all", "Service level %"])
     assert all("±" in cell for cell in sl[2:]), sl
+    warnings = re.findall(r'<p class="warn">(.*?)</p>', _section(page, "Key figures and costs"))
+    assert any("outsourced" in w and "closed hours" in w and "not like for like" in w for w in warnings), warnings
 
     invoices = _section(page, "Partner invoices")
     parts = re.split(r"<h3>(\w+)</h3>", invoices)[1:]

@@ -122,11 +122,16 @@ def demand_notes(names: list[str], rows: list[CompareRow]) -> list[str]:
     row = next((r for r in rows if r.scope == "all" and r.key == "answered_share"), None)
     if row is None:
         return []
+    causes = {r.key: r for r in rows if r.scope == "all" and r.key in ("closed_rate", "blocking_rate")}
     notes = []
-    for name, value, diff in zip(names[1:], row.values[1:], row.diffs[1:], strict=True):
+    for k, (name, value, diff) in enumerate(zip(names[1:], row.values[1:], row.diffs[1:], strict=True), start=1):
         assert diff is not None
         if abs(diff.mean) > LIKE_FOR_LIKE and not abs(diff.mean) <= diff.half_width:
+            why = [f"{label} {c.values[0].mean:.1%} vs {c.values[k].mean:.1%}"
+                   for key, label in (("closed_rate", "closed hours"), ("blocking_rate", "busy signals"))
+                   if (c := causes.get(key)) is not None and abs(c.values[0].mean - c.values[k].mean) > LIKE_FOR_LIKE]
+            because = f" ({'; '.join(why)})" if why else ""
             notes.append(f"Note: {names[0]} answers {row.values[0].mean:.1%} of offered demand, {name} "
-                         f"{value.mean:.1%}: costs are not like for like; compare cost per offered call and "
-                         f"per resolved need.")
+                         f"{value.mean:.1%}{because}: they serve different demand, so their costs are not like for "
+                         f"like; compare cost per offered call and per resolved need.")
     return notes

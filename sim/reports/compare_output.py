@@ -139,11 +139,13 @@ def _extras(results: list[RunResult], files: list[str], rows: list[CompareRow], 
     from sim.reports.compare_report import comparison_of, write_compare_report
     from sim.reports.xlsx import write_comparison_workbook
 
-    currency = results[0].scenario.currency
+    currency, names = results[0].scenario.currency, [r.scenario.name for r in results]
     charts: dict[str, dict[str, bytes]] = {}
     if wanted.plots or wanted.report:
+        unlike = (" Not like for like: the scenarios answer different shares of the offered demand (closed hours, "
+                  "busy signals); compare cost per offered call." if demand_notes(names, rows) else "")
         figure = plots.cost_figure(cost_bars(results, rows), currency, "Cost per scenario",
-                                   "Mean over replications (common random numbers); credits below zero.")
+                                   "Mean over replications (common random numbers); credits below zero." + unlike)
         charts["cost_comparison"] = {fmt: plots.to_bytes(figure, fmt) for fmt in plots.FORMATS}
     if wanted.plots:
         plots.write_plots(charts, folder)

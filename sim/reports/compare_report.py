@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.analysis.compare import CompareRow
+from sim.analysis.compare import CompareRow, demand_notes
 from sim.analysis.differences import Difference, differences
 from sim.analysis.experiment import RunResult
 from sim.reports.compare_output import comparison_cells
@@ -97,6 +97,7 @@ def compare_html(comparison: Comparison, charts: dict[str, bytes]) -> str:
              "replications; '&lt;scenario&gt; vs &lt;first&gt;' is the paired difference to the first scenario "
              "and its 95 % CI. Rows that are zero in every scenario are left out.</p>",
              kpi_section(comparison),
+             *(f"<p class=\"warn\">{esc(note)}</p>" for note in demand_notes(comparison.names, comparison.rows)),
              "<h2>Partner invoices</h2>", invoices_section(comparison)]
     if charts:
         parts += ["<h2>Charts</h2>", _figures(charts)]

@@ -41,6 +41,7 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; col
        max-width: 1180px; padding: 0 1em; line-height: 1.4; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #1f5fa8; padding-bottom: 0.2em; margin-top: 1.6em; }
 .meta { color: #555; } .note { color: #555; font-size: 0.9em; }
+.warn { background: #fff4d6; border-left: 4px solid #d99a00; padding: 0.4em 0.7em; }
 table { border-collapse: collapse; margin: 0.6em 0 1em; font-size: 0.88em; }
 th, td { border: 1px solid #d5d5d5; padding: 0.25em 0.55em; }
 th { background: #eef2f7; text-align: left; }
