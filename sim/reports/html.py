@@ -117,8 +117,11 @@ def glance(results: Results) -> str:
              f"{fmt(total.get('offered'), 'count')} calls offered, {fmt(total.get('answered'), 'count')} answered "
              f"by agents; occupancy {fmt(total.get('occupancy'), 'pct')} %"]
     if _nonzero(total.get("total_cost")):
-        items.append(f"Total cost {fmt(total.get('total_cost'), 'count')} {currency}, "
-                     f"{fmt(total.get('cost_per_call'), 'money')} {currency} per answered call")
+        period = results.run.get("period", f"per {results.run.get('days')} days")
+        per_need = total.get("cost_per_resolved_need")
+        items.append(f"Total cost {period} {fmt(total.get('total_cost'), 'count')} {currency}; "
+                     f"{fmt(total.get('cost_per_call'), 'money')} {currency} per answered call"
+                     + (f", {fmt(per_need, 'money')} {currency} per resolved customer need" if per_need else ""))
     return "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in items) + "</ul>"
 
 

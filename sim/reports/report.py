@@ -72,6 +72,7 @@ def run_info(result: RunResult, scenario_file: str | None) -> dict[str, Any]:
         "seed": s.run.seed,
         "replications": s.run.replications,
         "days": s.run.days,
+        "period": period_label(result),
         "service_level": {"threshold_s": s.service_level.threshold, "target": s.service_level.target,
                           "definition": s.service_level.definition.value,
                           "short_abandon_s": s.service_level.short_abandon},
