@@ -178,3 +178,28 @@ def test_every_line_reaches_the_html_report_and_the_workbook(tmp_path: Path) -> 
         assert f"{line['amount']:,.2f} ± {line['amount_ci']:,.2f}" in page
     assert [c.value for c in book["Sites"]["A"]][1:] == ["bpo"]
     assert "Contracted SL %" in page
+
+
+def test_site_asa_and_answered_within_are_those_of_the_calls_its_agents_answered(result: RunResult) -> None:
+    """Recomputed from each replication's records (the same streams as the run): wait of answered calls over
+    answered calls, and the share within the call type's threshold (20 s, the default)."""
+    from sim.engine.callers import draw_callers
+    from sim.engine.layout import build_layout
+    from sim.engine.model import simulate
+    from sim.engine.records import ANSWERED
+    from sim.engine.streams import Streams
+
+    layout = build_layout(result.scenario)
+    waited = answered = within = 0.0
+    for r in range(result.scenario.run.replications):
+        streams = Streams(result.scenario.run.seed, r)
+        records = simulate(layout, draw_callers(layout, streams), streams)
+        mine = records.outcome == ANSWERED
+        waited += float(records.wait[mine].sum())
+        answered += float(mine.sum())
+        within += float((records.wait[mine] <= 20.0).sum())
+    row = next(r for r in site_rows(result) if r["site"] == "bpo")
+    assert answered > 100 and 0.0 < within < answered
+    assert row["asa"] == pytest.approx(waited / answered, rel=1e-9)
+    assert row["answered_within"] == pytest.approx(within / answered, rel=1e-9)
+    assert row["asa_ci"] > 0.0

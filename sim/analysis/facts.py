@@ -31,13 +31,15 @@ an overflow rule; ``answered_partner``: answered by a partner site's agents; ``r
 a customer need (answered and resolved, or deflected by self-service: each need ends so at most once);
 ``abandoned_transfer``: abandoned while being transferred to a partner agent (part of ``abandoned``);
 ``queue_area``: integral of the number of waiting calls of the type over the interval (call-seconds)."""
-GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved")
+GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
+                "wait_sum", "answered_within")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
 and ``busy_time`` the part of it spent on calls (or reserved for a call being transferred to it). The minutes an
 agent spends finishing the call in hand after the shift ended count in neither, so occupancy shows no false 100 %
 at shift ends; agent hours, labour cost and per-hour invoices are the scheduled hours. ``first_answered``: first
 answered call of a need (no answered call before it in its chain of repeats and redials); ``first_resolved``:
-those resolved on that call (first-contact resolution)."""
+those resolved on that call (first-contact resolution); ``wait_sum``: waiting time of the calls the group answered;
+``answered_within``: those answered within their call type's service-level threshold."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -178,7 +180,10 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     groups[0] += np.bincount(cell, minlength=n_int * n_groups).reshape(n_int, n_groups)
     groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
     first = first_answer[done]
-    for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done])):
+    wait = part.wait[done]
+    within = wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]]
+    for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
+                      ("wait_sum", wait), ("answered_within", within)):
         groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
             n_int, n_groups)
     busy_from = part.busy_from

@@ -159,9 +159,11 @@ SITE_COLUMNS = ("site", "kind", "groups", "offered", "answered", "service_level"
 
 
 def site_rows(result: RunResult) -> list[dict[str, Any]]:
-    """Per site: occupancy, agent hours and what the client pays it (labour in house, the invoice plus any priced
-    labour for a partner); for partner sites also offered, answered, abandonment and the service level as the
-    contract measures it (``sim.economics.costs.service_level``) next to the contracted target."""
+    """Per site, for the calls its agents answered (their wait counted from reaching the queue, a transfer
+    included): ASA and the share answered within the call type's service-level threshold; occupancy, agent hours
+    and what the client pays it (labour in house, the invoice plus any priced labour for a partner); for partner
+    sites also offered, answered, abandonment and the service level as the contract measures it
+    (``sim.economics.costs.service_level``) next to the contracted target."""
     layout, first = result.layout, result.facts[0].first_interval
     groups = np.stack([f.groups for f in result.facts])[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
     rates = np.asarray([g.cost_per_hour for g in layout.groups])
@@ -172,9 +174,15 @@ def site_rows(result: RunResult) -> list[dict[str, Any]]:
         busy, staffed = (groups[:, GROUP_FIELDS.index(k), :][:, mine].sum(axis=1)
                          for k in ("busy_time", "staffed_time"))
         occupancy = ratio_estimate(busy, staffed)
+        answered, waited, within = (groups[:, GROUP_FIELDS.index(k), :][:, mine].sum(axis=1)
+                                    for k in ("answered", "wait_sum", "answered_within"))
+        asa, answered_sl = ratio_estimate(waited, answered), ratio_estimate(within, answered)
         row: dict[str, Any] = {"site": name, "kind": "partner" if site.contract is not None else "in_house",
                                "groups": [g for g, m in zip(layout.group_names, mine, strict=True) if m],
-                               "occupancy": float(occupancy.mean), "occupancy_ci": float(occupancy.half_width)}
+                               "occupancy": float(occupancy.mean), "occupancy_ci": float(occupancy.half_width),
+                               "asa": float(asa.mean), "asa_ci": float(asa.half_width),
+                               "answered_within": float(answered_sl.mean),
+                               "answered_within_ci": float(answered_sl.half_width)}
         hours = groups[:, GROUP_FIELDS.index("staffed_time"), :][:, mine] / 3600.0
         row.update(_estimate_cells("agent_hours", list(hours.sum(axis=1))))
         cost = (hours * rates[mine]).sum(axis=1)

@@ -246,14 +246,18 @@ def site_section(results: Results) -> str:
     if len(sites) < 2 and not any(r["kind"] == "partner" for r in sites):  # one in-house site: the key figures
         return ""
     currency = results.run.get("currency", "")
-    cells = [[r["site"], r["kind"].replace("_", " "), _pm(r, "service_level", 100, 1),
+    cells = [[r["site"], r["kind"].replace("_", " "), _pm(r, "answered_within", 100, 1), _pm(r, "asa", 1, 1),
+              _pm(r, "service_level", 100, 1),
               "" if r.get("contracted_sl") is None else f"{100 * r['contracted_sl']:.1f}",
               _pm(r, "abandon_rate", 100, 1), _pm(r, "occupancy", 100, 1), _pm(r, "cost"), r["cost_basis"]]
              for r in sites]
-    return ("<h2>Sites</h2><p class=\"note\">SL as each partner's contract measures it (its threshold, on offered "
-            "or answered calls); cost = what the client pays the site (labour in house, the invoice for a "
-            "partner).</p>" + table(["Site", "Kind", "SL %", "Contracted SL %", "Aband %", "Occ %",
-                                      f"Cost ({currency})", "Cost basis"], cells))
+    return ("<h2>Sites</h2><p class=\"note\">Answered within T and ASA: the calls the site's agents answered, their "
+            "wait counted from reaching the queue (a transfer included) against each call type's threshold. "
+            "Contract SL: as each partner's contract measures it (its threshold, on offered or answered calls, the "
+            "wait before overflow left out), next to the contracted target. Cost = what the client pays the site "
+            "(labour in house, the invoice for a partner).</p>"
+            + table(["Site", "Kind", "Answered within T %", "ASA s", "Contract SL %", "Contracted SL %", "Aband %",
+                     "Occ %", f"Cost ({currency})", "Cost basis"], cells))
 
 
 def assumptions(results: Results) -> str:

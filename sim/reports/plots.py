@@ -219,7 +219,8 @@ def occupancy_figure(results: Results) -> Figure:
         panels, f"Occupancy per agent group per {_interval_name(results)} interval",
         "Occupancy = time busy with calls (talk + wrap-up) / time logged in on shift (an agent finishing a call "
         "after the shift's end counts in neither). Dotted: 85 %, above which sustained work risks burnout. Left out: "
-        f"intervals without calls and with less than one agent of the group on shift on average. {_scope(results, panels)}{note}",
+        "intervals without calls and with less than one agent of the group on shift on average. "
+        f"{_scope(results, panels)}{note}",
         "occupancy (% of logged-in time)")
     lo, hi = _window(panels, ["answered", "abandoned"], width)
     for ax, p in zip(axes, panels, strict=True):

@@ -245,7 +245,8 @@ def _site_lines(result: RunResult, currency: str) -> str:
             continue
         target = "" if math.isnan(r["contracted_sl"]) else f" (contract {r['contracted_sl']:.0%})"
         out.append(f"\nSite {r['site']}: SL {100 * r['service_level']:.1f} ±{100 * r['service_level_ci']:.1f}%"
-                   f"{target}, aband {100 * r['abandon_rate']:.1f}%, occ {100 * r['occupancy']:.1f}%, "
+                   f"{target}, ASA {r['asa']:.1f}s, aband {100 * r['abandon_rate']:.1f}%, "
+                   f"occ {100 * r['occupancy']:.1f}%, "
                    f"invoice {r['cost']:,.0f} ±{r['cost_ci']:,.0f} {currency}")
     return "".join(out)
 
