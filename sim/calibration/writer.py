@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim.calibration.fit import DEFAULT_HANDLE_CV, DEFAULT_PATIENCE_S, CallTypeFit
 from sim.calibration.history import History
+from sim.calibration.survival import KMPatience
 from sim.errors import CcsimError
 from sim.reports.folders import write_atomic
 from sim.scenario.loader import parse_scenario
@@ -17,8 +18,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SHARE_DIGITS = 6
 
 
-def scenario_yaml(name: str, history: History, fits: list[CallTypeFit]) -> str:
-    """The scenario text: one call type and one agent group (``<call type>_team``) per call type."""
+def scenario_yaml(name: str, history: History, fits: list[CallTypeFit], km: dict[str, KMPatience] | None = None,
+                  calls_path: str = "") -> str:
+    """The scenario text: one call type and one agent group (``<call type>_team``) per call type; a call type in
+    ``km`` gets its patience from the Kaplan–Meier fit of the call records in ``calls_path``."""
     minutes = f"{history.interval / 60:g}min"
     dates = history.dates()
     lines = [
@@ -36,14 +39,15 @@ def scenario_yaml(name: str, history: History, fits: list[CallTypeFit]) -> str:
         "call_types:",
     ]
     for fit in fits:
-        lines += _call_type(fit, minutes, history.interval)
+        fitted = km_patience_line(km[fit.name], calls_path) if km is not None and fit.name in km else None
+        lines += _call_type(fit, minutes, history.interval, fitted)
     lines.append("agent_groups:")
     for fit in fits:
         lines += _group(fit, minutes, history.interval)
     return "\n".join(lines) + "\n"
 
 
-def _call_type(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
+def _call_type(fit: CallTypeFit, minutes: str, interval: float, km_line: str | None) -> list[str]:
     shares = [round(x, SHARE_DIGITS) for x in fit.shares]
     days = ", ".join(f"{d}: {f:.4f}" for d, f in zip(WEEKDAYS, fit.day_of_week, strict=True))
     counted = ", ".join(f"{d} {n}" for d, n in zip(WEEKDAYS, fit.weekday_days, strict=True))
@@ -68,7 +72,9 @@ def _call_type(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
                f"# answered-weighted AHT of {fit.answered:,.0f} calls; CV {DEFAULT_HANDLE_CV:g} by default "
                "(interval means do not show the spread)")
     p = fit.patience
-    if p.mean is None:
+    if km_line is not None:
+        out.append(km_line)
+    elif p.mean is None:
         out.append(f"    patience: none   # nobody abandoned in {p.intervals} intervals")
     elif p.method == "default":
         out.append(f"    patience: {{dist: exponential, mean: {DEFAULT_PATIENCE_S:g}s}}   # NOT fitted: the history "
@@ -82,6 +88,24 @@ def _call_type(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:
         out.append(f"    patience: {{dist: exponential, mean: {p.mean:.1f}s}}   # total wait / abandons: "
                    f"{how}; {p.abandons:,.0f} abandons, {p.intervals} intervals")
     return out
+
+
+def km_patience_line(k: KMPatience, calls_path: str) -> str:
+    """The ``patience:`` line (with its comment) of a Kaplan–Meier fit."""
+    source = f"Kaplan-Meier of {k.calls:,} calls in {Path(calls_path).name} ({k.abandons:,} abandons"
+    if k.theta is None:
+        return f"    patience: none   # {source}; nobody abandoned)"
+    median = "not reached" if k.median is None else f"{k.median:.1f}s"
+    summary = (f"KM median {median}, restricted mean {k.restricted_mean:.1f}s up to the largest wait "
+               f"{k.last_wait:.0f}s; sup |KM - exp| {k.distance:.3f} vs threshold {k.threshold:.3f}")
+    if k.values is None:
+        return (f"    patience: {{dist: exponential, mean: {k.theta:.1f}s}}   # {source}): total wait / abandons "
+                f"(censored MLE), the exponential fits the KM curve; {summary}")
+    values = ", ".join(f"{v:.1f}s" for v in k.values)
+    tail = (f", exponential tail (mean {k.theta:.1f}s) beyond the largest wait"
+            if max(k.values) > k.last_wait else "")
+    return (f"    patience: {{dist: empirical, values: [{values}]}}   # {source}): KM quantiles at "
+            f"(k-0.5)/{len(k.values)}{tail}; the exponential does not fit: {summary}")
 
 
 def _group(fit: CallTypeFit, minutes: str, interval: float) -> list[str]:

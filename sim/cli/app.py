@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import CcsimError, Problem, printable
 
 if TYPE_CHECKING:
+    from sim.calibration.survival import KMPatience
     from sim.reports.folders import Staged
 
 BAD_INPUT, INTERNAL = 2, 1
@@ -211,6 +212,8 @@ def _add_calibration(commands: Any) -> None:
     c.add_argument("--out", required=True, metavar="SCENARIO.yaml", help="scenario file to write")
     c.add_argument("--force", action="store_true", help="replace --out if it exists")
     c.add_argument("--name", help="scenario name (default: the name of --out)")
+    c.add_argument("--calls", metavar="CALLS.csv", help="call-level records (call_type, wait_s, outcome): fit "
+                   "patience by Kaplan-Meier instead of from the intervals")
     _history_columns(c)
     b = commands.add_parser("backtest", help="replay a history's calls on its agents and compare KPIs")
     b.add_argument("scenario", help="scenario YAML file (handle times, patience, routing)")
@@ -402,15 +405,34 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     history = load_history(args.history, args.call_type_column, args.interval_column, args.date_column)
     fits = fit_history(history, ServiceLevel())
-    scenario = write_scenario(scenario_yaml(args.name or out.stem, history, fits), out, args.force)
+    km = _km_patience(args.calls, args.call_type_column, list(history.series)) if args.calls else None
+    scenario = write_scenario(scenario_yaml(args.name or out.stem, history, fits, km, args.calls or ""), out,
+                              args.force)
     for fit in fits:
         p = fit.patience
         patience = "none" if p.mean is None else f"{p.mean:.0f}s ({p.method})"
+        if km is not None and fit.name in km:
+            k = km[fit.name]
+            patience = "none (Kaplan-Meier)" if k.mean is None else \
+                f"{k.mean:.0f}s (Kaplan-Meier, {'exponential' if k.values is None else 'empirical'})"
         print(f"{fit.name}: {fit.daily_volume:,.1f} calls/day, AHT {fit.aht:.0f}s, patience {patience}, "
               f"busyness CV {'-' if fit.busyness_cv is None else f'{fit.busyness_cv:.3f}'}")
     print(f"wrote {out} (scenario {scenario.name}: {history.n_days} days of {history.interval / 60:g}-min "
           "intervals); check it with: ccsim backtest " + f"{out} --history {args.history}")
     return 0
+
+
+def _km_patience(path: str, call_type_column: str, call_types: list[str]) -> dict[str, KMPatience]:
+    """Kaplan-Meier patience per call type of the call records; every call type must be in the history."""
+    from sim.calibration.calls import load_calls
+    from sim.calibration.survival import fit_km
+
+    calls = load_calls(path, call_type_column)
+    unknown = [n for n in calls if n not in call_types]
+    if unknown:
+        raise CcsimError(f"calibrate: {path}: call types {', '.join(map(repr, unknown))} are not in the history "
+                         f"(it has {', '.join(map(repr, call_types))})")
+    return {n: fit_km(c.waits, c.abandoned) for n, c in calls.items()}
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
