@@ -16,6 +16,7 @@ from sim.reports.compare_output import comparison_cells
 from sim.reports.html import CSS, _figures, esc, invoice_section, table
 from sim.reports.report import file_hash, versions
 from sim.reports.results import Results, load_results
+from sim.scenario.loader import scenario_data
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,12 @@ class Comparison:
 
 def comparison_of(results: list[RunResult], files: list[str], rows: list[CompareRow]) -> Comparison:
     """The comparison of ``results`` (run from ``files``), each scenario's results read back from
-    results/<name>; the differences from the loaded scenarios (after ``extends``, defaults filled in)."""
+    results/<name>; the differences from the scenario files as written (after ``extends``, in their own units)."""
     names = [r.scenario.name for r in results]
     folders = [Path("results") / name for name in names]
     run = results[0].scenario.run
     return Comparison(names, files, folders, [load_results(f) for f in folders], rows,
-                      differences([r.scenario.model_dump(mode="json") for r in results]), run.seed,
+                      differences([scenario_data(f) for f in files]), run.seed,
                       run.replications, run.days, results[0].scenario.currency)
 
 
@@ -90,8 +91,9 @@ def compare_html(comparison: Comparison, charts: dict[str, bytes]) -> str:
              f"replication r of every scenario sees the same callers; the first ({esc(comparison.names[0])}) is the "
              "reference of every difference.</p>",
              f"<dl>{facts}</dl>",
-             "<h2>What differs</h2>", "<p class=\"note\">Keys of the scenario files (after <code>extends</code>, "
-             "with defaults filled in) whose values are not the same in every scenario; - : not set.</p>",
+             "<h2>What differs</h2>",
+             "<p class=\"note\">Keys of the scenario files as written (after <code>extends</code>) whose values "
+             "are not the same in every scenario; - : not set (the default applies).</p>",
              differences_table(comparison),
              "<h2>Key figures and costs</h2>", "<p class=\"note\">Means with 95 % confidence intervals (±) over "
              "replications; '&lt;scenario&gt; vs &lt;first&gt;' is the paired difference to the first scenario "

@@ -116,6 +116,15 @@ def load_scenario(file: str | FsPath, warnings: list[Problem] | None = None) -> 
     return parse_scenario(text, str(file), base_dir=FsPath(file).resolve().parent, warnings=warnings)
 
 
+def scenario_data(file: str | FsPath) -> dict[str, Any]:
+    """A valid scenario file's keys as written, merged with the files it ``extends`` (units as the user wrote
+    them, no defaults filled in; ``x-`` keys left out): what "the scenario files differ in" means."""
+    path = FsPath(file)
+    data, _, _, _ = load_chain(read_scenario_text(path, str(file)), str(file), path.resolve().parent,
+                               read_scenario_text, lambda _data, _folder: None)
+    return {k: v for k, v in data.items() if not str(k).startswith("x-")} if isinstance(data, dict) else {}
+
+
 def read_scenario_text(path: FsPath, name: str | None = None) -> str:
     """A scenario file's text. Raises UnreadableFile if it cannot be read, ScenarioError if it is not UTF-8."""
     raw = read_bytes(path, MAX_SCENARIO_BYTES, "scenario file")
