@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
+from sim.analysis.risk import meeting_target
 from sim.analysis.stats import Estimate, call_ratios, paired_difference, ratio_estimate
 from sim.analysis.summary import period_label
 from sim.economics.billing import COMPONENTS
@@ -23,6 +24,8 @@ COMPARED = (
     ("overflow_rate", "Overflowed to partner", "pct"), ("partner_share", "Handled by partner", "pct"),
     ("repeat_rate", "Repeat calls", "pct"), ("redial_rate", "Redials", "pct"), ("answered", "Handled calls", "count"),
     ("answered_share", "Answered of offered", "pct"),
+    ("days_meeting_sl", "Days meeting the SL target", "pct"),
+    ("intervals_meeting_sl", "Intervals meeting the SL target", "pct"),
     *((c, c.replace("_", " ").capitalize(), "money") for c in COMPONENTS),
     ("total_cost", "Total cost", "money"), ("cost_per_call", "Cost per handled call", "money2"),
     ("cost_per_offered", "Cost per offered call", "money2"),
@@ -59,6 +62,8 @@ def _pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarray,
     out = call_ratios(x, result.scenario.service_level)
     out["answered"] = (answered, ones)
     out["answered_share"] = (answered, x[:, CALL_FIELDS.index("offered")])
+    out["days_meeting_sl"] = meeting_target(result, "day", client)
+    out["intervals_meeting_sl"] = meeting_target(result, "interval", client)
     out.update({c: (money[:, k], ones) for k, c in enumerate(COMPONENTS)})
     out["total_cost"] = (money.sum(axis=1), ones)
     out["cost_per_call"] = (money.sum(axis=1), answered)

@@ -240,6 +240,23 @@ def risk_rows(result: RunResult) -> tuple[Spread, ...]:
     return tuple(out)
 
 
+def meeting_target(result: RunResult, kind: str, client: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per replication: the days or intervals (``kind``) whose service level met the target, and those counted
+    (as in the risk rows' ``p_meet``); all call types, or those of ``client``."""
+    first = result.facts[0].first_interval
+    units = _units(result.layout, first, kind)
+    calls = _per_unit(np.stack([f.calls for f in result.facts]), first, units)  # [R, F, U, K]
+    mine = np.ones(len(result.layout.type_names)) if client is None else (
+        np.asarray(result.layout.type_client) == client).astype(float)
+    x = calls @ mine  # [R, F, U]
+    num, den = call_ratios(x, result.scenario.service_level)["service_level"]
+    offered = x[:, CALL_FIELDS.index("offered")]
+    defined = (np.ones(offered.shape, dtype=bool) if kind == "day" else offered > 0) & (den > 0)
+    values = np.divide(num, den, out=np.full(num.shape, np.nan), where=defined)
+    met = defined & (values >= result.scenario.service_level.target)
+    return met.sum(axis=1).astype(float), defined.sum(axis=1).astype(float)
+
+
 def _number(x: float) -> float | None:
     """A float for JSON and CSV: NaN becomes None."""
     return None if math.isnan(x) else x
