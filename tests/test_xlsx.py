@@ -29,9 +29,10 @@ def _header(path: Path) -> list[str]:
 
 def test_one_sheet_per_table_with_the_csv_columns(folder: Path) -> None:
     book = load_workbook(folder / "results.xlsx", read_only=True)
-    assert book.sheetnames == ["Run", "KPIs", "Days", "Intervals", "Risk", "Staffing", "Wait distribution"]
+    assert book.sheetnames == ["Run", "KPIs", "Days", "Intervals", "Risk", "Cost risk", "Staffing",
+                               "Wait distribution"]
     for sheet, file in (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"),
-                        ("Risk", "risk.csv")):
+                        ("Risk", "risk.csv"), ("Cost risk", "cost_risk.csv")):
         rows = list(book[sheet].iter_rows(values_only=True))
         assert list(rows[0]) == _header(folder / file)
         with (folder / file).open(newline="", encoding="utf-8") as handle:
@@ -50,6 +51,41 @@ def test_values_are_numbers_and_run_settings_are_listed(folder: Path) -> None:
     assert "offered_ci" in header
     run = dict(book["Run"].iter_rows(min_row=2, values_only=True))
     assert run["seed"] == 7 and run["service_level.threshold_s"] == 20 and "versions.numpy" in run
+
+
+PARTNER = """
+name: partner
+run: {days: 1, replications: 3, seed: 3}
+sites:
+  hq: {kind: in_house}
+  bpo: {kind: partner, contract: {per_minute: 1.0}}
+call_types:
+  a:
+    arrivals: {rate_per_hour: 30}
+    handle_time: {dist: exponential, mean: 240s}
+    patience: none
+agent_groups:
+  desk: {skills: [a], agents: 1, cost_per_hour: 30}
+  partner: {site: bpo, skills: [a], agents: 2}
+"""
+
+
+def test_cost_risk_sheet_holds_the_csv_values_as_numbers(tmp_path: Path) -> None:
+    out = write_folder(tmp_path / "partner", PARTNER)
+    write_outputs(out, Outputs(xlsx=True))
+    book = load_workbook(out / "results.xlsx", read_only=True)
+    header, *rows = book["Cost risk"].iter_rows(values_only=True)
+    with (out / "cost_risk.csv").open(newline="", encoding="utf-8") as handle:
+        expected = list(csv.DictReader(handle))
+    assert list(header) == list(expected[0])
+    assert [(r["level"], r["name"]) for r in expected] == [("total", "all"), ("invoice", "bpo")]
+    for row, want in zip(rows, expected, strict=True):
+        got = dict(zip(header, row, strict=True))
+        assert (got["level"], got["name"], got["period"]) == (want["level"], want["name"], "day")
+        for key in ("replications", "mean", "p10", "p50", "p90", "p95"):
+            assert isinstance(got[key], int | float), key
+            assert got[key] == pytest.approx(float(want[key]), rel=1e-12), key
+        assert got["p10"] < got["p90"]  # per-minute invoices differ between replications: a real comparison
 
 
 TINY = """

@@ -20,7 +20,7 @@ import numpy as np
 from sim.analysis.analytic import agents_for_service_level
 from sim.errors import CcsimError
 
-TEXT_COLUMNS = ("weekday", "interval_start", "call_type", "kpi", "unit", "worst_at")
+TEXT_COLUMNS = ("weekday", "interval_start", "call_type", "kpi", "unit", "worst_at", "period")
 MAX_DAY_PANELS = 7
 """Runs of up to this many days get one panel per day; longer runs are averaged by time of day."""
 
