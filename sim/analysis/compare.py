@@ -3,17 +3,25 @@
 All scenarios run with the first one's seed and number of replications, so replication r of every scenario sees
 the same callers (every random stream is keyed by call type name); differences are then paired by replication
 (``stats.paired_difference``), which makes their intervals much narrower than those of the levels.
+
+Cost risk rows (``total_cost_p90`` per scope, ``invoice_p90`` per partner site) give each scenario's P90 over
+replications of the run-period cost, as ``risk.cost_risk`` computes it (numpy ``linear``), next to the mean. They
+carry no CI and no difference to the first: a P90 of R replications interpolates between two of the largest
+values (the 18th and 19th of 20), it is not a mean, so the paired t-interval does not apply, and a bootstrap over
+10-20 paired replications would resample those same few values; the P90s are shown side by side for the reader to
+weigh.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
-from sim.analysis.risk import meeting_target
+from sim.analysis.risk import METHOD, invoice_totals, meeting_target
 from sim.analysis.stats import Estimate, call_ratios, paired_difference, ratio_estimate
 from sim.analysis.summary import period_label
 from sim.economics.billing import COMPONENTS
@@ -43,7 +51,7 @@ class CompareRow:
     label: str
     kind: str
     values: tuple[Estimate, ...]
-    diffs: tuple[Estimate | None, ...]  # vs the first scenario (None for the first)
+    diffs: tuple[Estimate | None, ...]  # vs the first scenario (None for the first and in P90 rows)
 
 
 def _pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -95,8 +103,13 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
         for name in shared:
             scopes.append((name, [_pairs(r, r.layout.client_names.index(name)) for r in results]))
     period = period_label(results[0])  # every scenario runs the first one's days (common random numbers)
-    rows = [_row(scope, key, f"{label} {period}" if kind == "money" else label, kind, per)
-            for scope, per in scopes for key, label, kind in COMPARED]
+    rows = []
+    for scope, per in scopes:
+        for key, label, kind in COMPARED:
+            rows.append(_row(scope, key, f"{label} {period}" if kind == "money" else label, kind, per))
+            if key == "total_cost":
+                rows.append(_p90_row(scope, "total_cost_p90", f"Total cost P90 {period}",
+                                     [p["total_cost"][0] for p in per]))
     sites = {s for r in results for s in r.layout.site_names}
     handled = [_site_pairs(r, "answered", None) for r in results]
     fcr = [_site_pairs(r, "first_resolved", "first_answered") for r in results]
@@ -106,7 +119,24 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
                          [{"answered": p.get(site, zero)} for p in handled]))
         rows.append(_row(f"site {site}", "fcr", "First-contact resolution", "pct",
                          [{"fcr": p.get(site, (zero[0], zero[0]))} for p in fcr]))
+        bills = [_invoice(r, site) for r in results]
+        if any(b is not None for b in bills):  # a partner site in some scenario; no invoice elsewhere: 0
+            paid = [zero[0] if b is None else b for b in bills]
+            rows.append(_row(f"site {site}", "invoice", f"Partner invoice {period}", "money",
+                             [{"invoice": (b, zero[1])} for b in paid]))
+            rows.append(_p90_row(f"site {site}", "invoice_p90", f"Partner invoice P90 {period}", paid))
     return rows
+
+
+def _invoice(result: RunResult, site: str) -> np.ndarray | None:
+    """Per replication the partner ``site``'s invoice total (all its invoices); None if it is no partner here."""
+    return invoice_totals(result, site) if site in result.facts[0].costs.invoices else None
+
+
+def _p90_row(scope: str, key: str, label: str, per: list[np.ndarray]) -> CompareRow:
+    """The P90 over replications of a per-replication cost, per scenario: no CI, no difference (module doc)."""
+    values = tuple(Estimate(float(np.percentile(v, 90.0, method=METHOD)), math.nan) for v in per)
+    return CompareRow(scope, key, label, "money", values, (None,) * len(per))
 
 
 def _row(scope: str, key: str, label: str, kind: str,

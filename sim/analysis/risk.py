@@ -380,10 +380,13 @@ def cost_risk(result: RunResult) -> tuple[CostSpread, ...]:
     out = [_cost_spread("total", "all", by_client.sum(axis=1))]
     if len(result.layout.client_names) > 1:
         out += [_cost_spread("client", name, by_client[:, c]) for c, name in enumerate(result.layout.client_names)]
-    for site in result.facts[0].costs.invoices:
-        bills = np.array([math.fsum(f.costs.invoices[site].values()) for f in result.facts])
-        out.append(_cost_spread("invoice", site, bills))
+    out += [_cost_spread("invoice", site, invoice_totals(result, site)) for site in result.facts[0].costs.invoices]
     return tuple(out)
+
+
+def invoice_totals(result: RunResult, site: str) -> np.ndarray:
+    """Per replication the partner ``site``'s invoice total (all its invoices, credits subtracted)."""
+    return np.array([math.fsum(f.costs.invoices[site].values()) for f in result.facts])
 
 
 def cost_risk_json(spreads: tuple[CostSpread, ...], period: str) -> dict[str, Any]:

@@ -97,7 +97,8 @@ def compare_html(comparison: Comparison, charts: dict[str, bytes]) -> str:
              differences_table(comparison),
              "<h2>Key figures and costs</h2>", "<p class=\"note\">Means with 95 % confidence intervals (±) over "
              "replications; '&lt;scenario&gt; vs &lt;first&gt;' is the paired difference to the first scenario "
-             "and its 95 % CI. Rows that are zero in every scenario are left out.</p>",
+             "and its 95 % CI; P90 rows give the 90th percentile of the cost over replications, with neither CI nor "
+             "difference (a P90 is not a mean). Rows that are zero in every scenario are left out.</p>",
              kpi_section(comparison),
              *(f"<p class=\"warn\">{esc(note)}</p>" for note in demand_notes(comparison.names, comparison.rows)),
              "<h2>Partner invoices</h2>", invoices_section(comparison)]

@@ -18,6 +18,7 @@ The workbook of a comparison (``ccsim compare --xlsx``, ``comparison_workbook``)
 - ``Comparison``: one row per KPI: ``KPI scope, KPI name, KPI unit``, then per scenario its mean and 95 % CI
   half-width and, for all but the first, the paired difference to the first and its half-width, all numbers
   (``<scenario>``, ``<scenario> ± 95 % CI``, ``<scenario> vs <first>``, ``<scenario> vs <first> ± 95 % CI``);
+  P90 cost rows have neither CI nor difference (sim.analysis.compare);
 - ``What differs``: ``key`` and one column per scenario, the keys whose values differ between the files;
 - ``Invoices``: every scenario's partner invoice lines, with a first column ``scenario``;
 - per scenario ``<scenario> KPIs``, ``<scenario> Days``, ``<scenario> Intervals``: its summary.csv, days.csv and
@@ -142,10 +143,10 @@ def _numbers(row: CompareRow, currency: str) -> list[Any]:
     """A Comparison sheet row: numbers in the unit shown (percentages in %), empty where not estimated."""
     unit, scale, _ = unit_of(row, currency)
     out: list[Any] = [row.scope, row.label, unit]
-    for value, diff in zip(row.values, row.diffs, strict=True):
+    for k, (value, diff) in enumerate(zip(row.values, row.diffs, strict=True)):
         out += [value.mean * scale, value.half_width * scale]
-        if diff is not None:
-            out += [diff.mean * scale, diff.half_width * scale]
+        if k:  # no difference in P90 rows: empty cells
+            out += [None, None] if diff is None else [diff.mean * scale, diff.half_width * scale]
     return out
 
 
