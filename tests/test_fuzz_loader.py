@@ -208,6 +208,8 @@ def _expected_calls(scenario: Scenario) -> float:
     """Calls one replication of ``scenario`` draws at its birth (before redials and repeats)."""
     total = 0.0
     for name, (_, ct) in scenario.all_call_types().items():
+        if ct.arrivals is None:
+            continue  # reached only by transfer legs
         if ct.arrivals.trace is not None:
             total += len(read_trace(ct.arrivals.trace, name))
         else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sim.engine.arrivals import expected_calls
 from sim.errors import CcsimError
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import CallType, Scenario
 from sim.units import DAY
 
 DEFAULT_MAX_CALLS = 500_000_000
@@ -67,6 +67,8 @@ def estimate(scenario: Scenario) -> RunSize:
                   for s in scenario.site_map().values() if s.unresolved_share > 0), default=1.0)
     fresh, attempts, reasons = 0.0, 0.0, []
     for name, (_, ct) in scenario.all_call_types().items():
+        if ct.arrivals is None:
+            continue  # its calls are transfer legs of other types' calls, counted with them
         calls = expected_calls(ct.arrivals, run, name)
         factor = repeat
         if ct.redial is not None:
@@ -75,12 +77,24 @@ def estimate(scenario: Scenario) -> RunSize:
             if redials > 10:
                 reasons.append(f"{name}: redial share {ct.redial.share:g} with a mean delay of "
                                f"{ct.redial.delay.mean:g}s lets a caller call up to {redials:,.0f} times")
+        factor *= 1.0 + _transfer_legs(scenario, ct)
         fresh += calls
         attempts += calls * factor
     if repeat > 10:
         reasons.append(f"unresolved calls repeat up to {repeat:,.0f} times")
     factor = attempts / fresh if fresh > 0 else 1.0
     return RunSize(fresh, factor, run.replications, "; ".join(reasons))
+
+
+def _transfer_legs(scenario: Scenario, ct: CallType) -> float:
+    """Transfer legs per call of ``ct`` at most (every call answered): the chain of transfer shares."""
+    types, legs, share = scenario.all_call_types(), 0.0, 1.0
+    rule = ct.transfer
+    while rule is not None:
+        share *= rule.share
+        legs += share
+        rule = types[rule.to][1].transfer
+    return legs
 
 
 def _memory_bytes() -> float:

@@ -16,13 +16,16 @@ from sim.economics.billing import CostFacts, cost_facts
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, Records
-from sim.engine.repeats import REDIAL, REPEAT
+from sim.engine.repeats import REDIAL, REPEAT, TRANSFER
 
 CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
     "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner",
-    "resolved_needs", "abandoned_transfer", "queue_area",
+    "resolved_needs", "abandoned_transfer", "transferred",
+    "transfer_legs", "transfer_answered", "transfer_answered_within", "transfer_abandoned", "transfer_blocked",
+    "transfer_wait_sum", "transfer_handle_sum",
+    "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
 ``repeats``: repeat calls of unresolved earlier calls; ``redials``: callers calling again after abandoning or a
@@ -30,7 +33,13 @@ busy signal; ``overflowed``: calls sent to or taken by a partner under
 an overflow rule; ``answered_partner``: answered by a partner site's agents; ``resolved_needs``: calls that ended
 a customer need (answered and resolved, or deflected by self-service: each need ends so at most once);
 ``abandoned_transfer``: abandoned while being transferred to a partner agent (part of ``abandoned``);
-``queue_area``: integral of the number of waiting calls of the type over the interval (call-seconds)."""
+``transferred``: answered calls passed on to another call type's queue (a transfer rule).
+Every field up to here counts contacts: a call from outside, a repeat or a redial, by its first leg; only
+``resolved_needs`` also counts a transfer leg that ends its need resolved (at the leg's call type). The
+``transfer_*`` fields count transfer legs, by the call type whose queue they join and the interval they join it
+in: ``transfer_legs`` joined, then answered (within the type's threshold), abandoned, given a busy signal (queue
+full), their waits and handle times. ``queue_area``: integral of the number of waiting calls (legs included) of
+the type over the interval (call-seconds)."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
                 "wait_sum", "answered_within")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
@@ -83,7 +92,8 @@ def facts(records: Records, layout: Layout) -> Facts:
         wait = part.wait
         _add_call_facts(calls, part, layout, interval, keep, wait)
         _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
-        answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep, wait, np.nan)
+        first_leg = part.callers.repeat_kind != TRANSFER  # percentiles are of contacts' waits, as SL and ASA
+        answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep & first_leg, wait, np.nan)
     logged_in = logged_in_time(records.staff_log, layout)
     on_shift = scheduled_time(layout)
     groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
@@ -102,8 +112,14 @@ def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: 
     n_int, n_types = calls.shape[1], calls.shape[2]
     cells = n_int * n_types
     cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
-    for f, values in enumerate(_call_columns(part, layout, wait)):
-        calls[f] += np.bincount(cell, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
+    leg = part.callers.repeat_kind == TRANSFER
+    contact_cell, leg_cell = np.where(leg, cells, cell), np.where(leg, cell, cells)
+    columns = [(contact_cell, v) for v in _call_columns(part, layout, wait)]
+    columns += [(leg_cell, v) for v in _leg_columns(part, layout, wait)]
+    columns.append((leg_cell, (part.outcome == ANSWERED) & resolved(part, layout)))  # a leg may end the need
+    fields = [*range(len(columns) - 1), CALL_FIELDS.index("resolved_needs")]
+    for f, (where, values) in zip(fields, columns, strict=True):
+        calls[f] += np.bincount(where, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
     calls[-1] += _queue_area(part, layout)
 
 
@@ -136,18 +152,35 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield ans & np.asarray(layout.group_is_partner)[np.maximum(records.group, 0)]
     yield (ans & resolved(records, layout)) | (out == DEFLECTED)
     yield records.abandoned_in_transfer
+    yield records.transferred
+
+
+def _leg_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
+    """The per-leg values summed into the ``transfer_*`` CALL_FIELDS, one array at a time."""
+    out = records.outcome
+    ans, abd = out == ANSWERED, out == ABANDONED
+    yield np.ones(len(out))
+    yield ans
+    yield ans & (wait <= np.asarray(layout.sl_thresholds)[records.callers.call_type])
+    yield abd
+    yield out == BLOCKED
+    yield np.where(ans, wait, 0.0)
+    yield np.where(ans, records.end_at - records.start_at, 0.0)
 
 
 def resolved(records: Records, layout: Layout) -> np.ndarray:
-    """Per call: whether it was left resolved by its agent group (meaningful for answered calls)."""
+    """Per call: whether it was left resolved by its agent group (meaningful for answered calls); a call passed on
+    to another queue is not (its transfer leg may resolve the need)."""
     share = np.asarray([layout.sites[s].unresolved_share for s in layout.group_site], dtype=float)
     unresolved: np.ndarray = records.callers.resolution_draw < share[np.maximum(records.group, 0)]
-    return ~unresolved
+    kept: np.ndarray = ~unresolved & ~records.transferred
+    return kept
 
 
 def _after_answer(kind: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """Per call: whether an earlier call of its need was answered (a repeat, or a redial of such a call)."""
-    after: np.ndarray = kind == REPEAT
+    """Per call: whether an earlier call of its need was answered (a repeat, a transfer leg, or a redial of such
+    a call)."""
+    after: np.ndarray = (kind == REPEAT) | (kind == TRANSFER)
     redial = np.flatnonzero(kind == REDIAL)
     while True:  # chains of redials are short: propagate until nothing changes
         new = after.copy()

@@ -302,7 +302,8 @@ def _p_text(spread: Spread) -> str:
 def terminal_lines(spreads: tuple[Spread, ...]) -> str:
     """Under the KPI table, per call type (and all, if several): P(meet) per day and interval, the worst day."""
     sl = {(s.level, s.name, s.unit): s for s in spreads if s.kpi == "service_level"}
-    names = [(level, name) for level, name, unit in sl if unit == "day" and level == "call_type"]
+    names = [(level, name) for level, name, unit in sl if unit == "day" and level == "call_type"
+             and _has_days(sl[(level, name, unit)])]
     if len(names) > 1:
         names.append(("total", "all"))
     lines = ["Risk (days and intervals of all replications; ± 95 % CI over replications):"]
@@ -312,6 +313,11 @@ def terminal_lines(spreads: tuple[Spread, ...]) -> str:
         lines.append(f"  {name}: {_p_text(day)}; {_p_text(interval)}{worst}")
         lines += _weekday_line(sl, level, name)
     return "\n" + "\n".join(lines) if names else ""
+
+
+def _has_days(spread: Spread) -> bool:
+    """Whether some day had calls of the slice (a queue that only transfers reach has none of its own)."""
+    return spread.p_meet is not None and not math.isnan(spread.p_meet.mean)
 
 
 def _weekday_line(sl: dict[tuple[str, str, str], Spread], level: str, name: str) -> list[str]:

@@ -81,7 +81,8 @@ SL_DEFINITIONS = tuple(d.value for d in SLDefinition)
 
 
 COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
-          "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner")
+          "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "transferred",
+          "transfer_legs", "transfer_answered", "transfer_abandoned", "transfer_blocked")
 """Call counts reported as they are (means over replications)."""
 
 
@@ -112,6 +113,11 @@ def call_ratios(x: np.ndarray, sl: ServiceLevel) -> dict[str, tuple[np.ndarray, 
         "redial_rate": (f["redials"], f["offered"]),
         "partner_share": (f["answered_partner"], f["answered"]),
         "aht": (f["handle_sum"], f["answered"]),
+        "transfer_rate": (f["transferred"], f["answered"]),
+        "transfer_sl": (f["transfer_answered_within"], f["transfer_answered"] + f["transfer_abandoned"]),
+        "transfer_asa": (f["transfer_wait_sum"], f["transfer_answered"]),
+        "transfer_abandon_rate": (f["transfer_abandoned"], f["transfer_answered"] + f["transfer_abandoned"]),
+        "transfer_aht": (f["transfer_handle_sum"], f["transfer_answered"]),
     })
     return out
 

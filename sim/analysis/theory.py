@@ -30,8 +30,9 @@ def _stationary_poisson(scenario: Scenario, ct: CallType) -> bool:
     """Calls reach the agents as one constant-rate Poisson stream: no day-of-week or busyness factors, no
     redials or repeats feeding back, no overflow elsewhere."""
     arrivals = ct.arrivals
-    return (arrivals.rate_per_hour is not None and arrivals.day_of_week is None and arrivals.busyness_cv == 0
-            and ct.redial is None and ct.overflow is None
+    return (arrivals is not None and arrivals.rate_per_hour is not None and arrivals.day_of_week is None
+            and arrivals.busyness_cv == 0
+            and ct.redial is None and ct.overflow is None and ct.transfer is None
             and all(site.unresolved_share == 0 for site in scenario.site_map().values()))
 
 
@@ -42,7 +43,7 @@ def analytic_twin(scenario: Scenario) -> Twin | None:
         return None
     (_, ct), = types.values()
     group = groups[0]
-    rate = ct.arrivals.rate_per_hour
+    rate = ct.arrivals.rate_per_hour if ct.arrivals else None
     if rate is None or not _stationary_poisson(scenario, ct) or group.agents is None \
             or group.handle_time_factor != 1.0 or not isinstance(ct.handle_time, Exponential) \
             or ct.max_queue is not None:

@@ -29,8 +29,8 @@ class Callers:
     patience: np.ndarray  # s: longest wait the caller accepts (inf: never hangs up)
     overflow_draw: np.ndarray  # float32 uniform [0, 1): decides the overflow share rule for this call
     resolution_draw: np.ndarray  # float32 uniform [0, 1): unresolved if below the site's unresolved share
-    repeat_of: np.ndarray  # int32: the call this one repeats (an unresolved earlier call), -1 for a fresh call
-    repeat_kind: np.ndarray  # int8: 0 fresh call, 1 repeat of an unresolved call, 2 redial after abandon or busy
+    repeat_of: np.ndarray  # int32: the call this one repeats, redials or continues (a transfer), -1 if fresh
+    repeat_kind: np.ndarray  # int8: sim.engine.repeats.FRESH, REPEAT, REDIAL or TRANSFER (a contact's later leg)
 
     def __len__(self) -> int:
         return len(self.arrival_at)
@@ -51,7 +51,7 @@ def draw_callers(layout: Layout, streams: Streams) -> Callers:
 
 def _draw_type(layout: Layout, t: int, streams: Streams) -> tuple[np.ndarray, ...]:
     name, ct = layout.type_names[t], layout.call_types[t]
-    times = arrival_times(ct.arrivals, layout.scenario.run, streams, name)
+    times = arrival_times(ct.arrivals, layout.scenario.run, streams, name) if ct.arrivals else np.zeros(0)
     n = len(times)
     if ct.handle_time is not None:
         talk = ct.handle_time.sample(streams.get(f"handle/{name}"), n)

@@ -1,8 +1,9 @@
 """The SimPy model: trunk lines, IVR, queues and agent groups, and the life of a call through them.
 
 SimPy's Environment is the clock and the event heap. Calls are plain data moved by event callbacks (no process per
-call): an IVR end, a service end, the end of a transfer to a partner agent (or the caller's hang-up during it) and,
-only for a caller who really queues, a patience timer. Arrivals are a sorted stream that the run loop merges with
+call): an IVR end, a service end, the end of a transfer to a partner agent (or the caller's hang-up during it), the
+end of the talk of a call passed on to another queue (its transfer leg joins that queue) and, only for a caller who
+really queues, a patience timer. Arrivals are a sorted stream that the run loop merges with
 the heap (``env.peek``/``env.step``): each arrival is admitted at its own instant after every event due by then, so
 it costs no heap operation. Handlers take that instant as ``now``. Shift changes are SimPy processes. Routing
 decisions are delegated to the pure ``Router``.
@@ -36,7 +37,7 @@ _IN_SERVICE, _LEFT, _IN_TRANSFER = 2, 3, 4
 class Call:
     """A call in the system."""
 
-    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue")
+    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue", "leg")
 
     def __init__(self, id: int, type: int, work: float, patience: float):
         self.id = id
@@ -47,6 +48,8 @@ class Call:
         self.state = 0
         self.group = -1
         self.queue = -1
+        self.leg = -1
+        """Record of the transfer leg this call continues in when its talk ends (-1: not transferred)."""
 
 
 class _Due(Event):
@@ -86,6 +89,7 @@ class CallCenter:
         self.transfers = TransferDelays(layout, streams)
         self._delayed = self.transfers.delayed
         self._unresolved = self.repeats.unresolved
+        self._transfers = tuple(rule is not None for rule in self.repeats.transfer)
         self._redials = any(self.repeats.redial)
         self._n = len(callers)
         run = layout.scenario.run
@@ -245,7 +249,19 @@ class CallCenter:
         call.group = g
         self._start_at[call.id] = now
         self._group[call.id] = g
+        if self._transfers[call.type]:
+            talk_end = now + self.repeats.talk_time(self.callers, call.id) * self.factors[g]
+            call.leg = self.repeats.maybe_transfer(self, call.type, call.id, talk_end)
+            if call.leg >= 0:
+                self.rec.transferred[call.id] = 1
+                self._at(talk_end, self._on_transfer_out, call)
         self._at(now + call.work * self.factors[g], self._on_service_end, call)
+
+    def _on_transfer_out(self, event: Event) -> None:
+        """The talk of a transferred call ends: the caller, on the same line, joins the target type's queue."""
+        leg = event._value.leg
+        t, _, work, patience = self.repeats.attributes(leg)
+        self._enter_queue(Call(leg, t, work, patience), self.env._now)
 
     def _transfer(self, call: Call, g: int, now: float, delay: float) -> None:
         """The agent is reserved now; the caller, still waiting, reaches it after ``delay`` or hangs up first when
@@ -277,9 +293,10 @@ class CallCenter:
         i, g = call.id, call.group
         self._outcome[i] = ANSWERED
         self._end_at[i] = now
-        self.in_system -= 1
-        if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
-            self.repeats.schedule(self, call, now)
+        if call.leg < 0:
+            self.in_system -= 1
+            if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
+                self.repeats.schedule(self, call, now)
         self._free_agent(g, now)
 
     def _free_agent(self, g: int, now: float) -> None:

@@ -34,6 +34,7 @@ class Recorder:
         self.group = array("h", [-1]) * n
         self.overflow = array("b", bytes(n))
         self.seized_at = array("d", [np.nan]) * n
+        self.transferred = array("b", bytes(n))
         self.staff_log: list[tuple[float, int, int]] = []
 
     def add(self) -> int:
@@ -44,6 +45,7 @@ class Recorder:
         self.group.append(-1)
         self.overflow.append(0)
         self.seized_at.append(np.nan)
+        self.transferred.append(0)
         return len(self.outcome) - 1
 
     def freeze(self, callers: Callers) -> Records:
@@ -56,6 +58,7 @@ class Recorder:
             group=np.frombuffer(self.group, dtype=np.int16),
             overflow=np.frombuffer(self.overflow, dtype=np.int8),
             seized_at=np.frombuffer(self.seized_at, dtype=np.float64),
+            transferred=np.frombuffer(self.transferred, dtype=np.bool_),
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
         )
 
@@ -69,7 +72,9 @@ class Records:
     self-service; NaN if still in the system), ``group`` (agent group that took it, -1 if none; for a caller who
     hung up while being transferred, the partner group whose agent was reserved), ``overflow`` (why it went to a
     partner, ``sim.engine.overflow.REASONS``), ``seized_at`` (instant a partner agent was reserved for a
-    transferred call, NaN without a transfer: the agent is busy from then, the caller reaches it at ``start_at``).
+    transferred call, NaN without a transfer: the agent is busy from then, the caller reaches it at ``start_at``),
+    ``transferred`` (answered and passed on to another queue: the contact continues in a transfer leg, a later
+    record with ``repeat_kind`` TRANSFER and ``repeat_of`` this call).
     The queue is entered at ``arrival_at + ivr_time``. ``staff_log`` rows are (instant, group, change in agents
     logged in).
     """
@@ -81,6 +86,7 @@ class Records:
     group: np.ndarray
     overflow: np.ndarray
     seized_at: np.ndarray
+    transferred: np.ndarray
     staff_log: np.ndarray
 
     def block(self, lo: int, hi: int) -> Records:
@@ -88,7 +94,8 @@ class Records:
         c = self.callers
         callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
         return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
-                       self.group[lo:hi], self.overflow[lo:hi], self.seized_at[lo:hi], self.staff_log)
+                       self.group[lo:hi], self.overflow[lo:hi], self.seized_at[lo:hi], self.transferred[lo:hi],
+                       self.staff_log)
 
     @property
     def abandoned_in_transfer(self) -> np.ndarray:

@@ -1,12 +1,19 @@
-"""Calls born during the run: repeats of unresolved calls and redials of callers who gave up.
+"""Calls born during the run: repeats of unresolved calls, redials of callers who gave up, and transfer legs.
 
 A call left unresolved (a site's ``unresolved_share``) comes back after the site's ``repeat_delay``; whether it
-stays unresolved is decided by its own uniform number drawn at birth (common random numbers). A caller who
-abandons or gets a busy signal calls again with the call type's ``redial.share`` after ``redial.delay``
-(decided and timed from the stream ``redial/<type>``). The new call is of the same type; its attributes (IVR
-time, talk and wrap-up time, patience, its own resolution and overflow numbers) are drawn when it is born from
-``repeat/<type>``; it is not deflected by self-service. Calls that would arrive after the horizon are not
-simulated.
+stays unresolved is decided by its own uniform number drawn at birth. A caller who abandons or gets a busy signal
+calls again with the call type's ``redial.share`` after ``redial.delay``. An answered call of a type with a
+``transfer`` rule is, with the rule's share, passed on to the target type's queue when its talk ends (the first
+agent does the wrap-up): a new leg of the same contact, holding the same line, without IVR, counted as that
+contact's, not as a new call.
+
+Every such decision and every attribute of a born call (IVR time, talk and wrap-up time, patience, its own
+resolution and overflow numbers) is drawn from the contact's own counter-based stream
+(``sim.engine.streams.ContactStreams``): the k-th draw of the contact that started the chain, so common random
+numbers hold for repeats, redials and transfers too, whatever else happens in the run. A repeat or redial is of
+the same type as the call it repeats (a redial after hanging up in a transfer queue: of the contact's first type,
+calling the number again) and is not deflected by self-service. Calls that would arrive after the horizon are not
+simulated; a transfer happens whenever the talk ends.
 """
 
 from __future__ import annotations
@@ -17,18 +24,22 @@ import numpy as np
 
 from sim.engine.callers import Callers
 from sim.engine.layout import Layout
-from sim.engine.streams import Streams
+from sim.engine.streams import ContactStreams, Streams
+from sim.scenario.distributions import Distribution
+from sim.scenario.schema import CallType
 
 if TYPE_CHECKING:
     from sim.engine.model import Call, CallCenter
 
 _COLUMNS = ("call_type", "arrival_at", "ivr_time", "deflected", "talk_time", "wrap_up_time", "patience",
             "overflow_draw", "resolution_draw", "repeat_of", "repeat_kind")
-REPEAT, REDIAL = 1, 2
+FRESH, REPEAT, REDIAL, TRANSFER = 0, 1, 2, 3
+"""Kinds of call (``Callers.repeat_kind``): an arrival from outside, a repeat of an unresolved call, a redial
+after abandoning or a busy signal, a transfer leg (the same contact passed on to another queue)."""
 
 
 class Repeats:
-    """The repeat calls of one replication, appended after the pre-drawn callers."""
+    """The calls born during one replication, appended after the pre-drawn callers."""
 
     def __init__(self, layout: Layout, streams: Streams | None, fresh: int):
         sites = layout.sites
@@ -37,18 +48,35 @@ class Repeats:
         self.unresolved = [sites[s].unresolved_share for s in layout.group_site]
         self.site_of_group = layout.group_site
         self.redial = [ct.redial for ct in layout.call_types]
-        if (any(self.unresolved) or any(self.redial)) and streams is None:
-            raise ValueError("calls can be born during this run: repeats and redials need the replication's streams")
-        self._delay_rng = [streams.get(f"repeat_delay/{name}") for name in layout.site_names] if streams else []
-        self._call_rng = [streams.get(f"repeat/{name}") for name in layout.type_names] if streams else []
-        self._redial_rng = [streams.get(f"redial/{name}") for name in layout.type_names] if streams else []
+        names = {n: i for i, n in enumerate(layout.type_names)}
+        self.transfer = [(ct.transfer.share, names[ct.transfer.to]) if ct.transfer else None
+                         for ct in layout.call_types]
+        """Per call type: (share, target type) of its transfer rule, or None."""
+        if (any(self.unresolved) or any(self.redial) or any(self.transfer)) and streams is None:
+            raise ValueError("calls can be born during this run: repeats, redials and transfers need the "
+                             "replication's streams")
+        self._contact = ContactStreams(streams) if streams else None
+        self._draws: dict[int, int] = {}
+        self._root: list[int] = []
         self.rows: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
 
     def _value(self, callers: Callers, column: str, i: int) -> Any:
         return getattr(callers, column)[i] if i < self.fresh else self.rows[column][i - self.fresh]
 
+    def _rng(self, i: int) -> np.random.Generator:
+        """The next stream of the contact that call ``i`` belongs to."""
+        root = i if i < self.fresh else self._root[i - self.fresh]
+        draw = self._draws.get(root, 0)
+        self._draws[root] = draw + 1
+        assert self._contact is not None
+        return self._contact.get(root, draw)
+
     def overflow_draw(self, callers: Callers, i: int) -> float:
         return float(self._value(callers, "overflow_draw", i))
+
+    def talk_time(self, callers: Callers, i: int) -> float:
+        """Talk time of call ``i`` at handle-time factor 1 (its whole handle time if drawn as one)."""
+        return float(self._value(callers, "talk_time", i))
 
     def is_unresolved(self, callers: Callers, i: int, group: int) -> bool:
         """Whether call ``i``, handled by ``group``, stays unresolved."""
@@ -56,33 +84,56 @@ class Repeats:
 
     def schedule(self, center: CallCenter, call: Call, now: float) -> None:
         """Give birth to the repeat of ``call`` (handled and unresolved at ``now``) if it falls in the horizon."""
-        site = self.site_of_group[call.group]
-        delay = self.layout.sites[site].repeat_delay
+        delay = self.layout.sites[self.site_of_group[call.group]].repeat_delay
         assert delay is not None
-        self._give_birth(center, call.type, call.id, now + float(delay.sample(self._delay_rng[site], 1)[0]), REPEAT)
+        rng = self._rng(call.id)
+        self._give_birth(center, call.type, call.id, now + float(delay.sample(rng, 1)[0]), REPEAT, rng)
 
     def maybe_redial(self, center: CallCenter, t: int, i: int, now: float) -> None:
         """A caller of type ``t`` (call ``i``) gave up at ``now``: perhaps it calls again."""
-        rule, rng = self.redial[t], self._redial_rng[t]
-        if rule is not None and rng.random() < rule.share:
-            self._give_birth(center, t, i, now + float(rule.delay.sample(rng, 1)[0]), REDIAL)
+        if self._value(center.callers, "repeat_kind", i) == TRANSFER:
+            t = self._first_type(center.callers, i)
+        rule = self.redial[t]
+        if rule is None:
+            return
+        rng = self._rng(i)
+        if rng.random() < rule.share:
+            self._give_birth(center, t, i, now + float(rule.delay.sample(rng, 1)[0]), REDIAL, rng)
 
-    def _give_birth(self, center: CallCenter, t: int, origin: int, at: float, kind: int) -> None:
+    def _first_type(self, callers: Callers, i: int) -> int:
+        """The call type of the first leg of the contact that call ``i`` is a transfer leg of."""
+        while self._value(callers, "repeat_kind", i) == TRANSFER:
+            i = int(self._value(callers, "repeat_of", i))
+        return int(self._value(callers, "call_type", i))
+
+    def maybe_transfer(self, center: CallCenter, t: int, i: int, at: float) -> int:
+        """Call ``i`` of type ``t`` (a type with a transfer rule) is answered and its talk ends at ``at``: the
+        record of its transfer leg, which joins the target type's queue then, or -1 if it is not transferred."""
+        rule = self.transfer[t]
+        assert rule is not None
+        rng = self._rng(i)
+        if rng.random() >= rule[0]:
+            return -1
+        handle = self.layout.call_types[t].transfer
+        assert handle is not None
+        self._draw(rule[1], at, i, TRANSFER, rng, handle.handle_time)
+        self._root.append(i if i < self.fresh else self._root[i - self.fresh])
+        return center.rec.add()
+
+    def _give_birth(self, center: CallCenter, t: int, origin: int, at: float, kind: int,
+                    rng: np.random.Generator) -> None:
         if at >= self.layout.horizon:
             return
-        i = center.rec.add()
-        self._draw(t, at, origin, kind)
-        center._at(at, center.on_repeat_arrival, i)
+        self._draw(t, at, origin, kind, rng, None)
+        self._root.append(origin if origin < self.fresh else self._root[origin - self.fresh])
+        center._at(at, center.on_repeat_arrival, center.rec.add())
 
-    def _draw(self, t: int, at: float, origin: int, kind: int) -> None:
-        ct, rng, scenario = self.layout.call_types[t], self._call_rng[t], self.layout.scenario
-        ivr = ct.ivr_time or (scenario.ivr.time if scenario.ivr else None)
-        if ct.handle_time is not None:
-            talk, wrap = float(ct.handle_time.sample(rng, 1)[0]), 0.0
-        else:
-            assert ct.talk_time is not None
-            talk = float(ct.talk_time.sample(rng, 1)[0])
-            wrap = float(ct.wrap_up.sample(rng, 1)[0]) if ct.wrap_up else 0.0
+    def _draw(self, t: int, at: float, origin: int, kind: int, rng: np.random.Generator,
+              handle: Distribution | None) -> None:
+        ct = self.layout.call_types[t]
+        ivr = None if kind == TRANSFER else ct.ivr_time or (self.layout.scenario.ivr.time
+                                                             if self.layout.scenario.ivr else None)
+        talk, wrap = (float(handle.sample(rng, 1)[0]), 0.0) if handle else _work(ct, rng)
         values = (t, at, float(ivr.sample(rng, 1)[0]) if ivr else 0.0, False, talk, wrap,
                   float(ct.patience.sample(rng, 1)[0]) if ct.patience else np.inf,
                   float(rng.random()), float(rng.random()), origin, kind)
@@ -90,13 +141,21 @@ class Repeats:
             self.rows[column].append(value)
 
     def attributes(self, i: int) -> tuple[int, float, float, float]:
-        """(call type, IVR time, work, patience) of repeat call ``i``."""
+        """(call type, IVR time, work, patience) of born call ``i``."""
         k, r = i - self.fresh, self.rows
         return r["call_type"][k], r["ivr_time"][k], r["talk_time"][k] + r["wrap_up_time"][k], r["patience"][k]
 
     def join(self, callers: Callers) -> Callers:
-        """The pre-drawn callers followed by the repeat calls (in order of birth)."""
+        """The pre-drawn callers followed by the born calls (in order of birth)."""
         if not self.rows["call_type"]:
             return callers
         return Callers(*(np.concatenate([old := getattr(callers, c), np.asarray(self.rows[c], dtype=old.dtype)])
                          for c in _COLUMNS))
+
+
+def _work(ct: CallType, rng: np.random.Generator) -> tuple[float, float]:
+    """(talk, wrap-up) of one call of ``ct``, drawn from ``rng``."""
+    if ct.handle_time is not None:
+        return float(ct.handle_time.sample(rng, 1)[0]), 0.0
+    assert ct.talk_time is not None
+    return float(ct.talk_time.sample(rng, 1)[0]), float(ct.wrap_up.sample(rng, 1)[0]) if ct.wrap_up else 0.0

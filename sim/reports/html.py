@@ -21,7 +21,9 @@ KPI_COLUMNS = (
     ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "Service level %", "pct"),
     ("asa", "ASA s", "sec"), ("abandon_rate", "Abandoned %", "pct"), ("blocking_rate", "Blocked %", "pct"),
     ("deflection_rate", "Self-service %", "pct"), ("closed_rate", "Closed %", "pct"), ("aht", "AHT s", "sec"),
-    ("occupancy", "Occupancy %", "pct"), ("agent_hours", "Agent hours", "count"),
+    ("transfer_rate", "Transferred %", "pct"), ("transfer_sl", "Transfer SL %", "pct"),
+    ("transfer_abandon_rate", "Transfer abandoned %", "pct"), ("occupancy", "Occupancy %", "pct"),
+    ("agent_hours", "Agent hours", "count"),
     ("labour_cost", "Labour cost", "count"), ("total_cost", "Total cost", "count"),
 )
 CAPTIONS = {

@@ -197,6 +197,8 @@ TERMINAL_COLUMNS = (
     ("asa", "ASA s", "sec"), ("abandon_rate", "Aband %", "pct"), ("blocking_rate", "Block %", "pct"),
     ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("overflow_rate", "Overfl %", "pct"),
     ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("redial_rate", "Redial %", "pct"),
+    ("transfer_rate", "Xfer %", "pct"), ("transfer_sl", "Xfer SL %", "pct"),
+    ("transfer_abandon_rate", "Xfer ab %", "pct"),
     ("occupancy", "Occ %", "pct"), ("fcr", "FCR %", "pct"),
     ("agent_hours", "Agent h", "count"),
 )

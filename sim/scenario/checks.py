@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sim.errors import TraceError, did_you_mean
 from sim.scenario.outsourcing import Overflow, SiteKind
-from sim.scenario.schema import AgentGroup, Scenario
+from sim.scenario.schema import AgentGroup, CallType, Scenario
 from sim.scenario.traces import Trace, load_trace
 from sim.scenario.yamlmap import Path
 from sim.units import format_duration
@@ -34,7 +34,8 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
             problems.append((path, f"every group with the skill '{tname}' has zero agents at all times"))
         if ct.overflow is not None:
             problems += _overflow_problems(scenario, path, tname, ct.overflow)
-        if ct.arrivals.trace is not None:
+        problems += _transfer_problems(scenario, path, tname, ct)
+        if ct.arrivals is not None and ct.arrivals.trace is not None:
             trace_path: Path = (*path, "arrivals", "trace")
             problems += [(trace_path, m) for m in _trace_problems(ct.arrivals.trace, tname, known, traces)]
     return problems
@@ -122,6 +123,36 @@ def _site_problems(scenario: Scenario) -> list[tuple[Path, str]]:
             hint = did_you_mean(group.site, list(sites)) or f"; the sites are {', '.join(sites)}"
             problems.append((("agent_groups", gname, "site"), f"unknown site '{group.site}'{hint}"))
     return problems
+
+
+def _transfer_problems(scenario: Scenario, path: Path, call_type: str, ct: CallType) -> list[tuple[Path, str]]:
+    """A transfer must name another call type and must not lead back to ``call_type``; a call type without
+    arrivals must be some transfer's target."""
+    types = scenario.all_call_types()
+    problems: list[tuple[Path, str]] = []
+    if ct.arrivals is None and not any(o.transfer and o.transfer.to == call_type for _, o in types.values()):
+        problems.append(((*path, "arrivals"), "is 'none' but no call type transfers to it: no call would arrive"))
+    if ct.transfer is None:
+        return problems
+    where: Path = (*path, "transfer", "to")
+    target = ct.transfer.to
+    if target not in types:
+        known = [t for t in types if t != call_type]
+        hint = did_you_mean(target, known) or f"; the other call types are {', '.join(known) or '(none)'}"
+        return [*problems, (where, f"unknown call type '{target}'{hint}")]
+    if types[target][0] != types[call_type][0]:
+        return [*problems, (where, f"'{target}' is a call type of client '{types[target][0]}': a transfer stays "
+                                   f"with the caller's client ('{types[call_type][0]}')")]
+    seen = [call_type]
+    while target not in seen:
+        seen.append(target)
+        rule = types[target][1].transfer
+        if rule is None:
+            return problems
+        target = rule.to
+    loop = " -> ".join([*seen[seen.index(target):], target])
+    return [*problems, (where, f"transfers would go round in a circle ({loop}): a caller could be passed on "
+                               "forever")]
 
 
 def _overflow_problems(scenario: Scenario, path: Path, call_type: str, rule: Overflow) -> list[tuple[Path, str]]:

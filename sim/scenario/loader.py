@@ -48,8 +48,9 @@ def scenario_json_schema() -> dict[str, Any]:
     schema["required"] = [k for k in schema["required"] if k != "name"]  # defaults to the file name
     schema["patternProperties"] = {"^x-": {}}  # x-...: free keys for YAML anchors
     props = schema["$defs"]
-    patience = props["CallType"]["properties"]["patience"]
-    patience["anyOf"] = [a for a in patience["anyOf"] if a != {"type": "null"}] + [{"const": "none"}]
+    for key in ("patience", "arrivals"):  # the word 'none' stands for None
+        value = props["CallType"]["properties"][key]
+        value["anyOf"] = [a for a in value["anyOf"] if a != {"type": "null"}] + [{"const": "none"}]
     skills = props["AgentGroup"]["properties"]["skills"]
     ranked = {k: skills.pop(k) for k in ("patternProperties", "propertyNames", "type")}
     skills["anyOf"] = [ranked, {"type": "array", "items": {"type": "string"}, "minItems": 1}]

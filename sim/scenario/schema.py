@@ -49,6 +49,13 @@ def _none_word(value: Any) -> Any:
     return None if isinstance(value, str) and value.strip().lower() == "none" else value
 
 
+def _no_arrivals(value: Any) -> Any:
+    """The word 'none' (only transferred calls arrive) becomes None; an empty value is refused."""
+    if value is None:
+        raise ValueError("is empty: give the arrivals, or 'none' for a queue that only transferred calls reach")
+    return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+
 def _ranked(value: Any) -> Any:
     """A plain list of skills ranks every one 1; its entries must be names."""
     if not isinstance(value, list):
@@ -188,8 +195,18 @@ class Redial(Model):
     delay: Delay = Field(description="time until they call again")
 
 
+class Transfer(Model):
+    """A share of a call type's answered calls is passed on to another call type's queue after the first talk."""
+
+    share: Share = Field(description="share of answered calls transferred (3-5 % is common)")
+    to: Name = Field(description="call type whose queue the caller joins; its skills route it, at any site")
+    handle_time: Distribution | None = Field(None, description="the second leg's handle time; default: the "
+                                                               "target call type's")
+
+
 class CallType(Model):
-    arrivals: Arrivals
+    arrivals: Annotated[Arrivals | None, BeforeValidator(_no_arrivals)] = Field(
+        description="'none' for a queue that only transferred calls reach")
     handle_time: Distribution | None = Field(None, description="talk + hold + after-call work, as one draw")
     talk_time: Distribution | None = Field(None, description="talk (+hold); give with wrap_up instead of handle_time")
     wrap_up: Distribution | None = Field(None, description="after-call work, drawn separately from talk_time")
@@ -202,6 +219,7 @@ class CallType(Model):
     service_level: ServiceTarget | None = Field(None, description="this type's own threshold and target")
     overflow: Overflow | None = Field(None, description="when calls may go to partner groups")
     redial: Redial | None = Field(None, description="abandoned and blocked callers who call again")
+    transfer: Transfer | None = Field(None, description="answered calls passed on to another call type's queue")
 
     @model_validator(mode="after")
     def _check(self) -> CallType:
