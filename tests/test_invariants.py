@@ -21,7 +21,20 @@ from sim.analysis.summary import kpi_rows, summarize
 from sim.engine.callers import Callers, draw_callers
 from sim.engine.layout import build_layout
 from sim.engine.model import simulate
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, OUTCOMES, Records
+from sim.engine.records import (
+    ABANDONED,
+    ANSWERED,
+    BLOCKED,
+    CALLBACK,
+    CLOSED,
+    DEFLECTED,
+    IN_SYSTEM,
+    OUTCOMES,
+    UNREACHED,
+    Records,
+)
+from sim.engine.repeats import CALLBACK as CALLBACK_LEG
+from sim.engine.repeats import LEGS
 from sim.engine.staffing import agent_steps
 from sim.engine.streams import Streams
 from sim.scenario.schema import Scenario
@@ -29,9 +42,10 @@ from sim.scenario.schema import Scenario
 REL = 1e-9
 """Relative slack for float sums and differences of instants (exact up to rounding)."""
 
-OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
-"""Every outcome a call can have (in_system, deflected, blocked, answered, abandoned, closed, ...)."""
-OUTCOME_FIELDS = OUTCOMES
+OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES) if code != UNREACHED}
+"""Every outcome a contact can have (in_system, deflected, blocked, answered, abandoned, closed, callback);
+``unreached`` ends only call-back legs."""
+OUTCOME_FIELDS = tuple("callbacks" if o == "callback" else o for o in OUTCOME_CODE)
 """Each outcome is also a count in the facts and the summary: offered = the sum of these."""
 
 MIXED = """
@@ -56,21 +70,23 @@ call_types:
     wrap_up: {dist: deterministic, value: 1min}
     patience: none
     priority: 1
+    callback: {queue_length: 3, accept: 0.5, reached: 0.8, ring_time: {dist: deterministic, value: 10s}}
 agent_groups:
   front: {skills: {sales: 1, support: 2}, agents: 12}
   back: {skills: {support: 1}, agents: 8, handle_time_factor: 1.2}
 """
 """Every outcome occurs: deflection (IVR), blocking (30 lines; sales queue capped at 4), abandonment (sales),
-closed-hours demand (00:00-01:00, 12:00-12:30), calls still in the system at the horizon (drain: 0s), and a
-warm-up that cuts the first intervals."""
+closed-hours demand (00:00-01:00, 12:00-12:30), calls still in the system at the horizon (drain: 0s), call-back
+offers (support) with unreached call backs, and a warm-up that cuts the first intervals."""
 
 
 def _replications(s: Scenario) -> list[tuple[Callers, Records]]:
     layout = build_layout(s)
     out = []
     for r in range(s.run.replications):
-        callers = draw_callers(layout, Streams(s.run.seed, r))
-        out.append((callers, simulate(layout, callers)))
+        streams = Streams(s.run.seed, r)
+        callers = draw_callers(layout, streams)
+        out.append((callers, simulate(layout, callers, streams)))
     return out
 
 
@@ -97,18 +113,22 @@ def _covering(starts: np.ndarray, ends: np.ndarray, instants: np.ndarray) -> np.
 # -- conservation ---------------------------------------------------------------------------------------------------
 
 def test_records_conserve_calls_and_are_consistent() -> None:
-    """Per replication and call type, from the records: offered = deflected + blocked + answered + abandoned +
-    in_system + closed (every outcome in ``sim.engine.records.OUTCOMES``), and each outcome's times obey its
-    definition (lines, queue cap and agents are never exceeded)."""
+    """Per replication and call type, from the records: offered contacts = deflected + blocked + answered +
+    abandoned + in_system + closed + callback (every contact outcome in ``sim.engine.records.OUTCOMES``), every
+    accepted call back has one call-back leg, and each outcome's times obey its definition (lines, queue cap and
+    agents are never exceeded)."""
     s = scenario(MIXED)
     layout = build_layout(s)
     seen: set[int] = set()
     for _, rec in _replications(s):
         out, c = rec.outcome, rec.callers
-        assert set(np.unique(out)) <= set(OUTCOME_CODE.values()), f"unknown outcome codes {np.unique(out)}"
+        assert set(np.unique(out)) <= set(range(len(OUTCOMES))), f"unknown outcome codes {np.unique(out)}"
         seen |= set(np.unique(out).tolist())
+        leg = np.isin(c.repeat_kind, LEGS)
+        assert set(np.unique(out[leg])) <= {IN_SYSTEM, ANSWERED, UNREACHED} and not np.any(out[~leg] == UNREACHED)
+        assert np.array_equal(np.sort(c.repeat_of[leg]), np.flatnonzero(out == CALLBACK))
         for t, name in enumerate(layout.type_names):
-            mine = c.call_type == t
+            mine = (c.call_type == t) & ~leg
             counts = {o: int(np.sum(mine & (out == code))) for o, code in OUTCOME_CODE.items()}
             assert int(mine.sum()) == sum(counts.values()), f"{name}: offered {mine.sum()} != {counts}"
         ans, abd = out == ANSWERED, out == ABANDONED
@@ -116,8 +136,15 @@ def test_records_conserve_calls_and_are_consistent() -> None:
         # answered: an agent took it after it queued, before the caller would hang up, and served it in full
         assert np.all(rec.group[ans] >= 0) and np.all(rec.start_at[ans] >= queue_at[ans])
         assert np.all(wait[ans] <= c.patience[ans])
-        np.testing.assert_allclose(rec.end_at[ans] - rec.start_at[ans], _work(rec, layout.handle_factors)[ans],
+        ring = np.where(c.repeat_kind == CALLBACK_LEG, 10.0, 0.0)  # a call back rings 10 s first
+        np.testing.assert_allclose(rec.end_at[ans] - rec.start_at[ans],
+                                   (_work(rec, layout.handle_factors) + ring)[ans],
                                    rtol=REL, atol=1e-6, err_msg="handle time != (talk + wrap-up) x factor")
+        unr = out == UNREACHED
+        np.testing.assert_allclose(rec.end_at[unr] - rec.start_at[unr], 10.0, rtol=REL)
+        # a caller who accepts a call back hangs up on joining the queue
+        cbk = out == CALLBACK
+        assert np.all(rec.end_at[cbk] == queue_at[cbk]) and np.all(np.isnan(rec.start_at[cbk]))
         # abandoned: never taken, hung up exactly when its patience ran out
         assert np.all(np.isnan(rec.start_at[abd])) and np.all(rec.group[abd] == -1)
         np.testing.assert_allclose(wait[abd], c.patience[abd], rtol=REL, atol=1e-6)
@@ -132,12 +159,12 @@ def test_records_conserve_calls_and_are_consistent() -> None:
         cls = out == CLOSED
         clock = np.mod(c.arrival_at, 86400.0)
         outside = (clock < 3600.0) | ((clock >= 12 * 3600.0) & (clock < 12.5 * 3600.0))
-        assert np.array_equal(cls, outside), "closed != outside the opening hours"
+        assert np.array_equal(cls, outside & ~leg), "closed != outside the opening hours"  # legs: requested inside
         assert np.all(rec.end_at[cls] == c.arrival_at[cls]) and np.all(np.isnan(rec.start_at[cls]))
         # in the system at the horizon: no end
         assert np.all(np.isnan(rec.end_at[out == IN_SYSTEM])) and np.all(~np.isnan(rec.end_at[out != IN_SYSTEM]))
         _check_capacities(s, rec)
-    assert seen == set(OUTCOME_CODE.values()), f"scenario should produce every outcome, saw {seen}"
+    assert seen == set(range(len(OUTCOMES))), f"scenario should produce every outcome, saw {seen}"
 
 
 def _check_capacities(s: Scenario, rec: Records) -> None:
@@ -146,7 +173,8 @@ def _check_capacities(s: Scenario, rec: Records) -> None:
     end = s.run.days * 86400.0 + s.run.drain
     leave = np.where(np.isnan(rec.end_at), end, rec.end_at)
     line_blocked = (out == BLOCKED) & (rec.end_at == c.arrival_at)
-    holds = ~line_blocked & (out != CLOSED)  # every call let in holds a line until it leaves
+    callback_leg = c.repeat_kind == CALLBACK_LEG  # calls back on an outbound line: not bounded by ``lines``
+    holds = ~line_blocked & (out != CLOSED) & ~callback_leg  # every call let in holds a line until it leaves
     assert _max_concurrency(c.arrival_at[holds], leave[holds]) <= s.lines
     lines_busy = _covering(c.arrival_at[holds], leave[holds], c.arrival_at[line_blocked])
     assert np.all(lines_busy == s.lines), "a call got a busy signal while a line was free"
@@ -179,9 +207,9 @@ def test_facts_and_summary_conserve_calls() -> None:
         f = facts(rec, layout)
         per_type = f.calls.sum(axis=1)  # [fields, call types]
         assert np.array_equal(per_type[field["offered"]], sum(per_type[field[o]] for o in OUTCOME_FIELDS))
-        kept = rec.callers.arrival_at >= first * s.run.interval
-        counts = np.array([[np.sum(kept & (rec.callers.call_type == t) & (rec.outcome == OUTCOME_CODE[o]))
-                            for t in range(len(layout.type_names))] for o in OUTCOME_FIELDS])
+        kept = (rec.callers.arrival_at >= first * s.run.interval) & ~np.isin(rec.callers.repeat_kind, LEGS)
+        counts = np.array([[np.sum(kept & (rec.callers.call_type == t) & (rec.outcome == code))
+                            for t in range(len(layout.type_names))] for code in OUTCOME_CODE.values()])
         for i, o in enumerate(OUTCOME_FIELDS):
             assert np.array_equal(per_type[field[o]], counts[i]), f"facts {o} != records"
         record_counts.append(counts)

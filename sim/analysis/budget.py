@@ -77,7 +77,7 @@ def estimate(scenario: Scenario) -> RunSize:
             if redials > 10:
                 reasons.append(f"{name}: redial share {ct.redial.share:g} with a mean delay of "
                                f"{ct.redial.delay.mean:g}s lets a caller call up to {redials:,.0f} times")
-        factor *= 1.0 + _transfer_legs(scenario, ct)
+        factor *= 1.0 + _transfer_legs(scenario, ct) + (ct.callback.accept if ct.callback else 0.0)
         fresh += calls
         attempts += calls * factor
     if repeat > 10:

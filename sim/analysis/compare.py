@@ -22,7 +22,7 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
 from sim.analysis.risk import METHOD, invoice_totals, meeting_target
-from sim.analysis.stats import Estimate, call_ratios, paired_difference, ratio_estimate
+from sim.analysis.stats import Estimate, call_ratios, handled_calls, paired_difference, ratio_estimate
 from sim.analysis.summary import period_label
 from sim.economics.billing import COMPONENTS
 
@@ -66,7 +66,7 @@ def _pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarray,
         money = money.sum(axis=2)
     x = calls.sum(axis=2)
     ones = np.ones(len(x))
-    answered = x[:, CALL_FIELDS.index("answered")]
+    answered = handled_calls(x)
     out = call_ratios(x, result.scenario.service_level)
     out["answered"] = (answered, ones)
     out["answered_share"] = (answered, x[:, CALL_FIELDS.index("offered")])

@@ -15,16 +15,18 @@ import numpy as np
 from sim.economics.billing import CostFacts, cost_facts
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, IN_SYSTEM, Records
-from sim.engine.repeats import REDIAL, REPEAT, TRANSFER
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, IN_SYSTEM, UNREACHED, Records
+from sim.engine.repeats import CALLBACK as CALLBACK_LEG
+from sim.engine.repeats import LEGS, REDIAL, REPEAT, TRANSFER
 
 CALL_FIELDS = (
     "offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
     "abandoned_within", "waited", "in_system", "wait_answered_sum", "wait_all_sum", "abandon_time_sum",
     "handle_sum", "talk_sum", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner",
-    "resolved_needs", "abandoned_transfer", "transferred",
+    "resolved_needs", "abandoned_transfer", "transferred", "callbacks",
     "transfer_legs", "transfer_answered", "transfer_answered_within", "transfer_abandoned", "transfer_blocked",
     "transfer_wait_sum", "transfer_handle_sum",
+    "callback_legs", "callback_reached", "callback_unreached", "callback_within", "callback_delay_sum",
     "queue_area",
 )
 """Per interval x call type. ``waited``: calls that reached the queue and waited > 0; ``*_sum`` in seconds;
@@ -33,13 +35,17 @@ busy signal; ``overflowed``: calls sent to or taken by a partner under
 an overflow rule; ``answered_partner``: answered by a partner site's agents; ``resolved_needs``: calls that ended
 a customer need (answered and resolved, or deflected by self-service: each need ends so at most once);
 ``abandoned_transfer``: abandoned while being transferred to a partner agent (part of ``abandoned``);
-``transferred``: answered calls passed on to another call type's queue (a transfer rule).
+``transferred``: answered calls passed on to another call type's queue (a transfer rule); ``callbacks``: callers
+who accepted a call-back offer and hung up (their outcome: neither answered nor abandoned).
 Every field up to here counts contacts: a call from outside, a repeat or a redial, by its first leg; only
-``resolved_needs`` also counts a transfer leg that ends its need resolved (at the leg's call type). The
+``resolved_needs`` also counts a transfer or call-back leg that ends its need resolved (at the leg's type). The
 ``transfer_*`` fields count transfer legs, by the call type whose queue they join and the interval they join it
 in: ``transfer_legs`` joined, then answered (within the type's threshold), abandoned, given a busy signal (queue
-full), their waits and handle times. ``queue_area``: integral of the number of waiting calls (legs included) of
-the type over the interval (call-seconds)."""
+full), their waits and handle times. The ``callback_*`` fields count call-back legs by their call type and the
+interval of the request: legs, called back and reached, called back and not reached, called back within the
+offer's ``within``, and the time from request to call back of those called back. ``queue_area``: integral
+of the number of waiting calls (transfer legs included) of the type over the interval (call-seconds); callers on
+virtual hold are not on the line and not in it."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
                 "wait_sum", "answered_within")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
@@ -92,7 +98,7 @@ def facts(records: Records, layout: Layout) -> Facts:
         wait = part.wait
         _add_call_facts(calls, part, layout, interval, keep, wait)
         _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
-        first_leg = part.callers.repeat_kind != TRANSFER  # percentiles are of contacts' waits, as SL and ASA
+        first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
         answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep & first_leg, wait, np.nan)
     logged_in = logged_in_time(records.staff_log, layout)
     on_shift = scheduled_time(layout)
@@ -112,10 +118,13 @@ def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: 
     n_int, n_types = calls.shape[1], calls.shape[2]
     cells = n_int * n_types
     cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
-    leg = part.callers.repeat_kind == TRANSFER
+    kind = part.callers.repeat_kind
+    leg = np.isin(kind, LEGS)
     contact_cell, leg_cell = np.where(leg, cells, cell), np.where(leg, cell, cells)
+    transfer_cell, callback_cell = np.where(kind == TRANSFER, cell, cells), np.where(kind == CALLBACK_LEG, cell, cells)
     columns = [(contact_cell, v) for v in _call_columns(part, layout, wait)]
-    columns += [(leg_cell, v) for v in _leg_columns(part, layout, wait)]
+    columns += [(transfer_cell, v) for v in _leg_columns(part, layout, wait)]
+    columns += [(callback_cell, v) for v in _callback_columns(part, layout)]
     columns.append((leg_cell, (part.outcome == ANSWERED) & resolved(part, layout)))  # a leg may end the need
     fields = [*range(len(columns) - 1), CALL_FIELDS.index("resolved_needs")]
     for f, (where, values) in zip(fields, columns, strict=True):
@@ -153,6 +162,20 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     yield (ans & resolved(records, layout)) | (out == DEFLECTED)
     yield records.abandoned_in_transfer
     yield records.transferred
+    yield out == CALLBACK
+
+
+def _callback_columns(records: Records, layout: Layout) -> Iterator[np.ndarray]:
+    """The per-leg values summed into the ``callback_*`` CALL_FIELDS, one array at a time."""
+    out = records.outcome
+    within = np.asarray([ct.callback.within if ct.callback else np.inf for ct in layout.call_types])
+    delay = records.start_at - records.callers.arrival_at
+    called = ~np.isnan(records.start_at)
+    yield np.ones(len(out))
+    yield out == ANSWERED
+    yield out == UNREACHED
+    yield called & (delay <= within[records.callers.call_type])
+    yield np.where(called, delay, 0.0)
 
 
 def _leg_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
@@ -195,7 +218,7 @@ def _queue_area(records: Records, layout: Layout) -> np.ndarray:
     end = layout.horizon + layout.scenario.run.drain
     out = records.outcome
     never_served = (out == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected
-    queued = (out == ANSWERED) | (out == ABANDONED) | never_served
+    queued = ((out == ANSWERED) | (out == ABANDONED) | never_served) & (records.callers.repeat_kind != CALLBACK_LEG)
     enter = records.queue_at
     leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(records.wait, nan=0.0))
     run = layout.scenario.run
@@ -213,8 +236,9 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     groups[0] += np.bincount(cell, minlength=n_int * n_groups).reshape(n_int, n_groups)
     groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
     first = first_answer[done]
-    wait = part.wait[done]
-    within = wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]]
+    on_line = part.callers.repeat_kind[done] != CALLBACK_LEG  # a call-back leg's wait is not on the line
+    wait = np.where(on_line, part.wait[done], 0.0)
+    within = on_line & (wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]])
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
                       ("wait_sum", wait), ("answered_within", within)):
         groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(

@@ -82,8 +82,16 @@ SL_DEFINITIONS = tuple(d.value for d in SLDefinition)
 
 COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
           "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "transferred",
-          "transfer_legs", "transfer_answered", "transfer_abandoned", "transfer_blocked")
+          "transfer_legs", "transfer_answered", "transfer_abandoned", "transfer_blocked", "callbacks", "callback_legs",
+          "callback_reached", "callback_unreached")
 """Call counts reported as they are (means over replications)."""
+
+
+def handled_calls(x: np.ndarray) -> np.ndarray:
+    """Contacts an agent handled: answered on the line, or called back and reached; ``x[r, f, ...]`` as in
+    call_kpis (the denominator of cost per handled call)."""
+    out: np.ndarray = x[:, CALL_FIELDS.index("answered")] + x[:, CALL_FIELDS.index("callback_reached")]
+    return out
 
 
 def call_ratios(x: np.ndarray, sl: ServiceLevel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -118,6 +126,10 @@ def call_ratios(x: np.ndarray, sl: ServiceLevel) -> dict[str, tuple[np.ndarray, 
         "transfer_asa": (f["transfer_wait_sum"], f["transfer_answered"]),
         "transfer_abandon_rate": (f["transfer_abandoned"], f["transfer_answered"] + f["transfer_abandoned"]),
         "transfer_aht": (f["transfer_handle_sum"], f["transfer_answered"]),
+        "callback_rate": (f["callbacks"], f["offered"]),
+        "callback_sl": (f["callback_within"], f["callback_reached"] + f["callback_unreached"]),
+        "callback_delay": (f["callback_delay_sum"], f["callback_reached"] + f["callback_unreached"]),
+        "callback_reached_rate": (f["callback_reached"], f["callback_reached"] + f["callback_unreached"]),
     })
     return out
 

@@ -11,7 +11,15 @@ import numpy as np
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
-from sim.analysis.stats import Estimate, call_kpis, group_kpis, mean_estimate, percentile_kpis, ratio_estimate
+from sim.analysis.stats import (
+    Estimate,
+    call_kpis,
+    group_kpis,
+    handled_calls,
+    mean_estimate,
+    percentile_kpis,
+    ratio_estimate,
+)
 from sim.economics.billing import COMPONENTS
 from sim.economics.costs import LABELS
 from sim.scenario.contract import SLACredit
@@ -62,7 +70,7 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     by_group = groups[:, :, first:, :].sum(axis=2)  # [R, Fg, G]
     staffed_at = GROUP_FIELDS.index("staffed_time")
     labour = (by_group[:, staffed_at, :] / 3600.0 * costs).sum(axis=1)
-    answered = by_type[:, CALL_FIELDS.index("answered"), :].sum(axis=1)
+    answered = handled_calls(by_type).sum(axis=1)
     total = call_kpis(by_type.sum(axis=2), seconds, sl)
     total.update(percentile_kpis(np.stack([f.wait_pct_total for f in result.facts])))
     busy, staffed = (by_group[:, GROUP_FIELDS.index(f), :].sum(axis=1) for f in ("busy_time", "staffed_time"))
@@ -77,7 +85,7 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
         x = by_type[:, :, client_of == c].sum(axis=2)
         kpis = call_kpis(x, seconds, sl)
         kpis.update(percentile_kpis(np.stack([f.wait_pct_client[c] for f in result.facts])))
-        kpis.update(cost_kpis(money[:, :, c], x[:, CALL_FIELDS.index("answered")],
+        kpis.update(cost_kpis(money[:, :, c], handled_calls(x),
                               x[:, CALL_FIELDS.index("resolved_needs")]))
         rows.append(KpiRow("client", name, kpis))
     for t, name in enumerate(layout.type_names):

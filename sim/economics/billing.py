@@ -17,7 +17,8 @@ import numpy as np
 from sim.economics.costs import Invoice, Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, DEFLECTED, Records
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, DEFLECTED, Records
+from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 
 COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony")
 """Cost components per client; penalties and credits paid by partners are negative."""
@@ -82,7 +83,8 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) 
     group = part.group.astype(np.int64)
     answered = (part.outcome == ANSWERED) & keep
     handle = np.where(answered, part.end_at - part.start_at, 0.0)
-    wait = np.nan_to_num(part.wait, nan=0.0) * keep
+    on_line = c.repeat_kind != CALLBACK_LEG  # a call-back leg waits off the line (virtual hold)
+    wait = np.nan_to_num(part.wait, nan=0.0) * keep * on_line
     n_c = sums.handled_calls.shape[1]
     cell = np.maximum(group, 0) * n_c + client
     size = sums.handled_calls.size
@@ -101,11 +103,12 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) 
 
 
 def _passed_ivr(part: Records) -> np.ndarray:
-    """Calls that spent their IVR time on a line: answered, abandoned, served by self-service, or given a busy
+    """Calls that spent their IVR time on a line: answered, abandoned, served by self-service, offered a call back
+    (and accepted), or given a busy
     signal at a full queue after the IVR (not those that found the center closed or every line busy)."""
     outcome = part.outcome
     after_ivr = (outcome == BLOCKED) & (part.end_at > part.callers.arrival_at)
-    return np.asarray(np.isin(outcome, (ANSWERED, ABANDONED, DEFLECTED)) | after_ivr)
+    return np.asarray(np.isin(outcome, (ANSWERED, ABANDONED, DEFLECTED, CALLBACK)) | after_ivr)
 
 
 def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, client: np.ndarray, interval: np.ndarray,
@@ -129,7 +132,8 @@ def _add_site_block(sums: _Sums, s: int, part: Records, layout: Layout, client: 
     sent = (part.overflow > NONE) & (part.overflow < REFUSED)
     abandoned = keep & (part.outcome == ABANDONED) & served[t] & (sent | only_here[t])
     rejected = keep & served[t] & ((part.overflow == REFUSED) | ((part.outcome == BLOCKED) & only_here[t]))
-    for k, flags in enumerate((mine, mine & (partner_wait <= threshold), abandoned, rejected)):
+    inbound = mine & (part.callers.repeat_kind != CALLBACK_LEG)  # the SLA measures callers answered on the line
+    for k, flags in enumerate((inbound, inbound & (partner_wait <= threshold), abandoned, rejected)):
         sums.site_scalars[s, :, k] += np.bincount(client[flags], minlength=n_c)
 
 

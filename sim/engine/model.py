@@ -22,8 +22,9 @@ from simpy.events import NORMAL, Event
 from sim.engine.callers import Callers
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT, OverflowPolicy
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, DEFLECTED, Recorder, Records
-from sim.engine.repeats import Repeats
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, UNREACHED, Recorder, Records
+from sim.engine.repeats import CALLBACK as CALLBACK_LEG
+from sim.engine.repeats import FRESH, TRANSFER, Repeats
 from sim.engine.routing import ORDINARY, PARTNER, WAITING, Router
 from sim.engine.streams import Streams
 from sim.engine.transfer import TransferDelays
@@ -37,7 +38,7 @@ _IN_SERVICE, _LEFT, _IN_TRANSFER = 2, 3, 4
 class Call:
     """A call in the system."""
 
-    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue", "leg")
+    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue", "leg", "kind")
 
     def __init__(self, id: int, type: int, work: float, patience: float):
         self.id = id
@@ -50,6 +51,8 @@ class Call:
         self.queue = -1
         self.leg = -1
         """Record of the transfer leg this call continues in when its talk ends (-1: not transferred)."""
+        self.kind = FRESH
+        """FRESH for a contact's first leg (a repeat or redial too), else TRANSFER or CALLBACK."""
 
 
 class _Due(Event):
@@ -90,6 +93,7 @@ class CallCenter:
         self._delayed = self.transfers.delayed
         self._unresolved = self.repeats.unresolved
         self._transfers = tuple(rule is not None for rule in self.repeats.transfer)
+        self._callbacks = self.repeats.callback + [None] * n  # by queue: partner queues offer none
         self._redials = any(self.repeats.redial)
         self._n = len(callers)
         run = layout.scenario.run
@@ -201,7 +205,10 @@ class CallCenter:
         self._serve_wait_or_block(call, g, t, now)
 
     def _wait(self, call: Call, q: int, now: float) -> None:
-        """Queue ``call`` in queue ``q`` (which has room) and arm its timers."""
+        """Queue ``call`` in queue ``q`` (which has room) and arm its timers; or, offered a call back, its caller
+        hangs up and a call-back leg takes its place."""
+        if self._callbacks[q] is not None and call.kind == FRESH and self._calls_back(call, q, now):
+            return
         call.state = WAITING
         call.queue = q
         self.queues[q].append(call)
@@ -210,6 +217,28 @@ class CallCenter:
             self._at(now + call.patience, self._on_patience, call)
         if q < self.n_types and self.has_rule[q] and self.policy.after_wait[q] != math.inf:
             self._at(now + self.policy.after_wait[q], self._on_overflow_due, call)
+
+    def _calls_back(self, call: Call, t: int, now: float) -> bool:
+        """Whether the caller of ``call``, about to wait in its type's queue, is offered a call back and accepts:
+        then it leaves the line and its call-back leg waits in its place."""
+        rule = self._callbacks[t]
+        assert rule is not None
+        waiting = self.queued[t]
+        offered = rule.queue_length is not None and waiting >= rule.queue_length
+        if not offered and rule.expected_wait is not None:
+            agents = sum(self.logged_in[h] for tier in self.router.groups[ORDINARY][t] for h in tier)
+            offered = self.policy.expected_wait(t, waiting, agents) > rule.expected_wait
+        if not offered:
+            return False
+        leg = self.repeats.maybe_callback(self, t, call.id, now)
+        if leg < 0:
+            return False
+        self._leave(call.id, CALLBACK, now)
+        back = Call(leg, t, call.work, math.inf)
+        back.kind = CALLBACK_LEG
+        back.queue_at = now
+        self._wait(back, t, now)
+        return True
 
     def _on_overflow_due(self, event: Event) -> None:
         """A call has waited ``after_wait``: a free partner agent may now take the oldest eligible call."""
@@ -249,6 +278,11 @@ class CallCenter:
         call.group = g
         self._start_at[call.id] = now
         self._group[call.id] = g
+        if call.kind == CALLBACK_LEG:  # the agent calls back, on an outbound line (not one of ``lines``)
+            ring, reached = self.repeats.callback_attempt(call.id)
+            self._at(now + ring + call.work * self.factors[g] if reached else now + ring,
+                     self._on_service_end if reached else self._on_unreached, call)
+            return
         if self._transfers[call.type]:
             talk_end = now + self.repeats.talk_time(self.callers, call.id) * self.factors[g]
             call.leg = self.repeats.maybe_transfer(self, call.type, call.id, talk_end)
@@ -257,11 +291,20 @@ class CallCenter:
                 self._at(talk_end, self._on_transfer_out, call)
         self._at(now + call.work * self.factors[g], self._on_service_end, call)
 
+    def _on_unreached(self, event: Event) -> None:
+        """A call back rang out: the customer was not reached; the agent is free again."""
+        call, now = event._value, self.env._now
+        self._outcome[call.id] = UNREACHED
+        self._end_at[call.id] = now
+        self._free_agent(call.group, now)
+
     def _on_transfer_out(self, event: Event) -> None:
         """The talk of a transferred call ends: the caller, on the same line, joins the target type's queue."""
         leg = event._value.leg
         t, _, work, patience = self.repeats.attributes(leg)
-        self._enter_queue(Call(leg, t, work, patience), self.env._now)
+        call = Call(leg, t, work, patience)
+        call.kind = TRANSFER
+        self._enter_queue(call, self.env._now)
 
     def _transfer(self, call: Call, g: int, now: float, delay: float) -> None:
         """The agent is reserved now; the caller, still waiting, reaches it after ``delay`` or hangs up first when
@@ -294,7 +337,8 @@ class CallCenter:
         self._outcome[i] = ANSWERED
         self._end_at[i] = now
         if call.leg < 0:
-            self.in_system -= 1
+            if call.kind != CALLBACK_LEG:
+                self.in_system -= 1
             if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
                 self.repeats.schedule(self, call, now)
         self._free_agent(g, now)

@@ -21,7 +21,11 @@ ABANDONED = 4
 """Hung up while waiting in the queue or being transferred to a partner agent."""
 CLOSED = 5
 """Arrived outside opening hours (closed-hours demand)."""
-OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned", "closed")
+CALLBACK = 6
+"""Accepted a call-back offer and hung up (the contact continues in a call-back leg)."""
+UNREACHED = 7
+"""A call-back leg whose customer the agent did not reach."""
+OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned", "closed", "callback", "unreached")
 
 
 class Recorder:

@@ -14,6 +14,10 @@ numbers hold for repeats, redials and transfers too, whatever else happens in th
 the same type as the call it repeats (a redial after hanging up in a transfer queue: of the contact's first type,
 calling the number again) and is not deflected by self-service. Calls that would arrive after the horizon are not
 simulated; a transfer happens whenever the talk ends.
+
+A caller of a type with a ``callback`` offer who accepts it (decided by its contact stream) leaves the line and is
+replaced in the queue by a call-back leg with the same work and the same resolution and overflow numbers (the same
+need), which never hangs up; whether the agent reaches the customer and the ringing time are drawn with it.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ if TYPE_CHECKING:
 
 _COLUMNS = ("call_type", "arrival_at", "ivr_time", "deflected", "talk_time", "wrap_up_time", "patience",
             "overflow_draw", "resolution_draw", "repeat_of", "repeat_kind")
-FRESH, REPEAT, REDIAL, TRANSFER = 0, 1, 2, 3
+FRESH, REPEAT, REDIAL, TRANSFER, CALLBACK = 0, 1, 2, 3, 4
 """Kinds of call (``Callers.repeat_kind``): an arrival from outside, a repeat of an unresolved call, a redial
-after abandoning or a busy signal, a transfer leg (the same contact passed on to another queue)."""
+after abandoning or a busy signal, a transfer leg (the same contact passed on to another queue), a call-back leg
+(the same contact, called back from its place in the queue)."""
+LEGS = (TRANSFER, CALLBACK)
+"""Kinds that are later legs of a contact, not calls of their own."""
 
 
 class Repeats:
@@ -55,6 +62,10 @@ class Repeats:
         if (any(self.unresolved) or any(self.redial) or any(self.transfer)) and streams is None:
             raise ValueError("calls can be born during this run: repeats, redials and transfers need the "
                              "replication's streams")
+        self.callback = [ct.callback for ct in layout.call_types]
+        if any(self.callback) and streams is None:
+            raise ValueError("call-back offers need the replication's streams")
+        self._attempts: dict[int, tuple[float, bool]] = {}
         self._contact = ContactStreams(streams) if streams else None
         self._draws: dict[int, int] = {}
         self._root: list[int] = []
@@ -119,6 +130,31 @@ class Repeats:
         self._draw(rule[1], at, i, TRANSFER, rng, handle.handle_time)
         self._root.append(i if i < self.fresh else self._root[i - self.fresh])
         return center.rec.add()
+
+    def maybe_callback(self, center: CallCenter, t: int, i: int, now: float) -> int:
+        """Call ``i`` of type ``t`` is offered a call back at ``now``: the record of its call-back leg if the caller
+        accepts, else -1."""
+        rule = self.callback[t]
+        assert rule is not None
+        rng = self._rng(i)
+        if rng.random() >= rule.accept:
+            return -1
+        ring = float(rule.ring_time.sample(rng, 1)[0]) if rule.ring_time else 0.0
+        reached = bool(rng.random() < rule.reached)
+        values = (t, now, 0.0, False, self._value(center.callers, "talk_time", i),
+                  self._value(center.callers, "wrap_up_time", i), np.inf,
+                  self._value(center.callers, "overflow_draw", i), self._value(center.callers, "resolution_draw", i),
+                  i, CALLBACK)
+        for column, value in zip(_COLUMNS, values, strict=True):
+            self.rows[column].append(value)
+        self._root.append(i if i < self.fresh else self._root[i - self.fresh])
+        leg = center.rec.add()
+        self._attempts[leg] = (ring, reached)
+        return leg
+
+    def callback_attempt(self, leg: int) -> tuple[float, bool]:
+        """(ringing time, reached) of call-back leg ``leg``."""
+        return self._attempts.pop(leg)
 
     def _give_birth(self, center: CallCenter, t: int, origin: int, at: float, kind: int,
                     rng: np.random.Generator) -> None:

@@ -22,7 +22,8 @@ KPI_COLUMNS = (
     ("asa", "ASA s", "sec"), ("abandon_rate", "Abandoned %", "pct"), ("blocking_rate", "Blocked %", "pct"),
     ("deflection_rate", "Self-service %", "pct"), ("closed_rate", "Closed %", "pct"), ("aht", "AHT s", "sec"),
     ("transfer_rate", "Transferred %", "pct"), ("transfer_sl", "Transfer SL %", "pct"),
-    ("transfer_abandon_rate", "Transfer abandoned %", "pct"), ("occupancy", "Occupancy %", "pct"),
+    ("transfer_abandon_rate", "Transfer abandoned %", "pct"), ("callback_rate", "Call back %", "pct"),
+    ("callback_sl", "Called back in time %", "pct"), ("occupancy", "Occupancy %", "pct"),
     ("agent_hours", "Agent hours", "count"),
     ("labour_cost", "Labour cost", "count"), ("total_cost", "Total cost", "count"),
 )

@@ -44,7 +44,8 @@ from sim.scenario.schema import Scenario
 FORMAT = "ccsim-baseline/1"
 LEVELS = ("total", "client", "call_type", "group")
 KPIS = ("service_level", "asa", "abandon_rate", "blocking_rate", "deflection_rate", "mean_wait", "occupancy",
-        "agent_hours", "labour_cost", "cost_per_call", "transfer_rate", "transfer_sl", "transfer_abandon_rate")
+        "agent_hours", "labour_cost", "cost_per_call", "transfer_rate", "transfer_sl", "transfer_abandon_rate",
+        "callback_rate", "callback_sl")
 ENVIRONMENT = ("python", "numpy")
 SETTINGS = ("seed", "replications", "days")
 MAX_REPLICATIONS = 10_000

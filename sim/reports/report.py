@@ -198,7 +198,8 @@ TERMINAL_COLUMNS = (
     ("deflection_rate", "Defl %", "pct"), ("closed_rate", "Closed %", "pct"), ("overflow_rate", "Overfl %", "pct"),
     ("partner_share", "Partner %", "pct"), ("repeat_rate", "Repeat %", "pct"), ("redial_rate", "Redial %", "pct"),
     ("transfer_rate", "Xfer %", "pct"), ("transfer_sl", "Xfer SL %", "pct"),
-    ("transfer_abandon_rate", "Xfer ab %", "pct"),
+    ("transfer_abandon_rate", "Xfer ab %", "pct"), ("callback_rate", "Callb %", "pct"),
+    ("callback_sl", "Callb SL %", "pct"),
     ("occupancy", "Occ %", "pct"), ("fcr", "FCR %", "pct"),
     ("agent_hours", "Agent h", "count"),
 )

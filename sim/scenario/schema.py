@@ -204,6 +204,26 @@ class Transfer(Model):
                                                                "target call type's")
 
 
+class Callback(Model):
+    """Virtual hold: a caller who would wait long is offered a call back; one who accepts hangs up and keeps its
+    place in the queue, and the agent who reaches that place calls back."""
+
+    expected_wait: PositiveDuration | None = Field(None, description="offer when the estimated wait exceeds this")
+    queue_length: Count | None = Field(None, description="offer when at least this many callers already wait")
+    accept: Share = Field(description="share of the callers offered a call back who accept")
+    reached: Share = Field(1.0, description="share of call backs that reach the customer")
+    ring_time: Distribution | None = Field(None, description="agent time spent dialling and ringing per call back "
+                                                             "(default none)")
+    within: PositiveDuration = Field(1800.0, description="call-back service level: called back within this of "
+                                                         "the request")
+
+    @model_validator(mode="after")
+    def _check(self) -> Callback:
+        if self.expected_wait is None and self.queue_length is None:
+            raise ValueError("a callback offer needs a condition: expected_wait or queue_length")
+        return self
+
+
 class CallType(Model):
     arrivals: Annotated[Arrivals | None, BeforeValidator(_no_arrivals)] = Field(
         description="'none' for a queue that only transferred calls reach")
@@ -220,6 +240,8 @@ class CallType(Model):
     overflow: Overflow | None = Field(None, description="when calls may go to partner groups")
     redial: Redial | None = Field(None, description="abandoned and blocked callers who call again")
     transfer: Transfer | None = Field(None, description="answered calls passed on to another call type's queue")
+    callback: Callback | None = Field(None, description="virtual hold: call-back offers to callers facing a long "
+                                                        "wait")
 
     @model_validator(mode="after")
     def _check(self) -> CallType:
