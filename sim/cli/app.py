@@ -26,6 +26,7 @@ from sim.errors import CcsimError, Problem, printable
 if TYPE_CHECKING:
     from sim.calibration.survival import KMPatience
     from sim.reports.folders import Staged
+    from sim.scenario.schema import Scenario
 
 BAD_INPUT, INTERNAL = 2, 1
 INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM (SIGHUP gives 129)
@@ -155,6 +156,7 @@ def _add_simulating(commands: Any) -> None:
     p.add_argument("--out", help="results folder (default: results/<scenario name>)")
     _run_overrides(p)
     _printing(p, "summary")
+    _overriding(p)
     p.add_argument("--compare-analytic", action="store_true",
                    help="show Erlang C/A figures next to simulated ones (stationary single-skill scenarios)")
     _output_flags(p)
@@ -164,6 +166,27 @@ def _add_simulating(commands: Any) -> None:
     _run_overrides(c, common=True)
     _output_flags(c)
     _printing(c, "comparison")
+    _overriding(c, "every compared scenario's (NAME:KEY.PATH=VALUE: only scenario NAME's)")
+
+
+def _overriding(p: argparse.ArgumentParser, whose: str = "the scenario's") -> None:
+    """``--set KEY.PATH=VALUE`` (repeatable): one-off changes to scenario keys (sim.scenario.overrides)."""
+    p.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY.PATH=VALUE",
+                   help=f"set one of {whose} keys before validation, addressed as in error messages, e.g. "
+                        "run.volume_factor=1.1 (repeatable; the value is YAML: 5min, [a, b], {dist: ...})")
+
+
+def _load_overridden(files: Sequence[str], texts: Sequence[str],
+                     warnings: list[Problem] | None = None) -> list[tuple[Scenario, list[str]]]:
+    """The scenario files with the ``--set`` options laid over them (``NAME:KEY.PATH=VALUE`` only over the
+    scenario called NAME), each with the texts of the options laid over it."""
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.overrides import for_scenarios, parse_override
+
+    overrides = [parse_override(t) for t in texts]
+    names = [load_scenario(f).name for f in files] if any(o.scenario for o in overrides) else list(files)
+    return [(load_scenario(f, warnings, mine), [o.text for o in mine])
+            for f, mine in zip(files, for_scenarios(overrides, names), strict=True)]
 
 
 def _add_checking(commands: Any) -> None:
@@ -254,10 +277,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.reports.outputs import Outputs
     from sim.reports.progress import replication_progress
     from sim.reports.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
-    from sim.scenario.loader import load_scenario
 
     warnings: list[Problem] = []
-    scenario = with_overrides(load_scenario(args.scenario, warnings), seed=args.seed,
+    scenario = with_overrides(_load_overridden([args.scenario], args.overrides, warnings)[0][0], seed=args.seed,
                               replications=args.replications, days=args.days)
     _warn(warnings)
     out = Path(args.out) if args.out else Path("results") / scenario.name
@@ -266,9 +288,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
     summary = summarize(result)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
-    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook())
+    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook(), overrides=args.overrides)
     if args.json:
-        print(json.dumps(summary_json(summary, run_info(result, args.scenario), analytic_json(result)), indent=2))
+        info = run_info(result, args.scenario, args.overrides)
+        print(json.dumps(summary_json(summary, info, analytic_json(result)), indent=2))
     elif not args.quiet:
         print(terminal_table(summary, result))
         if args.compare_analytic:
@@ -360,11 +383,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.reports.outputs import Outputs
     from sim.reports.progress import replication_progress
     from sim.reports.report import write_results
-    from sim.scenario.loader import load_scenario
 
     if len(args.scenarios) < 2:
         raise CcsimError("ccsim compare: give at least two scenario files (the first is the reference)")
-    scenarios = [load_scenario(f) for f in args.scenarios]
+    loaded = _load_overridden(args.scenarios, args.overrides)
+    scenarios = [s for s, _ in loaded]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise CcsimError(f"ccsim compare: scenario names must differ (got {', '.join(names)})")
@@ -376,14 +399,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         check_target(target)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
     results, written = [], []
-    for scenario, file in zip(scenarios, args.scenarios, strict=True):
+    for scenario, file, (_, texts) in zip(scenarios, args.scenarios, loaded, strict=True):
         with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
             result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
         written.append(write_results(result, summarize(result), Path("results") / scenario.name, file,
-                                     extras=outputs.hook()))
+                                     extras=outputs.hook(), overrides=texts))
         results.append(result)
     rows = compare(results)
-    staged = write_comparison(results, list(args.scenarios), rows, out, outputs)
+    staged = write_comparison(results, list(args.scenarios), rows, out, outputs, args.overrides)
     if args.json:
         print(json.dumps(comparison_records(names, rows), indent=2))
     elif not args.quiet:

@@ -157,15 +157,16 @@ def _extras(results: list[RunResult], files: list[str], rows: list[CompareRow], 
 
 
 def write_comparison(results: list[RunResult], files: list[str], rows: list[CompareRow], out_dir: Path,
-                     wanted: Outputs | None = None) -> Staged:
+                     wanted: Outputs | None = None, overrides: Sequence[str] = ()) -> Staged:
     """Write comparison.csv/json and run.json (and the wanted plots, report, workbook) into ``out_dir``
-    atomically (see sim.reports.folders); return where it went and what it replaced."""
+    atomically (see sim.reports.folders); return where it went and what it replaced. ``overrides``: the
+    ``--set`` texts laid over every scenario."""
     names = [r.scenario.name for r in results]
     with staged_folder(out_dir) as staged:
         tmp = staged.path
         records = comparison_records(names, rows)
         write_csv(tmp / "comparison.csv", list(records[0]), records)
-        info = {"scenarios": names, "files": files, "seed": results[0].scenario.run.seed,
+        info = {"scenarios": names, "files": files, "overrides": list(overrides), "seed": results[0].scenario.run.seed,
                 "replications": results[0].scenario.run.replications, "versions": versions(),
                 "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
