@@ -26,6 +26,7 @@ from sim.errors import CcsimError, Problem, printable
 if TYPE_CHECKING:
     from sim.calibration.survival import KMPatience
     from sim.reports.folders import Staged
+    from sim.scenario.overrides import Override
     from sim.scenario.schema import Scenario
 
 BAD_INPUT, INTERNAL = 2, 1
@@ -126,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
     _add_erlang(commands)
     _add_calibration(commands)
+    _add_sweep(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -187,6 +189,25 @@ def _load_overridden(files: Sequence[str], texts: Sequence[str],
     names = [load_scenario(f).name for f in files] if any(o.scenario for o in overrides) else list(files)
     return [(load_scenario(f, warnings, mine), [o.text for o in mine])
             for f, mine in zip(files, for_scenarios(overrides, names), strict=True)]
+
+
+def _add_sweep(commands: Any) -> None:
+    """``sweep``."""
+    p = commands.add_parser("sweep", help="run a grid of variants of a scenario (common random numbers) and "
+                                          "tabulate and plot their KPIs")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--set", action="append", dest="axes", type=lambda t: ("set", t), default=[],
+                   metavar="KEY.PATH=V1,V2,...", help="values of one scenario key, addressed as in error messages "
+                   "(repeatable; the grid is the product of all; one value = a fixed change)")
+    p.add_argument("--range", action="append", dest="axes", type=lambda t: ("range", t),
+                   metavar="KEY.PATH=FROM:TO:STEP",
+                   help="values FROM, FROM+STEP, ... up to TO (numbers, or durations of one unit: 20s:60s:10s)")
+    p.add_argument("--kpi", action="append", default=[], metavar="KPI[,KPI...]",
+                   help="KPIs of the table and the plots (default service_level, asa, abandon_rate, occupancy, "
+                        "total_cost)")
+    p.add_argument("--out", help="sweep folder (default: results/sweep-<scenario name>)")
+    _run_overrides(p)
+    _printing(p, "sweep table")
 
 
 def _add_checking(commands: Any) -> None:
@@ -419,6 +440,44 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.analysis.experiment import with_overrides
+    from sim.analysis.sweep import check_sweep_size, in_process, list_axis, range_axis, run_sweep, variants
+    from sim.reports.folders import check_target
+    from sim.reports.progress import replication_progress
+    from sim.reports.sweep_output import check_kpis, sweep_info, sweep_records, sweep_table, write_sweep
+    from sim.scenario.loader import load_scenario
+
+    kpis = check_kpis(args.kpi)
+    axes = [list_axis(text) if kind == "set" else range_axis(text) for kind, text in args.axes]
+    base = load_scenario(args.scenario)  # its own problems first, without --set
+
+    def load(overrides: list[Override]) -> Scenario:
+        return with_overrides(load_scenario(args.scenario, overrides=overrides), seed=args.seed,
+                              replications=args.replications, days=args.days)
+
+    chosen = variants(axes, load)
+    workers = args.workers or 1
+    check_sweep_size(chosen, args.max_calls, workers)
+    out = Path(args.out) if args.out else Path("results") / f"sweep-{base.name}"
+    check_target(out)
+    total = sum(v.scenario.run.replications for v in chosen)
+    with replication_progress(total, sys.stderr, args.quiet or args.json, "simulations") as on_done:
+        sweep = run_sweep(axes, chosen, in_process, on_done)
+    info = sweep_info(sweep, args.scenario, [text for _, text in args.axes], "in process")
+    staged = write_sweep(sweep, kpis, out, info, plots=True)
+    if args.json:
+        print(json.dumps({"run": info, "kpis": kpis, "rows": sweep_records(sweep)}, indent=2))
+    elif not args.quiet:
+        s = chosen[0].scenario
+        print(f"{s.name}: {len(chosen)} variants x {s.run.replications} replications x {s.run.days} day(s), seed "
+              f"{s.run.seed} for every variant (common random numbers); {info['calls_simulated']:,} calls in "
+              f"{sweep.wall_time:.1f}s; mean ±95% CI.")
+        print(sweep_table(sweep, kpis))
+        print(f"Results: {_written(staged)}")
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.fit import fit_history
     from sim.calibration.history import load_history
@@ -486,7 +545,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
             "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare, "calibrate": _cmd_calibrate,
-            "backtest": _cmd_backtest}
+            "backtest": _cmd_backtest, "sweep": _cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
