@@ -206,6 +206,9 @@ def _add_sweep(commands: Any) -> None:
                    help="KPIs of the table and the plots (default service_level, asa, abandon_rate, occupancy, "
                         "total_cost)")
     p.add_argument("--out", help="sweep folder (default: results/sweep-<scenario name>)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the simulations on this existing Dask cluster (default: a local cluster of --workers "
+                        "processes; --workers 1 runs them in this process)")
     _run_overrides(p)
     _printing(p, "sweep table")
 
@@ -441,6 +444,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    import os
+    from contextlib import ExitStack
+
+    from sim.analysis.cluster import dask_executor
     from sim.analysis.experiment import with_overrides
     from sim.analysis.sweep import check_sweep_size, in_process, list_axis, range_axis, run_sweep, variants
     from sim.reports.folders import check_target
@@ -457,14 +464,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                               replications=args.replications, days=args.days)
 
     chosen = variants(axes, load)
-    workers = args.workers or 1
-    check_sweep_size(chosen, args.max_calls, workers)
+    total = sum(v.scenario.run.replications for v in chosen)
+    local = args.scheduler is None and (args.workers == 1 or total == 1)
+    check_sweep_size(chosen, args.max_calls, 1 if args.scheduler else (args.workers or os.cpu_count() or 1))
     out = Path(args.out) if args.out else Path("results") / f"sweep-{base.name}"
     check_target(out)
-    total = sum(v.scenario.run.replications for v in chosen)
-    with replication_progress(total, sys.stderr, args.quiet or args.json, "simulations") as on_done:
-        sweep = run_sweep(axes, chosen, in_process, on_done)
-    info = sweep_info(sweep, args.scenario, [text for _, text in args.axes], "in process")
+    with ExitStack() as stack:
+        execute, where = (in_process, "in process") if local else \
+            stack.enter_context(dask_executor(args.scheduler, args.workers))
+        on_done = stack.enter_context(replication_progress(total, sys.stderr, args.quiet or args.json,
+                                                           "simulations"))
+        sweep = run_sweep(axes, chosen, execute, on_done)
+    info = sweep_info(sweep, args.scenario, [text for _, text in args.axes], where)
     staged = write_sweep(sweep, kpis, out, info, plots=True)
     if args.json:
         print(json.dumps({"run": info, "kpis": kpis, "rows": sweep_records(sweep)}, indent=2))

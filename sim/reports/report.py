@@ -40,7 +40,7 @@ from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
 
-PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl")
+PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl", "distributed")
 
 
 def versions() -> dict[str, str]:
