@@ -1,4 +1,4 @@
-"""The command line: ``ccsim run | compare | validate | regress | report | schema | erlang | calibrate |
+"""The command line: ``ccsim run | compare | sweep | validate | regress | report | schema | erlang | calibrate |
 backtest``. The only module that touches argv, signals and exit codes.
 
 Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
