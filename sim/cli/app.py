@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import CcsimError, Problem, printable
 
 if TYPE_CHECKING:
+    from contextlib import ExitStack
+
+    from sim.analysis.sweep import Executor
     from sim.calibration.survival import KMPatience
     from sim.reports.folders import Staged
     from sim.scenario.overrides import Override
@@ -128,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_erlang(commands)
     _add_calibration(commands)
     _add_sweep(commands)
+    _add_breakeven(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -211,6 +215,25 @@ def _add_sweep(commands: Any) -> None:
                         "processes; --workers 1 runs them in this process)")
     _run_overrides(p)
     _printing(p, "sweep table")
+
+
+def _add_breakeven(commands: Any) -> None:
+    """``breakeven``."""
+    p = commands.add_parser("breakeven", help="the value of one key of B at which a KPI of B equals A's "
+                                              "(bisection on common random numbers, with a CI)")
+    p.add_argument("scenarios", nargs=2, metavar="SCENARIO", help="A (the reference) and B (whose key varies)")
+    p.add_argument("--vary", required=True, metavar="KEY.PATH", help="the key of B to vary, as in error messages")
+    p.add_argument("--between", nargs=2, required=True, metavar=("LO", "HI"),
+                   help="the range searched (a key taking whole numbers, such as agents, is searched over whole "
+                        "numbers)")
+    p.add_argument("--kpi", default="total_cost", help="the KPI to equate (a KPI of ccsim compare; default "
+                                                         "total_cost)")
+    p.add_argument("--tolerance", type=float, help="stop bisecting when the bracket is this narrow (default "
+                   "(HI-LO)/100; the value is then interpolated within the bracket)")
+    p.add_argument("--out", help="folder (default: results/breakeven-<A>-vs-<B>)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask cluster")
+    _run_overrides(p, common=True)
+    _printing(p, "result")
 
 
 def _add_checking(commands: Any) -> None:
@@ -443,13 +466,24 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor(stack: ExitStack, args: argparse.Namespace, total: int) -> tuple[Executor, str]:
+    """Where the simulations run, and its description: ``--scheduler``'s Dask cluster, in this process with
+    ``--workers 1`` (or a single simulation), else a local Dask cluster of ``--workers`` (one per core), closed
+    with ``stack``."""
+    from sim.analysis.cluster import dask_executor
+    from sim.analysis.sweep import in_process
+
+    if args.scheduler is None and (args.workers == 1 or total == 1):
+        return in_process, "in process"
+    return stack.enter_context(dask_executor(args.scheduler, args.workers))
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import os
     from contextlib import ExitStack
 
-    from sim.analysis.cluster import dask_executor
     from sim.analysis.experiment import with_overrides
-    from sim.analysis.sweep import check_sweep_size, in_process, list_axis, range_axis, run_sweep, variants
+    from sim.analysis.sweep import check_sweep_size, list_axis, range_axis, run_sweep, variants
     from sim.reports.folders import check_target
     from sim.reports.progress import replication_progress
     from sim.reports.sweep_output import check_kpis, sweep_info, sweep_records, sweep_table, write_sweep
@@ -465,13 +499,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     chosen = variants(axes, load)
     total = sum(v.scenario.run.replications for v in chosen)
-    local = args.scheduler is None and (args.workers == 1 or total == 1)
     check_sweep_size(chosen, args.max_calls, 1 if args.scheduler else (args.workers or os.cpu_count() or 1))
     out = Path(args.out) if args.out else Path("results") / f"sweep-{base.name}"
     check_target(out)
     with ExitStack() as stack:
-        execute, where = (in_process, "in process") if local else \
-            stack.enter_context(dask_executor(args.scheduler, args.workers))
+        execute, where = _executor(stack, args, total)
         on_done = stack.enter_context(replication_progress(total, sys.stderr, args.quiet or args.json,
                                                            "simulations"))
         sweep = run_sweep(axes, chosen, execute, on_done)
@@ -485,6 +517,90 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
               f"{s.run.seed} for every variant (common random numbers); {info['calls_simulated']:,} calls in "
               f"{sweep.wall_time:.1f}s; mean ±95% CI.")
         print(sweep_table(sweep, kpis))
+        print(f"Results: {_written(staged)}")
+    return 0
+
+
+def _between(texts: Sequence[str], integer: bool) -> tuple[float, float]:
+    """``--between LO HI`` as numbers (whole numbers if ``integer``)."""
+    try:
+        lo, hi = (float(t) for t in texts)
+    except ValueError:
+        raise CcsimError(f"--between {' '.join(texts)}: LO and HI must be numbers") from None
+    if not lo < hi:
+        raise CcsimError(f"--between {' '.join(texts)}: LO must be smaller than HI")
+    if integer and not (lo.is_integer() and hi.is_integer()):
+        raise CcsimError(f"--between {' '.join(texts)}: the key takes whole numbers; give whole LO and HI")
+    return lo, hi
+
+
+def _cmd_breakeven(args: argparse.Namespace) -> int:
+    import math
+    from contextlib import ExitStack
+
+    from sim.analysis.breakeven import find_crossing
+    from sim.analysis.compare import compare
+    from sim.analysis.experiment import RunResult, with_overrides
+    from sim.analysis.stats import Estimate
+    from sim.analysis.sweep import Variant, check_sweep_size, run_sweep
+    from sim.reports.breakeven_output import breakeven_info, breakeven_text, check_kpi, write_breakeven
+    from sim.reports.folders import check_target
+    from sim.reports.progress import wanted
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.overrides import Override, parse_path, takes_whole_numbers
+    from sim.scenario.yamlmap import format_path
+
+    kpi = check_kpi(args.kpi)
+    path = parse_path(args.vary, "--vary")
+    integer = takes_whole_numbers(path)
+    lo, hi = _between(args.between, integer)
+    key = format_path(path)
+    file_a, file_b = args.scenarios
+    a = load_scenario(file_a)
+    seed = a.run.seed if args.seed is None else args.seed
+    reps = args.replications or a.run.replications
+    if reps < 2:
+        raise CcsimError("ccsim breakeven: the CI of the crossing needs at least 2 replications")
+    a = with_overrides(a, seed=seed, replications=reps, days=args.days)
+
+    def variant(x: float) -> Scenario:
+        value = int(x) if integer else x
+        b = load_scenario(file_b, overrides=[Override(f"{key}={value}", path, value, option="--vary")])
+        return with_overrides(b, seed=seed, replications=reps, days=args.days)
+
+    ends = [Variant((), a), Variant((), variant(lo)), Variant((), variant(hi))]  # every problem before any run
+    check_sweep_size(ends, args.max_calls, 1)
+    names = (a.name, ends[1].scenario.name)
+    out = Path(args.out) if args.out else Path("results") / f"breakeven-{names[0]}-vs-{names[1]}"
+    check_target(out)
+    tolerance = args.tolerance if args.tolerance is not None else (hi - lo) / 100
+    if not tolerance > 0:
+        raise CcsimError(f"--tolerance {args.tolerance:g}: must be > 0")
+    with ExitStack() as stack:
+        execute, where = _executor(stack, args, reps)
+
+        def simulated(s: Scenario) -> RunResult:
+            return run_sweep([], [Variant((), s)], execute).results[0]
+
+        reference = simulated(a)
+
+        def evaluate(x: float) -> Estimate:
+            rows = compare([reference, simulated(variant(x))])
+            diff = next(r for r in rows if r.scope == "all" and r.key == kpi).diffs[1] or Estimate(math.nan, math.nan)
+            if wanted(sys.stderr, args.quiet or args.json):
+                print(f"  {key} = {x:.6g}: {names[1]} - {names[0]} = {diff.mean:+,.6g} ±{diff.half_width:,.3g}",
+                      file=sys.stderr, flush=True)
+            return diff
+
+        crossing = find_crossing(evaluate, lo, hi, tolerance, integer)
+    info = breakeven_info(crossing, (file_a, file_b), names, key, kpi, seed, reps, (lo, hi), where)
+    staged = write_breakeven(crossing, info, a.currency, out)
+    if args.json:
+        print(json.dumps(json.loads((out / "breakeven.json").read_text(encoding="utf-8")), indent=2))
+    elif not args.quiet:
+        print(f"{names[1]} vs {names[0]}: common random numbers, seed {seed}, {reps} replications per evaluation; "
+              f"{kpi} difference B - A, mean ±95% CI.")
+        print(breakeven_text(crossing, key, kpi, names, a.currency))
         print(f"Results: {_written(staged)}")
     return 0
 
@@ -556,7 +672,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
             "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare, "calibrate": _cmd_calibrate,
-            "backtest": _cmd_backtest, "sweep": _cmd_sweep}
+            "backtest": _cmd_backtest, "sweep": _cmd_sweep, "breakeven": _cmd_breakeven}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

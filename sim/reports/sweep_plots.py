@@ -1,5 +1,6 @@
-"""Figures of a sweep: per swept key, the chosen KPIs (mean with its 95 % CI) against the key's values, one line per
-combination of the other keys' values. Object API on the Agg canvas, in the style of sim.reports.plots."""
+"""Figures of a sweep (per swept key, the chosen KPIs with their 95 % CIs against the key's values, one line per
+combination of the other keys' values) and of a break-even search (the paired difference against the varied key).
+Object API on the Agg canvas, in the style of sim.reports.plots."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
+from sim.analysis.breakeven import Crossing
 from sim.analysis.sweep import Axis, SweepResult
 from sim.reports.plots import DPI, WIDTH
 from sim.reports.sweep_output import label, scaled
@@ -68,4 +70,37 @@ def _figure(sweep: SweepResult, a: int, kpis: Sequence[str]) -> Figure:
     if len(lines) > 1:
         handles, names = bottom.get_legend_handles_labels()
         fig.legend(handles, names, loc="lower center", ncol=min(len(names), 4), fontsize=8, frameon=False)
+    return fig
+
+
+def breakeven_figure(crossing: Crossing, key: str, kpi: str, names: tuple[str, str], unit: str,
+                     scale: float) -> Figure:
+    """The paired difference B - A of ``kpi`` (mean and 95 % CI, in ``unit`` after multiplying by ``scale``) at
+    every value of ``key`` evaluated, the zero line, the break-even value and its confidence interval."""
+    height = 4.6
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    fig.subplots_adjust(left=0.9 / WIDTH, right=1 - 0.3 / WIDTH, top=1 - 0.85 / height, bottom=0.6 / height)
+    a, b = names
+    fig.text(0.5, 1 - 0.1 / height, f"Break-even: {b} vs {a} on {kpi.replace('_', ' ')}", ha="center", va="top",
+             fontsize=13, fontweight="bold")
+    ci = "open" if crossing.low is None or crossing.high is None else \
+        f"{crossing.low:.4g} to {crossing.high:.4g}"
+    fig.text(0.5, 1 - 0.42 / height, f"{b} minus {a} (paired by replication, common random numbers), mean and 95 % "
+             f"CI at every value evaluated; crossing at {crossing.value:.4g} (95 % CI {ci}).", ha="center",
+             va="top", fontsize=8.5, color="#444444")
+    ax = fig.subplots()
+    xs = [p.x for p in crossing.points]
+    ax.errorbar(xs, [p.diff.mean * scale for p in crossing.points],
+                yerr=[p.diff.half_width * scale for p in crossing.points], marker="o", markersize=3.5, capsize=3,
+                linewidth=1.2, color="#1f5fa8", label=f"{b} - {a}")
+    ax.axhline(0, color="#222222", linewidth=0.9)
+    low = crossing.low if crossing.low is not None else min(xs)
+    high = crossing.high if crossing.high is not None else max(xs)
+    ax.axvspan(low, high, color="#e08a2c", alpha=0.18, label="95 % CI of the crossing")
+    ax.axvline(crossing.value, color="#c0392b", linewidth=1.2, linestyle="--", label=f"break-even {crossing.value:.4g}")
+    ax.set_xlabel(key)
+    ax.set_ylabel(f"{kpi.replace('_', ' ')} difference {unit}".strip(), fontsize=9)
+    ax.grid(color="#e4e4e4", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=8, frameon=False)
     return fig

@@ -29,13 +29,14 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Override:
-    """One ``[SCENARIO:]KEY.PATH=VALUE``: the text as given, the key path, the parsed value and the name of the
-    scenario it is for (None: every scenario of the command)."""
+    """One ``[SCENARIO:]KEY.PATH=VALUE``: the text as given, the key path, the parsed value, the name of the
+    scenario it is for (None: every scenario of the command) and the option that gave it (named in messages)."""
 
     text: str
     path: Path
     value: Any
     scenario: str | None = None
+    option: str = OPTION
 
     @property
     def key(self) -> str:
@@ -98,7 +99,7 @@ def apply_overrides(data: dict[str, Any], overrides: typing.Sequence[Override], 
     for o in overrides:
         problem = _apply(data, o)
         if problem is not None:
-            problems.append(Problem(f"{file} {OPTION}", o.key, None, problem))
+            problems.append(Problem(f"{file} {o.option}", o.key, None, problem))
     return problems
 
 
@@ -107,7 +108,7 @@ def attributed(problem: Problem, overrides: typing.Sequence[Override], file: str
     ``x.yaml --set run.volume_factor: must be > 0 (got -1)``."""
     for o in overrides:
         if problem.path == o.key or problem.path.startswith((f"{o.key}.", f"{o.key}[")):
-            return Problem(f"{file} {OPTION}", problem.path, None, problem.message)
+            return Problem(f"{file} {o.option}", problem.path, None, problem.message)
     return problem
 
 
@@ -172,6 +173,14 @@ def _named(path: Path) -> bool:
         tp = _inner(_unwrap(tp), part)
     tp = _unwrap(tp)
     return typing.get_origin(tp) is dict and _is_model(_unwrap(typing.get_args(tp)[1]))
+
+
+def takes_whole_numbers(path: Path) -> bool:
+    """Whether the scenario key at ``path`` is a whole number (agents, lines, ...) rather than any number."""
+    tp: Any = Scenario
+    for part in path:
+        tp = _inner(_unwrap(tp), part)
+    return _unwrap(tp) is int
 
 
 def _unwrap(tp: Any) -> Any:
