@@ -1,5 +1,5 @@
-"""The command line: ``ccsim run | compare | sweep | validate | regress | report | schema | erlang | calibrate |
-backtest``. The only module that touches argv, signals and exit codes.
+"""The command line: ``ccsim run | compare | sweep | breakeven | validate | regress | report | schema | erlang |
+calibrate | backtest``. The only module that touches argv, signals and exit codes.
 
 Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
 large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).

@@ -47,8 +47,9 @@ def breakeven_text(crossing: Crossing, key: str, kpi: str, names: tuple[str, str
     lines = [f"{b}'s {kpi} equals {a}'s at {key} = {crossing.value:.6g} (95% CI {_bound(crossing.low, 'below')} to "
              f"{_bound(crossing.high, 'above')}); {len(crossing.points)} values evaluated:",
              f"{key:>24}  {b} - {a} {shown}".rstrip()]
+    digits = 0 if shown == currency and max(abs(p.diff.mean) for p in crossing.points) >= 100 else 2
     for p in crossing.points:
-        lines.append(f"{p.x:>24.6g}  {p.diff.mean * scale:+,.4g} ±{p.diff.half_width * scale:,.3g}")
+        lines.append(f"{p.x:>24.6g}  {p.diff.mean * scale:+,.{digits}f} ±{p.diff.half_width * scale:,.{digits}f}")
     return "\n".join(lines)
 
 
