@@ -512,9 +512,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"run": info, "kpis": kpis, "rows": sweep_records(sweep)}, indent=2))
     elif not args.quiet:
-        s = chosen[0].scenario
-        print(f"{s.name}: {len(chosen)} variants x {s.run.replications} replications x {s.run.days} day(s), seed "
-              f"{s.run.seed} for every variant (common random numbers); {info['calls_simulated']:,} calls in "
+        def shared(key: str) -> str:
+            values = sorted({getattr(v.scenario.run, key) for v in chosen})
+            return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]} (swept)"
+
+        seed = shared("seed")
+        crn = f"seed {seed} for every variant (common random numbers)" if "swept" not in seed else \
+            f"seed {seed.replace('(swept)', '(swept: no common random numbers)')}"
+        print(f"{base.name}: {len(chosen)} variants x {shared('replications')} replications x {shared('days')} "
+              f"day(s), {crn}; {info['calls_simulated']:,} calls in "
               f"{sweep.wall_time:.1f}s; mean ±95% CI.")
         print(sweep_table(sweep, kpis))
         print(f"Results: {_written(staged)}")
