@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.analysis.experiment import run
 from sim.cli.app import main
@@ -108,3 +110,22 @@ def test_compare_sets_every_scenario_or_the_named_one(files: Path, capsys: pytes
     assert len(json.loads(Path("cmp/run.json").read_text())["overrides"]) == 2
     assert main(["compare", "base.yaml", "child.yaml", "--set", "chidl:run.seed=1", "--quiet"]) == 2
     assert "there is no scenario 'chidl' (did you mean 'child'?)" in capsys.readouterr().err
+
+
+BUNDLED = Path(__file__).resolve().parents[1] / "scenarios" / "hybrid.yaml"
+_KEYS = ["run.volume_factor", "run.days", "lines", "call_types.service.patience", "call_types.service.arrivals",
+         "call_types.service.arrivals.day_of_week.mon", "agent_groups.service_team.staffing[0].agents[2]",
+         "agent_groups.service_team.staffing[9]", "sites.bpo_day.contract.per_minute", "sites.bpo_day.contract",
+         "sites.nowhere.kind", "opening_hours.sat", "run.seed.x", "x-anchor", "name"]
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(key=st.sampled_from(_KEYS) | st.text(min_size=1, max_size=20),
+       value=st.sampled_from(["1", "-1", "0", "1e999", ".nan", "abc", "[1, 2]", "{a: 1}", "null", "5min", "''",
+                              "[", "{dist: gamma}", "true", "08:00", "\x0c"]))
+def test_any_override_validates_or_fails_cleanly(key: str, value: str) -> None:
+    """Whatever the key path and value, --set gives a scenario or a CcsimError (exit 2), never another error."""
+    try:
+        load_scenario(BUNDLED, overrides=_set(f"{key}={value}"))
+    except CcsimError as exc:
+        assert str(exc)
