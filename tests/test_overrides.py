@@ -25,6 +25,7 @@ call_types:
 agent_groups:
   team:
     skills: [a]
+    cost_per_hour: 30
     shifts: [{start: "00:00", end: "12:00", agents: 7}, {start: "12:00", end: "24:00", agents: 8}]
 """
 
@@ -103,7 +104,9 @@ def test_run_records_the_overrides(files: Path) -> None:
 
 def test_compare_sets_every_scenario_or_the_named_one(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "base.yaml", "child.yaml", "--set", "run.volume_factor=1.2",
-                 "--set", "child:agent_groups.team.shifts[0].agents=9", "--quiet", "--out", "cmp"]) == 0
+                 "--set", "child:agent_groups.team.shifts[0].agents=9", "--quiet", "--out", "cmp", "--report"]) == 0
+    report = Path("cmp/report.html").read_text()
+    assert "agent_groups.team.shifts" in report and "volume_factor" not in report  # What differs: only child's
     assert json.loads(Path("results/base/run.json").read_text())["overrides"] == ["run.volume_factor=1.2"]
     assert json.loads(Path("results/child/run.json").read_text())["overrides"] == [
         "run.volume_factor=1.2", "child:agent_groups.team.shifts[0].agents=9"]

@@ -183,15 +183,15 @@ def _overriding(p: argparse.ArgumentParser, whose: str = "the scenario's") -> No
 
 
 def _load_overridden(files: Sequence[str], texts: Sequence[str],
-                     warnings: list[Problem] | None = None) -> list[tuple[Scenario, list[str]]]:
+                     warnings: list[Problem] | None = None) -> list[tuple[Scenario, list[Override]]]:
     """The scenario files with the ``--set`` options laid over them (``NAME:KEY.PATH=VALUE`` only over the
-    scenario called NAME), each with the texts of the options laid over it."""
+    scenario called NAME), each with the options laid over it."""
     from sim.scenario.loader import load_scenario
     from sim.scenario.overrides import for_scenarios, parse_override
 
     overrides = [parse_override(t) for t in texts]
     names = [load_scenario(f).name for f in files] if any(o.scenario for o in overrides) else list(files)
-    return [(load_scenario(f, warnings, mine), [o.text for o in mine])
+    return [(load_scenario(f, warnings, mine), mine)
             for f, mine in zip(files, for_scenarios(overrides, names), strict=True)]
 
 
@@ -446,14 +446,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         check_target(target)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
     results, written = [], []
-    for scenario, file, (_, texts) in zip(scenarios, args.scenarios, loaded, strict=True):
+    for scenario, file, (_, mine) in zip(scenarios, args.scenarios, loaded, strict=True):
         with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
             result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
         written.append(write_results(result, summarize(result), Path("results") / scenario.name, file,
-                                     extras=outputs.hook(), overrides=texts))
+                                     extras=outputs.hook(), overrides=[o.text for o in mine]))
         results.append(result)
     rows = compare(results)
-    staged = write_comparison(results, list(args.scenarios), rows, out, outputs, args.overrides)
+    staged = write_comparison(results, list(args.scenarios), rows, out, outputs, [mine for _, mine in loaded])
     if args.json:
         print(json.dumps(comparison_records(names, rows), indent=2))
     elif not args.quiet:

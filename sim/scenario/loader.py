@@ -120,12 +120,15 @@ def load_scenario(file: str | FsPath, warnings: list[Problem] | None = None,
                           overrides=overrides)
 
 
-def scenario_data(file: str | FsPath) -> dict[str, Any]:
-    """A valid scenario file's keys as written, merged with the files it ``extends`` (units as the user wrote
-    them, no defaults filled in; ``x-`` keys left out): what "the scenario files differ in" means."""
+def scenario_data(file: str | FsPath, overrides: typing.Sequence[Override] = ()) -> dict[str, Any]:
+    """A valid scenario file's keys as written, merged with the files it ``extends`` and with the ``--set``
+    overrides it was run with (units as the user wrote them, no defaults filled in; ``x-`` keys left out): what
+    "the scenarios differ in" means."""
     path = FsPath(file)
     data, _, _, _ = load_chain(read_scenario_text(path, str(file)), str(file), path.resolve().parent,
                                read_scenario_text, lambda _data, _folder: None)
+    if isinstance(data, dict):
+        apply_overrides(data, overrides, str(file))
     return {k: v for k, v in data.items() if not str(k).startswith("x-")} if isinstance(data, dict) else {}
 
 
