@@ -54,11 +54,6 @@ class Variant:
     settings: tuple[tuple[str, str], ...]
     scenario: Scenario
 
-    @property
-    def overrides(self) -> list[str]:
-        """The ``--set`` texts that give this variant to ``ccsim run``."""
-        return [f"{key}={value}" for key, value in self.settings]
-
 
 @dataclass(frozen=True)
 class SweepResult:
