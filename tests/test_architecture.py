@@ -13,8 +13,10 @@ LAYERS = ("scenario", "engine", "economics", "analysis", "reports", "calibration
 """In data-flow order: a module may import its own layer and earlier ones (economics prices what the engine
 recorded; analysis turns records and prices into statistics; calibration fits scenarios from history and backtests
 them, writing its results folder through reports)."""
-PLOTS = ("sim.reports.plots", "sim.reports.risk_plots", "sim.calibration.plots")
+PLOTS = ("sim.reports.plots", "sim.reports.risk_plots", "sim.reports.sweep_plots", "sim.calibration.plots")
 """The only modules that import matplotlib."""
+DASK = "sim.analysis.cluster"
+"""The only module that imports Dask."""
 SHARED = ("sim.errors", "sim.units")
 """Imported by every layer. (``sim.api``, the Python API, stands beside the CLI: it may import every layer but
 the CLI.)"""
@@ -55,6 +57,8 @@ def test_import_directions(path: Path) -> None:
         assert not any(i == "simpy" or i.startswith("simpy.") for i in imports), f"{name} imports SimPy"
     if name not in PLOTS:
         assert not any(i.startswith("matplotlib") for i in imports), f"{name} imports matplotlib"
+    if name != DASK:
+        assert not any(i.split(".")[0] in ("dask", "distributed") for i in imports), f"{name} imports Dask"
     mine = _layer(name)
     if mine is not None:
         later = [i for i in imports if i.startswith("sim.") and (_layer(i) or 0) > mine]

@@ -125,4 +125,4 @@ def test_only_the_plotting_module_imports_matplotlib() -> None:
     package = Path(plots.__file__).parent
     importers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
                        if re.search(r"^\s*(import|from)\s+matplotlib", p.read_text(encoding="utf-8"), re.M))
-    assert importers == ["plots.py", "risk_plots.py"]
+    assert importers == ["plots.py", "risk_plots.py", "sweep_plots.py"]

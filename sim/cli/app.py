@@ -1,5 +1,5 @@
-"""The command line: ``ccsim run | compare | validate | regress | report | schema | erlang | calibrate |
-backtest``. The only module that touches argv, signals and exit codes.
+"""The command line: ``ccsim run | compare | sweep | breakeven | validate | regress | report | schema | erlang |
+calibrate | backtest``. The only module that touches argv, signals and exit codes.
 
 Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
 large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).
@@ -24,8 +24,13 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import CcsimError, Problem, printable
 
 if TYPE_CHECKING:
+    from contextlib import ExitStack
+
+    from sim.analysis.sweep import Executor
     from sim.calibration.survival import KMPatience
     from sim.reports.folders import Staged
+    from sim.scenario.overrides import Override
+    from sim.scenario.schema import Scenario
 
 BAD_INPUT, INTERNAL = 2, 1
 INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM (SIGHUP gives 129)
@@ -125,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--xlsx", action="store_true", help="also write results.xlsx")
     _add_erlang(commands)
     _add_calibration(commands)
+    _add_sweep(commands)
+    _add_breakeven(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -155,6 +162,7 @@ def _add_simulating(commands: Any) -> None:
     p.add_argument("--out", help="results folder (default: results/<scenario name>)")
     _run_overrides(p)
     _printing(p, "summary")
+    _overriding(p)
     p.add_argument("--compare-analytic", action="store_true",
                    help="show Erlang C/A figures next to simulated ones (stationary single-skill scenarios)")
     _output_flags(p)
@@ -164,6 +172,68 @@ def _add_simulating(commands: Any) -> None:
     _run_overrides(c, common=True)
     _output_flags(c)
     _printing(c, "comparison")
+    _overriding(c, "every compared scenario's (NAME:KEY.PATH=VALUE: only scenario NAME's)")
+
+
+def _overriding(p: argparse.ArgumentParser, whose: str = "the scenario's") -> None:
+    """``--set KEY.PATH=VALUE`` (repeatable): one-off changes to scenario keys (sim.scenario.overrides)."""
+    p.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY.PATH=VALUE",
+                   help=f"set one of {whose} keys before validation, addressed as in error messages, e.g. "
+                        "run.volume_factor=1.1 (repeatable; the value is YAML: 5min, [a, b], {dist: ...})")
+
+
+def _load_overridden(files: Sequence[str], texts: Sequence[str],
+                     warnings: list[Problem] | None = None) -> list[tuple[Scenario, list[Override]]]:
+    """The scenario files with the ``--set`` options laid over them (``NAME:KEY.PATH=VALUE`` only over the
+    scenario called NAME), each with the options laid over it."""
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.overrides import for_scenarios, parse_override
+
+    overrides = [parse_override(t) for t in texts]
+    names = [load_scenario(f).name for f in files] if any(o.scenario for o in overrides) else list(files)
+    return [(load_scenario(f, warnings, mine), mine)
+            for f, mine in zip(files, for_scenarios(overrides, names), strict=True)]
+
+
+def _add_sweep(commands: Any) -> None:
+    """``sweep``."""
+    p = commands.add_parser("sweep", help="run a grid of variants of a scenario (common random numbers) and "
+                                          "tabulate and plot their KPIs")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--set", action="append", dest="axes", type=lambda t: ("set", t), default=[],
+                   metavar="KEY.PATH=V1,V2,...", help="values of one scenario key, addressed as in error messages "
+                   "(repeatable; the grid is the product of all; one value = a fixed change)")
+    p.add_argument("--range", action="append", dest="axes", type=lambda t: ("range", t),
+                   metavar="KEY.PATH=FROM:TO:STEP",
+                   help="values FROM, FROM+STEP, ... up to TO (numbers, or durations of one unit: 20s:60s:10s)")
+    p.add_argument("--kpi", action="append", default=[], metavar="KPI[,KPI...]",
+                   help="KPIs of the table and the plots (default service_level, asa, abandon_rate, occupancy, "
+                        "total_cost)")
+    p.add_argument("--out", help="sweep folder (default: results/sweep-<scenario name>)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the simulations on this existing Dask cluster (default: a local cluster of --workers "
+                        "processes; --workers 1 runs them in this process)")
+    _run_overrides(p)
+    _printing(p, "sweep table")
+
+
+def _add_breakeven(commands: Any) -> None:
+    """``breakeven``."""
+    p = commands.add_parser("breakeven", help="the value of one key of B at which a KPI of B equals A's "
+                                              "(bisection on common random numbers, with a CI)")
+    p.add_argument("scenarios", nargs=2, metavar="SCENARIO", help="A (the reference) and B (whose key varies)")
+    p.add_argument("--vary", required=True, metavar="KEY.PATH", help="the key of B to vary, as in error messages")
+    p.add_argument("--between", nargs=2, required=True, metavar=("LO", "HI"),
+                   help="the range searched (a key taking whole numbers, such as agents, is searched over whole "
+                        "numbers)")
+    p.add_argument("--kpi", default="total_cost", help="the KPI to equate (a KPI of ccsim compare; default "
+                                                         "total_cost)")
+    p.add_argument("--tolerance", type=float, help="stop bisecting when the bracket is this narrow (default "
+                   "(HI-LO)/100; the value is then interpolated within the bracket)")
+    p.add_argument("--out", help="folder (default: results/breakeven-<A>-vs-<B>)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask cluster")
+    _run_overrides(p, common=True)
+    _printing(p, "result")
 
 
 def _add_checking(commands: Any) -> None:
@@ -254,10 +324,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.reports.outputs import Outputs
     from sim.reports.progress import replication_progress
     from sim.reports.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
-    from sim.scenario.loader import load_scenario
 
     warnings: list[Problem] = []
-    scenario = with_overrides(load_scenario(args.scenario, warnings), seed=args.seed,
+    scenario = with_overrides(_load_overridden([args.scenario], args.overrides, warnings)[0][0], seed=args.seed,
                               replications=args.replications, days=args.days)
     _warn(warnings)
     out = Path(args.out) if args.out else Path("results") / scenario.name
@@ -266,9 +335,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
     summary = summarize(result)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
-    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook())
+    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook(), overrides=args.overrides)
     if args.json:
-        print(json.dumps(summary_json(summary, run_info(result, args.scenario), analytic_json(result)), indent=2))
+        info = run_info(result, args.scenario, args.overrides)
+        print(json.dumps(summary_json(summary, info, analytic_json(result)), indent=2))
     elif not args.quiet:
         print(terminal_table(summary, result))
         if args.compare_analytic:
@@ -360,11 +430,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.reports.outputs import Outputs
     from sim.reports.progress import replication_progress
     from sim.reports.report import write_results
-    from sim.scenario.loader import load_scenario
 
     if len(args.scenarios) < 2:
         raise CcsimError("ccsim compare: give at least two scenario files (the first is the reference)")
-    scenarios = [load_scenario(f) for f in args.scenarios]
+    loaded = _load_overridden(args.scenarios, args.overrides)
+    scenarios = [s for s, _ in loaded]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise CcsimError(f"ccsim compare: scenario names must differ (got {', '.join(names)})")
@@ -376,14 +446,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         check_target(target)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
     results, written = [], []
-    for scenario, file in zip(scenarios, args.scenarios, strict=True):
+    for scenario, file, (_, mine) in zip(scenarios, args.scenarios, loaded, strict=True):
         with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
             result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
         written.append(write_results(result, summarize(result), Path("results") / scenario.name, file,
-                                     extras=outputs.hook()))
+                                     extras=outputs.hook(), overrides=[o.text for o in mine]))
         results.append(result)
     rows = compare(results)
-    staged = write_comparison(results, list(args.scenarios), rows, out, outputs)
+    staged = write_comparison(results, list(args.scenarios), rows, out, outputs, [mine for _, mine in loaded])
     if args.json:
         print(json.dumps(comparison_records(names, rows), indent=2))
     elif not args.quiet:
@@ -393,6 +463,151 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"Results: {_written(staged)}")
         for one in written:
             print(f"         {_written(one)}")
+    return 0
+
+
+def _executor(stack: ExitStack, args: argparse.Namespace, total: int) -> tuple[Executor, str]:
+    """Where the simulations run, and its description: ``--scheduler``'s Dask cluster, in this process with
+    ``--workers 1`` (or a single simulation), else a local Dask cluster of ``--workers`` (one per core), closed
+    with ``stack``."""
+    from sim.analysis.cluster import dask_executor
+    from sim.analysis.sweep import in_process
+
+    if args.scheduler is None and (args.workers == 1 or total == 1):
+        return in_process, "in process"
+    return stack.enter_context(dask_executor(args.scheduler, args.workers))
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import os
+    from contextlib import ExitStack
+
+    from sim.analysis.experiment import with_overrides
+    from sim.analysis.sweep import check_sweep_size, list_axis, range_axis, run_sweep, variants
+    from sim.reports.folders import check_target
+    from sim.reports.progress import replication_progress
+    from sim.reports.sweep_output import check_kpis, sweep_info, sweep_records, sweep_table, write_sweep
+    from sim.scenario.loader import load_scenario
+
+    kpis = check_kpis(args.kpi)
+    axes = [list_axis(text) if kind == "set" else range_axis(text) for kind, text in args.axes]
+    base = load_scenario(args.scenario)  # its own problems first, without --set
+
+    def load(overrides: list[Override]) -> Scenario:
+        return with_overrides(load_scenario(args.scenario, overrides=overrides), seed=args.seed,
+                              replications=args.replications, days=args.days)
+
+    chosen = variants(axes, load)
+    total = sum(v.scenario.run.replications for v in chosen)
+    check_sweep_size(chosen, args.max_calls, 1 if args.scheduler else (args.workers or os.cpu_count() or 1))
+    out = Path(args.out) if args.out else Path("results") / f"sweep-{base.name}"
+    check_target(out)
+    with ExitStack() as stack:
+        execute, where = _executor(stack, args, total)
+        on_done = stack.enter_context(replication_progress(total, sys.stderr, args.quiet or args.json,
+                                                           "simulations"))
+        sweep = run_sweep(axes, chosen, execute, on_done)
+    info = sweep_info(sweep, args.scenario, [text for _, text in args.axes], where)
+    staged = write_sweep(sweep, kpis, out, info, plots=True)
+    if args.json:
+        print(json.dumps({"run": info, "kpis": kpis, "rows": sweep_records(sweep)}, indent=2))
+    elif not args.quiet:
+        def shared(key: str) -> str:
+            values = sorted({getattr(v.scenario.run, key) for v in chosen})
+            return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]} (swept)"
+
+        seed = shared("seed")
+        crn = f"seed {seed} for every variant (common random numbers)" if "swept" not in seed else \
+            f"seed {seed.replace('(swept)', '(swept: no common random numbers)')}"
+        print(f"{base.name}: {len(chosen)} variants x {shared('replications')} replications x {shared('days')} "
+              f"day(s), {crn}; {info['calls_simulated']:,} calls in "
+              f"{sweep.wall_time:.1f}s; mean ±95% CI.")
+        print(sweep_table(sweep, kpis))
+        print(f"Results: {_written(staged)}")
+    return 0
+
+
+def _between(texts: Sequence[str], integer: bool) -> tuple[float, float]:
+    """``--between LO HI`` as numbers (whole numbers if ``integer``)."""
+    try:
+        lo, hi = (float(t) for t in texts)
+    except ValueError:
+        raise CcsimError(f"--between {' '.join(texts)}: LO and HI must be numbers") from None
+    if not lo < hi:
+        raise CcsimError(f"--between {' '.join(texts)}: LO must be smaller than HI")
+    if integer and not (lo.is_integer() and hi.is_integer()):
+        raise CcsimError(f"--between {' '.join(texts)}: the key takes whole numbers; give whole LO and HI")
+    return lo, hi
+
+
+def _cmd_breakeven(args: argparse.Namespace) -> int:
+    import math
+    from contextlib import ExitStack
+
+    from sim.analysis.breakeven import find_crossing
+    from sim.analysis.compare import compare
+    from sim.analysis.experiment import RunResult, with_overrides
+    from sim.analysis.stats import Estimate
+    from sim.analysis.sweep import Variant, check_sweep_size, run_sweep
+    from sim.reports.breakeven_output import breakeven_info, breakeven_text, check_kpi, write_breakeven
+    from sim.reports.folders import check_target
+    from sim.reports.progress import wanted
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.overrides import Override, parse_path, takes_whole_numbers
+    from sim.scenario.yamlmap import format_path
+
+    kpi = check_kpi(args.kpi)
+    path = parse_path(args.vary, "--vary")
+    integer = takes_whole_numbers(path)
+    lo, hi = _between(args.between, integer)
+    key = format_path(path)
+    file_a, file_b = args.scenarios
+    a = load_scenario(file_a)
+    seed = a.run.seed if args.seed is None else args.seed
+    reps = args.replications or a.run.replications
+    if reps < 2:
+        raise CcsimError("ccsim breakeven: the CI of the crossing needs at least 2 replications")
+    a = with_overrides(a, seed=seed, replications=reps, days=args.days)
+
+    def variant(x: float) -> Scenario:
+        value = int(x) if integer else x
+        b = load_scenario(file_b, overrides=[Override(f"{key}={value}", path, value, option="--vary")])
+        return with_overrides(b, seed=seed, replications=reps, days=args.days)
+
+    ends = [Variant((), a), Variant((), variant(lo)), Variant((), variant(hi))]  # every problem before any run
+    check_sweep_size(ends, args.max_calls, 1)
+    names = (a.name, ends[1].scenario.name)
+    out = Path(args.out) if args.out else Path("results") / f"breakeven-{names[0]}-vs-{names[1]}"
+    check_target(out)
+    tolerance = args.tolerance if args.tolerance is not None else (hi - lo) / 100
+    if not tolerance > 0:
+        raise CcsimError(f"--tolerance {args.tolerance:g}: must be > 0")
+    with ExitStack() as stack:
+        execute, where = _executor(stack, args, reps)
+
+        def simulated(s: Scenario) -> RunResult:
+            return run_sweep([], [Variant((), s)], execute).results[0]
+
+        reference = simulated(a)
+
+        def evaluate(x: float) -> Estimate:
+            rows = compare([reference, simulated(variant(x))])
+            diff = next(r for r in rows if r.scope == "all" and r.key == kpi).diffs[1] or Estimate(math.nan, math.nan)
+            if wanted(sys.stderr, args.quiet or args.json):
+                print(f"  {key} = {x:.6g}: {names[1]} - {names[0]} = {diff.mean:+,.6g} ±{diff.half_width:,.3g}",
+                      file=sys.stderr, flush=True)
+            return diff
+
+        crossing = find_crossing(evaluate, lo, hi, tolerance, integer)
+    info = breakeven_info(crossing, (file_a, file_b), names, key, kpi, seed, reps, (lo, hi), where)
+    staged = write_breakeven(crossing, info, a.currency, out)
+    if args.json:
+        print(json.dumps(json.loads((out / "breakeven.json").read_text(encoding="utf-8")), indent=2))
+    elif not args.quiet:
+        print(f"{names[1]} vs {names[0]}: common random numbers, seed {seed}, {reps} replications per evaluation; "
+              f"{kpi} difference B - A, mean ±95% CI.")
+        print(breakeven_text(crossing, key, kpi, names, a.currency))
+        print(f"Results: {_written(staged)}")
     return 0
 
 
@@ -463,7 +678,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
             "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare, "calibrate": _cmd_calibrate,
-            "backtest": _cmd_backtest}
+            "backtest": _cmd_backtest, "sweep": _cmd_sweep, "breakeven": _cmd_breakeven}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

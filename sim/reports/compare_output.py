@@ -17,6 +17,7 @@ from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
 from sim.reports.outputs import Outputs
 from sim.reports.report import json_number, versions, write_csv
+from sim.scenario.overrides import Override
 
 _SCALE = {"pct": (100.0, 1, " %"), "sec": (1.0, 1, " s"), "count": (1.0, 0, ""), "money": (1.0, 0, ""),
           "money2": (1.0, 2, "")}
@@ -133,7 +134,7 @@ def cost_bars(results: list[RunResult], rows: list[CompareRow]) -> list[tuple[st
 
 
 def _extras(results: list[RunResult], files: list[str], rows: list[CompareRow], folder: Path,
-            wanted: Outputs) -> None:
+            wanted: Outputs, overrides: Sequence[Sequence[Override]]) -> None:
     """Cost chart, HTML report and workbook of a comparison, about all its scenarios."""
     from sim.reports import plots
     from sim.reports.compare_report import comparison_of, write_compare_report
@@ -149,7 +150,7 @@ def _extras(results: list[RunResult], files: list[str], rows: list[CompareRow], 
         charts["cost_comparison"] = {fmt: plots.to_bytes(figure, fmt) for fmt in plots.FORMATS}
     if wanted.plots:
         plots.write_plots(charts, folder)
-    comparison = comparison_of(results, files, rows)
+    comparison = comparison_of(results, files, rows, overrides)
     if wanted.report:
         write_compare_report(comparison, {name: by_format["png"] for name, by_format in charts.items()}, folder)
     if wanted.xlsx:
@@ -157,15 +158,17 @@ def _extras(results: list[RunResult], files: list[str], rows: list[CompareRow], 
 
 
 def write_comparison(results: list[RunResult], files: list[str], rows: list[CompareRow], out_dir: Path,
-                     wanted: Outputs | None = None) -> Staged:
+                     wanted: Outputs | None = None, overrides: Sequence[Sequence[Override]] = ()) -> Staged:
     """Write comparison.csv/json and run.json (and the wanted plots, report, workbook) into ``out_dir``
-    atomically (see sim.reports.folders); return where it went and what it replaced."""
+    atomically (see sim.reports.folders); return where it went and what it replaced. ``overrides``: the
+    ``--set`` options each scenario was run with."""
     names = [r.scenario.name for r in results]
     with staged_folder(out_dir) as staged:
         tmp = staged.path
         records = comparison_records(names, rows)
         write_csv(tmp / "comparison.csv", list(records[0]), records)
-        info = {"scenarios": names, "files": files, "seed": results[0].scenario.run.seed,
+        texts = list(dict.fromkeys(o.text for mine in overrides for o in mine))
+        info = {"scenarios": names, "files": files, "overrides": texts, "seed": results[0].scenario.run.seed,
                 "replications": results[0].scenario.run.replications, "versions": versions(),
                 "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
@@ -173,5 +176,5 @@ def write_comparison(results: list[RunResult], files: list[str], rows: list[Comp
                                                          "rows": records}, indent=2) + "\n",
                                              encoding="utf-8")
         if wanted is not None and (wanted.plots or wanted.report or wanted.xlsx):
-            _extras(results, files, rows, tmp, wanted)
+            _extras(results, files, rows, tmp, wanted, overrides)
     return staged

@@ -17,6 +17,7 @@ from sim.reports.html import CSS, _figures, esc, invoice_section, table
 from sim.reports.report import file_hash, versions
 from sim.reports.results import Results, load_results
 from sim.scenario.loader import scenario_data
+from sim.scenario.overrides import Override
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,17 @@ class Comparison:
         return out
 
 
-def comparison_of(results: list[RunResult], files: list[str], rows: list[CompareRow]) -> Comparison:
-    """The comparison of ``results`` (run from ``files``), each scenario's results read back from
-    results/<name>; the differences from the scenario files as written (after ``extends``, in their own units)."""
+def comparison_of(results: list[RunResult], files: list[str], rows: list[CompareRow],
+                  overrides: Sequence[Sequence[Override]] = ()) -> Comparison:
+    """The comparison of ``results`` (run from ``files``, each with its ``overrides``), each scenario's results
+    read back from results/<name>; the differences from the scenario files as written (after ``extends`` and
+    ``--set``, in their own units)."""
     names = [r.scenario.name for r in results]
     folders = [Path("results") / name for name in names]
     run = results[0].scenario.run
     return Comparison(names, files, folders, [load_results(f) for f in folders], rows,
-                      differences([scenario_data(f) for f in files]), run.seed,
+                      differences([scenario_data(f, o) for f, o in zip(files, overrides or [()] * len(files),
+                                                                       strict=True)]), run.seed,
                       run.replications, run.days, results[0].scenario.currency)
 
 

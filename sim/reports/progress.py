@@ -24,8 +24,10 @@ def wanted(stream: TextIO, quiet: bool) -> bool:
 
 
 @contextmanager
-def replication_progress(total: int, stream: TextIO, quiet: bool) -> Iterator[OnDone | None]:
-    """Yield an ``on_done`` callback driving a bar on ``stream``, or None when no bar is wanted.
+def replication_progress(total: int, stream: TextIO, quiet: bool,
+                         what: str = "replications") -> Iterator[OnDone | None]:
+    """Yield an ``on_done`` callback driving a bar on ``stream``, or None when no bar is wanted; ``what`` names
+    the units counted (a sweep counts "simulations": variant x replication).
 
     The bar is removed when the run ends, so the result table that follows starts on a clean screen.
     """
@@ -35,7 +37,7 @@ def replication_progress(total: int, stream: TextIO, quiet: bool) -> Iterator[On
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)  # some terminals report 0 columns: fall back
     with tqdm(total=total, unit="rep", file=stream, leave=False, ncols=width, postfix="0 calls simulated",
               mininterval=0.0,  # one refresh per finished replication: rare enough to draw every one
-              bar_format="|{bar}| {n_fmt}/{total_fmt} replications{postfix} [{elapsed} elapsed, {remaining} left]",
+              bar_format="|{bar}| {n_fmt}/{total_fmt} " + what + "{postfix} [{elapsed} elapsed, {remaining} left]",
               ) as bar:
         calls = 0
 

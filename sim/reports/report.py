@@ -40,7 +40,7 @@ from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
 
-PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl")
+PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl", "distributed")
 
 
 def versions() -> dict[str, str]:
@@ -59,13 +59,15 @@ def file_hash(path: str | Path | None) -> str | None:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
 
 
-def run_info(result: RunResult, scenario_file: str | None) -> dict[str, Any]:
-    """What run.json records: enough to reproduce the run and to know what produced it."""
+def run_info(result: RunResult, scenario_file: str | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """What run.json records: enough to reproduce the run (with the ``--set`` overrides laid over the file) and
+    to know what produced it."""
     s = result.scenario
     return {
         "scenario": s.name,
         "scenario_file": scenario_file,
         "scenario_sha256": file_hash(scenario_file),
+        "overrides": list(overrides),
         "description": s.description,
         "currency": s.currency,
         "interval_s": s.run.interval,
@@ -158,13 +160,14 @@ def _cell(value: Any) -> Any:
 
 
 def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None,
-                  extras: Callable[[Path], object] | None = None) -> Staged:
+                  extras: Callable[[Path], object] | None = None, overrides: Sequence[str] = ()) -> Staged:
     """Write every result file of a run into ``out_dir`` atomically (see sim.reports.folders: a folder that ccsim did
     not write is never replaced); return where it went and what it replaced. ``extras(folder)`` runs on the complete
-    staging folder before the rename (plots, HTML report, workbook: see sim.reports.outputs)."""
+    staging folder before the rename (plots, HTML report, workbook: see sim.reports.outputs); ``overrides`` are
+    the ``--set`` texts the scenario was run with."""
     with staged_folder(out_dir) as staged:
         tmp = staged.path
-        info = run_info(result, scenario_file)
+        info = run_info(result, scenario_file, overrides)
         (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         data = summary_json(summary, info, analytic_json(result))
         lines = invoice_lines(result)

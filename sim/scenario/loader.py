@@ -20,6 +20,7 @@ from sim.errors import Problem, ScenarioError, ValueAtKey, did_you_mean, shown, 
 from sim.scenario.checks import check_references, check_warnings
 from sim.scenario.extends import load_chain
 from sim.scenario.files import MAX_SCENARIO_BYTES, UnreadableFile, beside, read_bytes
+from sim.scenario.overrides import Override, apply_overrides, attributed
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlmap import Path, format_path, holds, line_of
 from sim.units import format_duration
@@ -107,22 +108,28 @@ def _or_null(node: Any) -> dict[str, Any]:
     return {"anyOf": [_partial(node), {"type": "null"}]}
 
 
-def load_scenario(file: str | FsPath, warnings: list[Problem] | None = None) -> Scenario:
+def load_scenario(file: str | FsPath, warnings: list[Problem] | None = None,
+                  overrides: typing.Sequence[Override] = ()) -> Scenario:
     """Read, validate and cross-check a scenario file; raise ScenarioError listing every problem. ``warnings``,
-    if given, receives what is valid but probably not meant (``check_warnings``)."""
+    if given, receives what is valid but probably not meant (``check_warnings``); ``overrides`` (``--set``) are
+    laid over the file's keys before validation."""
     try:
         text = read_scenario_text(FsPath(file), str(file))
     except UnreadableFile as exc:
         raise ScenarioError([Problem(str(file), "", None, exc.reason)]) from None
-    return parse_scenario(text, str(file), base_dir=FsPath(file).resolve().parent, warnings=warnings)
+    return parse_scenario(text, str(file), base_dir=FsPath(file).resolve().parent, warnings=warnings,
+                          overrides=overrides)
 
 
-def scenario_data(file: str | FsPath) -> dict[str, Any]:
-    """A valid scenario file's keys as written, merged with the files it ``extends`` (units as the user wrote
-    them, no defaults filled in; ``x-`` keys left out): what "the scenario files differ in" means."""
+def scenario_data(file: str | FsPath, overrides: typing.Sequence[Override] = ()) -> dict[str, Any]:
+    """A valid scenario file's keys as written, merged with the files it ``extends`` and with the ``--set``
+    overrides it was run with (units as the user wrote them, no defaults filled in; ``x-`` keys left out): what
+    "the scenarios differ in" means."""
     path = FsPath(file)
     data, _, _, _ = load_chain(read_scenario_text(path, str(file)), str(file), path.resolve().parent,
                                read_scenario_text, lambda _data, _folder: None)
+    if isinstance(data, dict):
+        apply_overrides(data, overrides, str(file))
     return {k: v for k, v in data.items() if not str(k).startswith("x-")} if isinstance(data, dict) else {}
 
 
@@ -139,9 +146,10 @@ def read_scenario_text(path: FsPath, name: str | None = None) -> str:
 
 
 def parse_scenario(text: str, file: str, base_dir: FsPath | None = None,
-                   warnings: list[Problem] | None = None) -> Scenario:
+                   warnings: list[Problem] | None = None, overrides: typing.Sequence[Override] = ()) -> Scenario:
     """Validate scenario text; ``file`` names it in messages, ``base_dir`` resolves relative paths (traces,
-    ``extends``), ``warnings`` (if given) receives what is valid but probably not meant."""
+    ``extends``), ``warnings`` (if given) receives what is valid but probably not meant, ``overrides`` are laid
+    over the merged keys before validation (a problem at an overridden key names ``--set``)."""
     data, lines, origins, problems = load_chain(text, file, base_dir or FsPath.cwd(), read_scenario_text,
                                                _resolve_traces)
     if data is None and not problems:
@@ -153,6 +161,9 @@ def parse_scenario(text: str, file: str, base_dir: FsPath | None = None,
         message = (f"the file {holds(data)}; a scenario must be a mapping of keys "
                    "(name:, run:, call_types:, agent_groups:, ...)")
         raise ScenarioError([*problems, Problem(file, "", 1, message)])
+    nowhere = apply_overrides(data, overrides, file)
+    if nowhere:
+        raise ScenarioError([*problems, *nowhere])
     implied_name = "name" not in data
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-...: YAML anchors, ignored
     data.setdefault("name", FsPath(file).stem)
@@ -163,12 +174,13 @@ def parse_scenario(text: str, file: str, base_dir: FsPath | None = None,
     else:
         problems += [Problem(file, format_path(path), line_of(lines, _locate(data, path)), message)
                      for path, message in check_references(scenario)]
-    problems = [_in_origin(p, origins) for p in problems]
+    problems = [attributed(_in_origin(p, origins), overrides, file) for p in problems]
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: p.line or 0))
     if warnings is not None:
-        warnings += [_in_origin(Problem(file, format_path(path), line_of(lines, _locate(data, path)), message),
-                                origins) for path, message in check_warnings(scenario)]
+        warnings += [attributed(_in_origin(Problem(file, format_path(path), line_of(lines, _locate(data, path)),
+                                                   message), origins), overrides, file)
+                     for path, message in check_warnings(scenario)]
     return scenario
 
 
