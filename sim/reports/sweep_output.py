@@ -16,16 +16,19 @@ from sim.errors import CcsimError, did_you_mean
 from sim.reports.folders import Staged, staged_folder
 from sim.reports.report import json_number, versions, write_csv
 
-_SECONDS = ("asa", "mean_wait", "mean_time_to_abandon", "aht", "wait_p50", "wait_p80", "wait_p90", "wait_p95")
+_SECONDS = ("asa", "mean_wait", "mean_time_to_abandon", "aht", "wait_p50", "wait_p80", "wait_p90", "wait_p95",
+            "transfer_asa", "transfer_aht", "callback_delay")
 _COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
            "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "agent_hours",
-           "avg_queue_length")
+           "avg_queue_length", "transferred", "transfer_legs", "transfer_answered", "transfer_abandoned",
+           "transfer_blocked", "callbacks", "callback_legs", "callback_reached", "callback_unreached")
 _MONEY = ("labour_cost", "in_house_labour", "partner_fees", "penalties_credits", "telephony", "total_cost",
           "cost_per_call", "cost_per_resolved_need")
 _PERCENT = ("service_level", "sl_answered_of_offered", "sl_answered_of_answered", "sl_answered_of_offered_minus_short",
             "sl_answered_of_offered_minus_abandoned_within", "p_wait", "abandon_rate", "blocking_rate",
             "deflection_rate", "closed_rate", "overflow_rate", "repeat_rate", "redial_rate", "partner_share",
-            "occupancy")
+            "occupancy", "transfer_rate", "transfer_sl", "transfer_abandon_rate", "callback_rate", "callback_sl",
+            "callback_reached_rate")
 KINDS: dict[str, str] = {**dict.fromkeys(_COUNTS, "count"), **dict.fromkeys(_SECONDS, "sec"),
                          **dict.fromkeys(_MONEY, "money"), **dict.fromkeys(_PERCENT, "pct")}
 """Every whole-run KPI (the ``total`` row of a summary) and how it is shown."""
