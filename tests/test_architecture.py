@@ -20,7 +20,8 @@ DASK = "sim.analysis.cluster"
 SHARED = ("sim.errors", "sim.units")
 """Imported by every layer. (``sim.api``, the Python API, stands beside the CLI: it may import every layer but
 the CLI.)"""
-PURE = ("sim.engine.routing", "sim.engine.overflow", "sim.engine.staffing", "sim.analysis.analytic",
+PURE = ("sim.engine.routing", "sim.engine.overflow", "sim.engine.staffing", "sim.engine.agents",
+        "sim.analysis.analytic",
         "sim.analysis.stats", "sim.analysis.risk")
 """Policies and formulas: they decide from the state they are given and never reach into the model."""
 

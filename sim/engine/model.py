@@ -19,13 +19,14 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, Event
 
+from sim.engine.agents import Agent, Roster
 from sim.engine.callers import Callers
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT, OverflowPolicy
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, UNREACHED, Recorder, Records
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 from sim.engine.repeats import FRESH, TRANSFER, Repeats
-from sim.engine.routing import ORDINARY, PARTNER, WAITING, Router
+from sim.engine.routing import ORDINARY, PARTNER, POLICIES, WAITING, RoutingPolicy
 from sim.engine.streams import Streams
 from sim.engine.transfer import TransferDelays
 from sim.scenario.hours import closed_at, is_open
@@ -38,7 +39,7 @@ _IN_SERVICE, _LEFT, _IN_TRANSFER = 2, 3, 4
 class Call:
     """A call in the system."""
 
-    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue", "leg", "kind")
+    __slots__ = ("id", "type", "work", "patience", "queue_at", "state", "group", "queue", "leg", "kind", "agent")
 
     def __init__(self, id: int, type: int, work: float, patience: float):
         self.id = id
@@ -53,6 +54,8 @@ class Call:
         """Record of the transfer leg this call continues in when its talk ends (-1: not transferred)."""
         self.kind = FRESH
         """FRESH for a contact's first leg (a repeat or redial too), else TRANSFER or CALLBACK."""
+        self.agent: Agent | None = None
+        """The agent serving the call (or reserved for it while it is transferred to a partner)."""
 
 
 class _Due(Event):
@@ -74,16 +77,18 @@ class CallCenter:
         self.callers = callers
         self.rec = Recorder(len(callers))
         self.policy = OverflowPolicy(layout)
-        self.router = Router(layout.skills, layout.priorities, layout.overflow_groups, self.policy.after_wait)
+        self.router: RoutingPolicy = POLICIES[layout.scenario.routing](
+            layout.skills, layout.priorities, layout.overflow_groups, self.policy.after_wait)
         self.factors = layout.handle_factors
         self.lines = layout.lines
         n = self.n_types = len(layout.type_names)
         self.max_queue = layout.max_queue + self.policy.partner_limit  # by queue: ordinary, then partner queues
         self.queues: list[deque[Call]] = [deque() for _ in range(2 * n)]
         self.queued = [0] * (2 * n)
-        self.idle: list[deque[float]] = [deque() for _ in layout.groups]
-        self.leaving = [0] * len(layout.groups)
-        self.logged_in = [0] * len(layout.groups)
+        ids = [0]
+        self.rosters = [Roster(g, layout.group_site[g], ids) for g in range(len(layout.groups))]
+        self.idle = [r.idle for r in self.rosters]
+        """Per group: its idle agents, longest idle first (what the router looks at)."""
         self.in_system = 0
         self.has_rule = tuple(rule is not None for rule in self.policy.rules)
         self.overflow_types = tuple(frozenset(t for t in range(n) if g in layout.overflow_groups[t])
@@ -98,8 +103,8 @@ class CallCenter:
         self._n = len(callers)
         run = layout.scenario.run
         self._closed = closed_at(callers.arrival_at, run.start_day.number, layout.scenario.opening_hours)
-        self._start_at, self._group, self._outcome, self._end_at = (
-            self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at)
+        self._start_at, self._group, self._outcome, self._end_at, self._agent = (
+            self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at, self.rec.agent)
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
@@ -171,8 +176,7 @@ class CallCenter:
         """An idle agent of group ``g`` takes the call, or (g < 0) it waits in queue ``q`` if fewer than the queue's
         ``max_queue`` callers already wait there; False if neither (the call is left where it was)."""
         if g >= 0:
-            self.idle[g].popleft()
-            self._start(call, g, now)
+            self._start(call, self.idle[g].popleft(), now)
         elif self.queued[q] < self.max_queue[q]:
             self._wait(call, q, now)
         else:
@@ -194,8 +198,7 @@ class CallCenter:
         if reason == NONE:
             g = self.router.pick_group(t, self.idle, ORDINARY)
             if g < 0:
-                agents = sum(self.logged_in[h] for tier in self.router.groups[ORDINARY][t] for h in tier)
-                reason = self.policy.instead_of_waiting(t, self.queued[t], agents)
+                reason = self.policy.instead_of_waiting(t, self.queued[t], self._agents_for(t))
         if reason != NONE:
             if self._serve_or_wait(call, self.router.pick_group(t, self.idle, PARTNER), n + t, now):
                 self.rec.overflow[i] = reason
@@ -226,8 +229,7 @@ class CallCenter:
         waiting = self.queued[t]
         offered = rule.queue_length is not None and waiting >= rule.queue_length
         if not offered and rule.expected_wait is not None:
-            agents = sum(self.logged_in[h] for tier in self.router.groups[ORDINARY][t] for h in tier)
-            offered = self.policy.expected_wait(t, waiting, agents) > rule.expected_wait
+            offered = self.policy.expected_wait(t, waiting, self._agents_for(t)) > rule.expected_wait
         if not offered:
             return False
         leg = self.repeats.maybe_callback(self, t, call.id, now)
@@ -240,6 +242,10 @@ class CallCenter:
         self._wait(back, t, now)
         return True
 
+    def _agents_for(self, t: int) -> int:
+        """Agents logged in in the ordinary (in-house) groups of call type ``t``."""
+        return sum(self.rosters[h].logged_in for tier in self.router.groups[ORDINARY][t] for h in tier)
+
     def _on_overflow_due(self, event: Event) -> None:
         """A call has waited ``after_wait``: a free partner agent may now take the oldest eligible call."""
         call = event._value
@@ -248,36 +254,38 @@ class CallCenter:
         t = call.type
         g = self.router.pick_group(t, self.idle, PARTNER)
         if g >= 0:
-            self.idle[g].popleft()
-            self._take(t, g, self.env._now)
+            self._take(t, self.idle[g].popleft(), self.env._now)
 
-    def _take(self, q: int, g: int, now: float) -> None:
-        """An agent of group ``g`` takes the head-of-line call of queue ``q``."""
+    def _take(self, q: int, agent: Agent, now: float) -> None:
+        """``agent`` takes the head-of-line call of queue ``q``."""
         queue = self.queues[q]
         while queue[0].state != WAITING:
             queue.popleft()
         call = queue.popleft()
         self.queued[q] -= 1
-        if q < self.n_types and q in self.overflow_types[g]:
+        if q < self.n_types and q in self.overflow_types[agent.group]:
             self.rec.overflow[call.id] = WAIT
-        self._start(call, g, now)
+        self._start(call, agent, now)
 
-    def _start(self, call: Call, g: int, now: float) -> None:
-        """An agent of group ``g`` takes ``call``: at once, or (a partner agent taking an overflow call) reserved
-        while the call is transferred from the in-house ACD. Calls whose ordinary route is a partner group reach it
-        directly (the carrier delivers them there): no transfer."""
+    def _start(self, call: Call, agent: Agent, now: float) -> None:
+        """``agent`` takes ``call``: at once, or (a partner agent taking an overflow call) reserved while the call
+        is transferred from the in-house ACD. Calls whose ordinary route is a partner group reach it directly (the
+        carrier delivers them there): no transfer."""
+        g = agent.group
         if self._delayed[g] and call.type in self.overflow_types[g]:
             delay = self.transfers.draw(g)
             if delay > 0.0:
-                self._transfer(call, g, now, delay)
+                self._transfer(call, agent, now, delay)
                 return
-        self._serve(call, g, now)
+        self._serve(call, agent, now)
 
-    def _serve(self, call: Call, g: int, now: float) -> None:
+    def _serve(self, call: Call, agent: Agent, now: float) -> None:
+        g = call.group = agent.group
         call.state = _IN_SERVICE
-        call.group = g
+        call.agent = agent
         self._start_at[call.id] = now
         self._group[call.id] = g
+        self._agent[call.id] = agent.id
         if call.kind == CALLBACK_LEG:  # the agent calls back, on an outbound line (not one of ``lines``)
             ring, reached = self.repeats.callback_attempt(call.id)
             self._at(now + ring + call.work * self.factors[g] if reached else now + ring,
@@ -296,7 +304,7 @@ class CallCenter:
         call, now = event._value, self.env._now
         self._outcome[call.id] = UNREACHED
         self._end_at[call.id] = now
-        self._free_agent(call.group, now)
+        self._free_agent(call.agent, now)
 
     def _on_transfer_out(self, event: Event) -> None:
         """The talk of a transferred call ends: the caller, on the same line, joins the target type's queue."""
@@ -306,12 +314,14 @@ class CallCenter:
         call.kind = TRANSFER
         self._enter_queue(call, self.env._now)
 
-    def _transfer(self, call: Call, g: int, now: float, delay: float) -> None:
-        """The agent is reserved now; the caller, still waiting, reaches it after ``delay`` or hangs up first when
+    def _transfer(self, call: Call, agent: Agent, now: float, delay: float) -> None:
+        """``agent`` is reserved now; the caller, still waiting, reaches it after ``delay`` or hangs up first when
         its patience (counted from entering the queue) runs out on the way."""
         call.state = _IN_TRANSFER
-        call.group = g
+        call.agent = agent
+        g = call.group = agent.group
         self._group[call.id] = g
+        self._agent[call.id] = agent.id
         self.rec.seized_at[call.id] = now
         hang_up = call.queue_at + call.patience
         if hang_up < now + delay:
@@ -321,7 +331,7 @@ class CallCenter:
 
     def _on_transfer_end(self, event: Event) -> None:
         call = event._value
-        self._serve(call, call.group, self.env._now)
+        self._serve(call, call.agent, self.env._now)
 
     def _on_transfer_abandon(self, event: Event) -> None:
         call, now = event._value, self.env._now
@@ -329,7 +339,7 @@ class CallCenter:
         self._leave(call.id, ABANDONED, now)
         if self._redials:
             self.repeats.maybe_redial(self, call.type, call.id, now)
-        self._free_agent(call.group, now)
+        self._free_agent(call.agent, now)
 
     def _on_service_end(self, event: Event) -> None:
         call, now = event._value, self.env._now
@@ -341,23 +351,23 @@ class CallCenter:
                 self.in_system -= 1
             if self._unresolved[g] and self.repeats.is_unresolved(self.callers, i, g):
                 self.repeats.schedule(self, call, now)
-        self._free_agent(g, now)
+        self._free_agent(call.agent, now)
 
-    def _free_agent(self, g: int, now: float) -> None:
-        """An agent of group ``g`` is done with a call: it logs out if due to, else takes the next or idles."""
-        if self.leaving[g]:
-            self.leaving[g] -= 1
-            self.logged_in[g] -= 1
-            self.rec.staff_log.append((now, g, -1))
-        elif not self._serve_next(g, now):
-            self.idle[g].append(now)
+    def _free_agent(self, agent: Agent | None, now: float) -> None:
+        """``agent`` is done with a call: it logs out if due to, else takes the next call or idles."""
+        assert agent is not None
+        if not self.rosters[agent.group].done(agent):
+            self.rec.staff_log.append((now, agent.group, -1))
+        elif not self._serve_next(agent, now):
+            agent.since = now
+            self.idle[agent.group].append(agent)
 
-    def _serve_next(self, g: int, now: float) -> bool:
-        """Give a free agent of group ``g`` the next waiting call it should take; False if none may."""
-        q = self.router.pick_queue(g, self.queues, now)
+    def _serve_next(self, agent: Agent, now: float) -> bool:
+        """Give ``agent``, free, the next waiting call it should take; False if none may."""
+        q = self.router.pick_queue(agent.group, self.queues, now)
         if q < 0:
             return False
-        self._take(q, g, now)
+        self._take(q, agent, now)
         return True
 
     def _on_patience(self, event: Event) -> None:
@@ -397,25 +407,18 @@ class CallCenter:
 
     def _change_staff(self, g: int, delta: int) -> None:
         """Log ``delta`` agents in (>0) or out (<0); agents logging out finish the call in hand first."""
-        now, idle = self.env.now, self.idle[g]
+        now, roster = self.env.now, self.rosters[g]
         if delta > 0:
-            kept = min(self.leaving[g], delta)
-            self.leaving[g] -= kept
-            for _ in range(delta - kept):
-                idle.append(now)
-            self.logged_in[g] += delta - kept
-            if delta > kept:
-                self.rec.staff_log.append((now, g, delta - kept))
-            while idle and self._serve_next(g, now):
+            fresh = roster.log_in(delta, now)
+            if fresh:
+                self.rec.staff_log.append((now, g, len(fresh)))
+            idle = roster.idle
+            while idle and self._serve_next(idle[0], now):
                 idle.popleft()
         elif delta < 0:
-            gone = min(len(idle), -delta)
-            for _ in range(gone):
-                idle.popleft()
-            self.logged_in[g] -= gone
+            gone = roster.log_out(-delta)
             if gone:
                 self.rec.staff_log.append((now, g, -gone))
-            self.leaving[g] += -delta - gone
 
 
 def simulate(layout: Layout, callers: Callers, streams: Streams | None = None) -> Records:

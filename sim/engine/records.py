@@ -39,6 +39,7 @@ class Recorder:
         self.overflow = array("b", bytes(n))
         self.seized_at = array("d", [np.nan]) * n
         self.transferred = array("b", bytes(n))
+        self.agent = array("i", [-1]) * n
         self.staff_log: list[tuple[float, int, int]] = []
 
     def add(self) -> int:
@@ -50,6 +51,7 @@ class Recorder:
         self.overflow.append(0)
         self.seized_at.append(np.nan)
         self.transferred.append(0)
+        self.agent.append(-1)
         return len(self.outcome) - 1
 
     def freeze(self, callers: Callers) -> Records:
@@ -63,6 +65,7 @@ class Recorder:
             overflow=np.frombuffer(self.overflow, dtype=np.int8),
             seized_at=np.frombuffer(self.seized_at, dtype=np.float64),
             transferred=np.frombuffer(self.transferred, dtype=np.bool_),
+            agent=np.frombuffer(self.agent, dtype=np.int32),
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
         )
 
@@ -78,7 +81,8 @@ class Records:
     partner, ``sim.engine.overflow.REASONS``), ``seized_at`` (instant a partner agent was reserved for a
     transferred call, NaN without a transfer: the agent is busy from then, the caller reaches it at ``start_at``),
     ``transferred`` (answered and passed on to another queue: the contact continues in a transfer leg, a later
-    record with ``repeat_kind`` TRANSFER and ``repeat_of`` this call).
+    record with ``repeat_kind`` TRANSFER and ``repeat_of`` this call), ``agent`` (id of the agent who took it or was
+    reserved for it, ``sim.engine.agents``; -1 if none).
     The queue is entered at ``arrival_at + ivr_time``. ``staff_log`` rows are (instant, group, change in agents
     logged in).
     """
@@ -91,6 +95,7 @@ class Records:
     overflow: np.ndarray
     seized_at: np.ndarray
     transferred: np.ndarray
+    agent: np.ndarray
     staff_log: np.ndarray
 
     def block(self, lo: int, hi: int) -> Records:
@@ -99,7 +104,7 @@ class Records:
         callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
         return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
                        self.group[lo:hi], self.overflow[lo:hi], self.seized_at[lo:hi], self.transferred[lo:hi],
-                       self.staff_log)
+                       self.agent[lo:hi], self.staff_log)
 
     @property
     def abandoned_in_transfer(self) -> np.ndarray:

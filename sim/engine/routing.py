@@ -1,11 +1,16 @@
-"""Skill-based routing policy. PURE: no SimPy; decides from the static skill structure and the current state.
+"""Routing policies. PURE: no SimPy; a policy decides from the static skill structure and the current state.
 
-Both decisions are deterministic (no random tie-breaks):
+The model asks a policy two questions (``RoutingPolicy``): *a contact arrives: which group's idle agent takes it?*
+(``pick_group``) and *an agent frees: which waiting contact does it take?* (``pick_queue``). A scenario picks the
+policy with its top-level ``routing`` key; both are deterministic (no random tie-breaks):
 
-- a call arrives: among groups with an idle agent, the best skill rank for its call type wins; among groups of
-  equal rank, the agent idle the longest (then the group listed first);
-- an agent frees: among waiting calls it may take, the best rank wins, then the call type's priority (lower is
-  served first), then the call that has waited longest (then the queue listed first).
+- ``rank_first`` (default, ``Router``): a call arrives: among groups with an idle agent, the best skill rank for
+  its call type wins; among groups of equal rank, the agent idle the longest (then the group listed first). An
+  agent frees: among waiting calls it may take, the best rank wins, then the call type's priority (lower is served
+  first), then the call that has waited longest (then the queue listed first);
+- ``priority_first`` (``PriorityFirstRouter``): arrivals as above; a freed agent takes the call type with the
+  best priority among those it may take, then its best rank, then the longest waiting (ACDs that let priority
+  override skill level).
 
 Overflow: a call type's overflow groups (partner groups named by its overflow rule) are not among its ordinary
 groups. A call sent to the partner on arrival waits in the type's partner queue, which only overflow groups serve;
@@ -20,6 +25,8 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
+
+from sim.scenario.schema import RoutingRule
 
 WAITING = 1
 """State of a call that is in a queue (any other state means it left: answered, abandoned, ...)."""
@@ -36,6 +43,16 @@ class Queued(Protocol):
 
 Q = TypeVar("Q", bound=Queued)
 """The engine's own call type, as long as it has what Queued names (a deque is invariant in its items)."""
+
+
+class Available(Protocol):
+    """What routing needs to know about an idle agent."""
+
+    since: float
+
+
+A = TypeVar("A", bound=Available)
+"""The engine's agent type (``sim.engine.agents.Agent``)."""
 
 Tiers = tuple[tuple[int, ...], ...]
 """Indices grouped by rank, best rank first; within a tier in file order."""
@@ -76,17 +93,17 @@ class Router:
             self.queues_for_group.append(tuple(tuple(e for e, r in entries if r == rank) for rank in ranks))
         self.priorities = tuple(priorities) * 2
 
-    def pick_group(self, call_type: int, idle: Sequence[deque[float]], mode: int = ORDINARY) -> int:
+    def pick_group(self, call_type: int, idle: Sequence[deque[A]], mode: int = ORDINARY) -> int:
         """The group whose agent takes a call of ``call_type`` now, or -1 if no eligible agent is idle.
 
-        ``idle[g]`` holds the instants at which the idle agents of group ``g`` became idle, oldest first.
+        ``idle[g]`` holds the idle agents of group ``g``, longest idle first.
         """
         for tier in self.groups[mode][call_type]:
             best, since = -1, 0.0
             for g in tier:
                 agents = idle[g]
-                if agents and (best < 0 or agents[0] < since):
-                    best, since = g, agents[0]
+                if agents and (best < 0 or agents[0].since < since):
+                    best, since = g, agents[0].since
             if best >= 0:
                 return best
         return -1
@@ -110,3 +127,43 @@ class Router:
             if best >= 0:
                 return best
         return -1
+
+
+class PriorityFirstRouter(Router):
+    """``priority_first``: a freed agent takes the best priority first, then its best rank, then the longest
+    waiting call; arrivals are routed as by ``Router``."""
+
+    def __init__(self, skills: Sequence[dict[int, int]], priorities: Sequence[int],
+                 overflow_groups: Sequence[frozenset[int]] = (), after_wait: Sequence[float] = ()):
+        super().__init__(skills, priorities, overflow_groups, after_wait)
+        self.ranked_queues = [tuple((q, min_wait, rank) for rank, tier in enumerate(tiers) for q, min_wait in tier)
+                              for tiers in self.queues_for_group]
+
+    def pick_queue(self, group: int, queues: Sequence[deque[Q]], now: float) -> int:
+        priorities = self.priorities
+        best, key = -1, (0, 0, 0.0)
+        for q, min_wait, rank in self.ranked_queues[group]:
+            queue = queues[q]
+            while queue and queue[0].state != WAITING:
+                queue.popleft()
+            if queue and (not min_wait or now - queue[0].queue_at >= min_wait):
+                candidate = (priorities[q], rank, queue[0].queue_at)
+                if best < 0 or candidate < key:
+                    best, key = q, candidate
+        return best
+
+
+class RoutingPolicy(Protocol):
+    """The two decisions the model delegates (see the module docstring); ``groups[mode][t]``: the groups that may
+    take call type t, by rank tier."""
+
+    groups: tuple[list[Tiers], list[Tiers]]
+
+    def pick_group(self, call_type: int, idle: Sequence[deque[A]], mode: int = ORDINARY) -> int: ...
+
+    def pick_queue(self, group: int, queues: Sequence[deque[Q]], now: float) -> int: ...
+
+
+POLICIES: dict[RoutingRule, type[Router]] = {RoutingRule.rank_first: Router,
+                                             RoutingRule.priority_first: PriorityFirstRouter}
+"""The scenario's ``routing`` key -> its policy."""

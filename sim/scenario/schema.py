@@ -79,6 +79,13 @@ class SLDefinition(StrEnum):
     answered_of_offered_minus_abandoned_within = "answered_of_offered_minus_abandoned_within"  # ICMI
 
 
+class RoutingRule(StrEnum):
+    """Which waiting call a freed agent takes (``sim.engine.routing``)."""
+
+    rank_first = "rank_first"
+    priority_first = "priority_first"
+
+
 class RunSettings(Model):
     days: int = Field(1, ge=1, le=3660, description="days simulated per replication")
     start_day: Weekday = Field(Weekday.mon, description="weekday of the first simulated day")
@@ -331,6 +338,8 @@ class Scenario(Model):
     ivr: IVR | None = None
     sites: dict[Name, Site] | None = Field(None, description="in-house and partner sites; default one in-house site")
     telephony: Telephony | None = Field(None, description="telephony cost per minute (toll-free: queue time too)")
+    routing: RoutingRule = Field(RoutingRule.rank_first, description="a freed agent takes its best skill rank first "
+                                 "('rank_first'), or the best call-type priority first ('priority_first')")
     cost_allocation: AllocationKey = Field("handled_minutes",
                                            description="how shared costs are split among clients")
     clients: dict[Name, Client] | None = None
