@@ -70,7 +70,7 @@ def _unit(v: Verified) -> str:
 def yaml_text(outcome: Outcome, source: Path, out: Path, checked: Checked | None) -> str:
     """The staffed scenario; with ``checked`` the header also gives the fresh-seed figures."""
     scenario = outcome.scenario
-    units = "weekday-intervals" if outcome.goals.target == "per-interval" else "weekdays"
+    units, one = ("weekday-intervals", "interval") if outcome.goals.target == "per-interval" else ("weekdays", "day")
     lines = [
         f"# Staffed by 'ccsim staff' from {source.name}: the original file (extends, below) with its comments as it",
         "# is; only the staffing of the groups listed here is replaced.",
@@ -83,7 +83,7 @@ def yaml_text(outcome: Outcome, source: Path, out: Path, checked: Checked | None
         lines += [
             f"# Fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications): {units} meeting "
             f"every goal {_share(checked.staffed)};",
-            f"# Erlang C at the same targets {_share(checked.erlang_c)}. P({units[8:-1]} of one replication meets): "
+            f"# Erlang C at the same targets {_share(checked.erlang_c)}. P({one} of one replication meets): "
             f"{_unit(checked.staffed)} (Erlang C {_unit(checked.erlang_c)}).",
             f"# Agent hours per run of {scenario.run.days} day(s): {checked.staffed.agent_hours:,.1f} "
             f"(Erlang C {checked.erlang_c.agent_hours:,.1f}).",
