@@ -46,6 +46,9 @@ MAX_ITERATIONS = 30
 """Simulations of the search at most (each one week of every replication)."""
 SAMPLES = 30
 """Instants per interval at which the expected arrival rate and the opening hours are read."""
+SMOOTH = 2
+"""The fitted load factors (fitted / expected load) are averaged over this many intervals on either side: the
+factor (redials, busy days, handle-time shape) changes slowly over a day, one interval's noise does not."""
 RATE_CLAMP = (0.5, 3.0)
 """A fitted interval load stays within these multiples of the expected one (damps noisy intervals)."""
 
@@ -105,9 +108,10 @@ class Measured:
         """``[call type, weekday, slot]``: calls in the SL denominator, all replications."""
         return np.asarray(self.sl_den.sum(axis=0))
 
-    def occupancy(self) -> np.ndarray:
-        """``[group, weekday, slot]``: busy / logged-in time over all replications (NaN without agents)."""
-        return _ratio(self.busy.sum(axis=0), self.staffed.sum(axis=0))
+    def occupancy(self, margin: float = 0.0) -> np.ndarray:
+        """``[group, weekday, slot]``: busy / logged-in time over all replications (NaN without agents) plus
+        ``margin`` standard errors."""
+        return _bound(self.busy, self.staffed, margin)
 
     def service_level(self, margin: float = 0.0) -> np.ndarray:
         """``[call type, weekday, slot]``: pooled service level minus ``margin`` standard errors (NaN without
@@ -313,6 +317,14 @@ def fitted_rate(q: Queue, sl: SLDefinition, short: float, agents: int, measured:
     return 0.5 * (low + high)
 
 
+def _smoothed(factor: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``factor[weekday, slot]`` averaged over SMOOTH slots on either side (same weekday), weighted by calls."""
+    kernel = np.ones(2 * SMOOTH + 1)
+    total = np.apply_along_axis(np.convolve, -1, factor * weight, kernel, mode="same")
+    count = np.apply_along_axis(np.convolve, -1, weight, kernel, mode="same")
+    return np.asarray(np.divide(total, count, out=factor.copy(), where=count > 0))
+
+
 def with_plan(scenario: Scenario, plan: Plan) -> Scenario:
     """The scenario with the plan's groups staffed by staffing tables (one per weekday with agents)."""
     groups = dict(scenario.agent_groups)
@@ -370,9 +382,10 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _over_cap(m: Measured, qs: tuple[Queue, ...], cap: float | None) -> np.ndarray:
-    """``[call type in qs, weekday, slot]``: the owning group's occupancy exceeded the cap there."""
-    occupancy = m.occupancy()
+def _over_cap(m: Measured, qs: tuple[Queue, ...], cap: float | None, margin: float = 0.0) -> np.ndarray:
+    """``[call type in qs, weekday, slot]``: the owning group's occupancy exceeded the cap there (by ``margin``
+    standard errors)."""
+    occupancy = m.occupancy(margin)
     return np.stack([occupancy[q.group] > cap + 1e-12 if cap is not None else np.zeros(occupancy.shape[1:], bool)
                      for q in qs])
 
@@ -381,7 +394,7 @@ def interval_met(m: Measured, qs: tuple[Queue, ...], types: tuple[str, ...], goa
                  margin: float = 0.0) -> np.ndarray:
     """``[call type in qs, weekday, slot]``: whether the interval met the call type's goals by ``margin`` standard
     errors (True without calls); the occupancy cap counts against every call type the capped group owns."""
-    out = ~_over_cap(m, qs, goals.max_occupancy)
+    out = ~_over_cap(m, qs, goals.max_occupancy, margin)
     level, abandon = m.service_level(margin), m.abandonment(margin)
     for j, q in enumerate(qs):
         k = types.index(q.call_type)
@@ -396,7 +409,7 @@ def day_met(m: Measured, qs: tuple[Queue, ...], types: tuple[str, ...], goals: G
     """``[call type in qs, weekday]``: whether the whole weekday met the call type's goals by ``margin`` standard
     errors (the occupancy cap holds per interval)."""
     out = interval_met(m.day(), qs, types, Goals(max_abandon=goals.max_abandon), margin)[..., 0]
-    return out & ~_over_cap(m, qs, goals.max_occupancy).any(axis=-1)
+    return out & ~_over_cap(m, qs, goals.max_occupancy, margin).any(axis=-1)
 
 
 class Search:
@@ -451,6 +464,8 @@ class Search:
                 agents = int(plan.agents[q.group, w, s])
                 out[j, w, s] = nominal if np.isnan(sl[w, s]) else fitted_rate(q, self.sl, self.short, agents,
                                                                              float(sl[w, s]), nominal)
+            out[j] = pooled * _smoothed(np.divide(out[j], pooled, out=np.ones(pooled.shape), where=pooled > 0),
+                                        m.calls()[k])
         return out
 
     def _floors(self, plan: Plan, m: Measured) -> np.ndarray:
