@@ -75,7 +75,7 @@ def test_single_skill_stationary_equals_erlang_a_and_meets_on_fresh_seeds() -> N
     q = queues(s, ("team",))[0]
     exact = needed(q, s.service_level.definition, s.service_level.short_abandon, RATE / 3600.0, None)
     hours = outcome.staffed.agents[0, 0]
-    assert outcome.converged
+    assert outcome.feasible and outcome.status != "limit"
     assert np.all(np.abs(hours[1:] - exact) <= 1), (exact, hours)  # hour 0 is the warm-up: no calls measured
     fresh = run(with_plan(s, outcome.staffed).model_copy(
         update={"run": s.run.model_copy(update={"seed": 13, "replications": 10})}), workers=2)

@@ -43,7 +43,15 @@ from sim.units import DAY, format_clock
 WEEK = 7
 TARGETS = ("per-interval", "daily")
 MAX_ITERATIONS = 30
-"""Simulations of the search at most (each one week of every replication)."""
+"""Simulations of the search at most (each one run of every replication)."""
+STALE = 3
+"""The search ends when this many simulations after the first plan that met every goal found none cheaper."""
+ENDINGS = {"stable": "stable (the last simulation changed nothing)",
+           "cycle": "ended in a cycle (a plan came back): the cheapest plan that met every goal is kept",
+           "no gain": f"no cheaper plan meeting every goal in {STALE} simulations: the cheapest one is kept",
+           "limit": f"NOT converged within {MAX_ITERATIONS} simulations: the cheapest plan meeting every goal, "
+                    "else the last one, is kept"}
+"""How a search ended (Outcome.status) and what that means."""
 SAMPLES = 30
 """Instants per interval at which the expected arrival rate and the opening hours are read."""
 SMOOTH = 2
@@ -158,7 +166,8 @@ class Outcome:
     staffed: Plan
     erlang_c: Plan
     iterations: int
-    converged: bool
+    status: str  # one of ENDINGS
+    feasible: bool  # the plan met every goal on the search seeds
     search_seed: int
     verify_seed: int
     replications: int
@@ -568,21 +577,21 @@ def staff(scenario: Scenario, groups: tuple[str, ...], goals: Goals, seed: int, 
     search = Search(scenario, groups, goals, workers)
     plan = search.start()
     tight = np.zeros_like(plan.agents)
-    seen: dict[bytes, tuple[bool, float]] = {}
+    seen: set[bytes] = set()
     best: Plan | None = None
-    converged = False
-    iterations = 0
+    status, stale, iterations = "limit", 0, 0
     for iterations in range(1, MAX_ITERATIONS + 1):
         m = measure(search.simulate(plan, seed, replications), plan)
         met = interval_met(m, search.queues, search.types, goals, goals.margin)
         ok = bool(met.all()) if goals.target == "per-interval" else bool(
             day_met(m, search.queues, search.types, goals, goals.margin).all())
-        hours = float(m.staffed.sum()) / 3600.0 / replications
-        seen[plan.key()] = (ok, hours)
+        seen.add(plan.key())
         if on_iteration:
-            on_iteration(iterations, int((~met).any(axis=0).sum()), hours)
+            on_iteration(iterations, int((~met).any(axis=0).sum()), float(m.staffed.sum()) / 3600.0 / replications)
         if ok and (best is None or plan.agents.sum() < best.agents.sum()):
-            best = plan
+            best, stale = plan, 0
+        elif best is not None:
+            stale += 1
         if goals.target == "per-interval":
             for j, q in enumerate(search.queues):  # an interval that missed at n agents gets n + 1 at least
                 tight[q.group] = np.where(~met[j], np.maximum(tight[q.group], plan.agents[q.group] + 1),
@@ -590,16 +599,16 @@ def staff(scenario: Scenario, groups: tuple[str, ...], goals: Goals, seed: int, 
             new = search.step_intervals(plan, m, tight)
         else:
             new = search.step_days(plan, m, tight)
-        if new.key() == plan.key():
-            converged = ok
-            break
-        if new.key() in seen:
+        status = "stable" if new.key() == plan.key() else "cycle" if new.key() in seen else \
+            "no gain" if stale >= STALE else ""
+        if status:
             break
         plan = new
-    if best is None:
-        best = plan
-    return Outcome(scenario, goals, search.queues, best, search.start(patience=False), iterations, converged,
-                   seed, verify_seed, replications, time.perf_counter() - started), search
+    else:
+        status = "limit"
+    return Outcome(scenario, goals, search.queues, plan if best is None else best, search.start(patience=False),
+                   iterations, status, best is not None, seed, verify_seed, replications,
+                   time.perf_counter() - started), search
 
 
 def verify(search: Search, scenario: Scenario, seed: int, replications: int) -> Verified:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analysis.staffing import WEEK, Outcome, Plan, Verified, slots, weekdays_of_run
+from sim.analysis.staffing import ENDINGS, WEEK, Outcome, Plan, Verified, slots, weekdays_of_run
 from sim.errors import CcsimError
 from sim.reports.folders import write_atomic
 from sim.scenario.types import Weekday
@@ -77,7 +77,7 @@ def yaml_text(outcome: Outcome, source: Path, out: Path, checked: Checked | None
         f"# Goals: {_goal_text(outcome)}; on the search seeds by {outcome.goals.margin:g} standard error(s).",
         f"# Search: Erlang A per interval, then {outcome.iterations} simulation(s) of {outcome.replications} "
         f"replications on seed {outcome.search_seed} (common random numbers)"
-        + ("" if outcome.converged else "; NOT converged: see the report") + ".",
+        + f"; {outcome.status}" + ("" if outcome.feasible else "; NO plan met every goal on the search seeds") + ".",
     ]
     if checked is not None:
         lines += [
@@ -162,8 +162,8 @@ def terminal_text(outcome: Outcome, checked: Checked) -> str:
     lines = [
         f"ccsim staff {outcome.scenario.name}: {_goal_text(outcome)}; groups {', '.join(outcome.staffed.groups)}",
         f"search: {outcome.iterations} simulation(s) x {outcome.replications} replications on seed "
-        f"{outcome.search_seed}, {'converged' if outcome.converged else 'NOT converged (best staffing found kept)'}"
-        f", margin {outcome.goals.margin:g} SE, {outcome.seconds:.1f} s",
+        f"{outcome.search_seed}, margin {outcome.goals.margin:g} SE, {outcome.seconds:.1f} s; {ENDINGS[outcome.status]}"
+        + ("" if outcome.feasible else "; NO plan met every goal on the search seeds: the last one is kept"),
         f"verified on fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications), "
         f"{outcome.scenario.run.days} day(s) per run:",
         head,
