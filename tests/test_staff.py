@@ -17,10 +17,12 @@ import pytest
 from sim.analysis.analytic import erlang_a, erlang_a_abandoned_within
 from sim.analysis.experiment import run
 from sim.analysis.risk import meeting_target
-from sim.analysis.staffing import Goals, Search, needed, queues, staff, verify, with_plan
+from sim.analysis.staffing import Goals, Search, needed, queues, staff, staffed_groups, verify, with_plan
 from sim.analysis.stats import call_ratios, ratio_estimate, t_quantile
 from sim.cli.app import main
+from sim.reports.staffed import parent_path
 from sim.scenario.loader import load_scenario, parse_scenario
+from sim.scenario.outsourcing import SiteKind
 from sim.scenario.schema import SLDefinition
 from tests.helpers import scenario, simulate_kpis, tolerance
 
@@ -170,3 +172,13 @@ def test_existing_output_is_refused_and_bad_scenario_named(tmp_path: Path, capsy
     with pytest.raises(SystemExit) as exc:
         main(["staff", str(source), "--out", str(tmp_path / "new.yaml"), "--target", "weekly"])
     assert exc.value.code == 2
+
+
+def test_default_groups_are_in_house_and_extends_path_is_relative_only_below_a_shared_folder() -> None:
+    hybrid = load_scenario("scenarios/hybrid.yaml")
+    sites = hybrid.site_map()
+    groups = staffed_groups(hybrid, None)
+    assert groups and all(sites[hybrid.site_of(g)].kind == SiteKind.in_house for g in groups)
+    assert len(groups) < len(hybrid.agent_groups)
+    assert parent_path(Path("/data/a/x.yaml"), Path("/data/b/y.yaml")) == "../a/x.yaml"
+    assert parent_path(Path("/data/x.yaml"), Path("/tmp/y.yaml")) == "/data/x.yaml"

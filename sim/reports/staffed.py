@@ -72,19 +72,21 @@ def yaml_text(outcome: Outcome, source: Path, out: Path, checked: Checked | None
     scenario = outcome.scenario
     units, one = ("weekday-intervals", "interval") if outcome.goals.target == "per-interval" else ("weekdays", "day")
     lines = [
-        f"# Staffed by 'ccsim staff' from {source.name}: the original file (extends, below) with its comments as it",
-        "# is; only the staffing of the groups listed here is replaced.",
+        f"# Staffed by 'ccsim staff' from {source.name}: the original file (extends, below) stays as it is, comments",
+        "# included; only the staffing of the groups listed here is replaced.",
         f"# Goals: {_goal_text(outcome)}; on the search seeds by {outcome.goals.margin:g} standard error(s).",
         f"# Search: Erlang A per interval, then {outcome.iterations} simulation(s) of {outcome.replications} "
         f"replications on seed {outcome.search_seed} (common random numbers)"
-        + f"; {outcome.status}" + ("" if outcome.feasible else "; NO plan met every goal on the search seeds") + ".",
+        f"; it ended: {outcome.status}"
+        + ("" if outcome.feasible else "; NO plan met every goal on the search seeds") + ".",
     ]
     if checked is not None:
         lines += [
             f"# Fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications): {units} meeting "
             f"every goal {_share(checked.staffed)};",
-            f"# Erlang C at the same targets {_share(checked.erlang_c)}. P({one} of one replication meets): "
-            f"{_unit(checked.staffed)} (Erlang C {_unit(checked.erlang_c)}).",
+            f"# Erlang C at the same targets {_share(checked.erlang_c)}.",
+            f"# P({one} of one replication meets every goal): {_unit(checked.staffed)} "
+            f"(Erlang C {_unit(checked.erlang_c)}).",
             f"# Agent hours per run of {scenario.run.days} day(s): {checked.staffed.agent_hours:,.1f} "
             f"(Erlang C {checked.erlang_c.agent_hours:,.1f}).",
         ]
@@ -157,7 +159,8 @@ def terminal_text(outcome: Outcome, checked: Checked) -> str:
     """The summary printed by ``ccsim staff``."""
     unit = "interval" if outcome.goals.target == "per-interval" else "day"
     rows = [("Erlang C", checked.erlang_c), ("ccsim staff", checked.staffed)]
-    head = f"  {'':<12} {'agent h':>10}  {'weekday-' + unit + 's meeting every goal':>36}  " \
+    units = "weekday-intervals" if unit == "interval" else "weekdays"
+    head = f"  {'':<12} {'agent h':>10}  {units + ' meeting every goal':>36}  " \
            f"{'P(' + unit + ' of one replication meets)':>36}"
     lines = [
         f"ccsim staff {outcome.scenario.name}: {_goal_text(outcome)}; groups {', '.join(outcome.staffed.groups)}",
