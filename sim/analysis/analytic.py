@@ -26,6 +26,7 @@ __all__ = [
     "agents_for_service_level",
     "cobham_priority_waits",
     "erlang_a",
+    "erlang_a_abandoned_within",
     "erlang_b",
     "erlang_c",
     "erlang_c_wait_cdf",
@@ -189,6 +190,30 @@ def erlang_a(
         p_answered=1.0 - p_abandon,
         occupancy=load * (1.0 - p_abandon) / servers,
     )
+
+
+def erlang_a_abandoned_within(
+    servers: int, arrival_rate: float, mean_service: float, mean_patience: float, threshold: float
+) -> float:
+    """P(abandon with a wait <= threshold) in M/M/c+M, over all arrivals (the service-level definitions that leave
+    out short or early abandons need it).
+
+    A caller waits min(V, P) with offered wait V and patience P ~ Exp(theta), independent, and abandons iff P <= V,
+    so P(abandon, wait <= t) = P(min(V, P) <= t) - P(answered, W <= t) = 1 - P(V > t) exp(-theta t) - SL(t).
+    Given k queued ahead, U = exp(-theta V) ~ Beta(x, k + 1) (see erlang_a), so P(V > t | k) = I_{exp(-theta t)}
+    (x, k + 1). mean_patience = inf gives 0.
+    """
+    _check_time("threshold", threshold)
+    a = erlang_a(servers, arrival_rate, mean_service, mean_patience, threshold)
+    if math.isinf(mean_patience) or a.p_wait == 0.0:
+        return 0.0
+    x, y = servers * mean_patience / mean_service, arrival_rate * mean_patience
+    log_w = _queue_log_weights(x, y)
+    q = np.exp(log_w - float(logsumexp(log_w)))
+    k = np.arange(q.size, dtype=float)
+    survive = math.exp(-threshold / mean_patience)
+    p_longer = a.p_wait * float(q @ betainc(x, k + 1.0, survive))
+    return min(a.p_abandon, max(0.0, 1.0 - p_longer * survive - a.service_level))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The command line: ``ccsim run | compare | sweep | breakeven | validate | regress | report | schema | erlang |
-calibrate | backtest``. The only module that touches argv, signals and exit codes.
+"""The command line: ``ccsim run | compare | sweep | breakeven | staff | validate | regress | report | schema |
+erlang | calibrate | backtest``. The only module that touches argv, signals and exit codes.
 
 Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
 large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).
@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_calibration(commands)
     _add_sweep(commands)
     _add_breakeven(commands)
+    _add_staff(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -292,6 +293,86 @@ def _add_calibration(commands: Any) -> None:
     b.add_argument("--replications", type=_positive, help="override run.replications")
     b.add_argument("--seed", type=_seed, help="override run.seed")
     _history_columns(b)
+
+
+def _add_staff(commands: Any) -> None:
+    """``staff`` (the search: sim.analysis.staffing; the files: sim.reports.staffed)."""
+    s = commands.add_parser("staff", help="the fewest agents per interval and group that meet the targets, by "
+                                          "simulation; writes a staffed scenario and a CSV report")
+    s.add_argument("scenario", help="scenario YAML file")
+    s.add_argument("--out", required=True, metavar="STAFFED.yaml",
+                   help="staffed scenario to write (extends SCENARIO); the report goes beside it as .csv")
+    s.add_argument("--target", default="per-interval", choices=("per-interval", "daily"),
+                   help="meet each call type's SL target in every interval (default) or over each day")
+    s.add_argument("--groups", metavar="G1,G2", help="agent groups to staff (default: every in-house group)")
+    s.add_argument("--max-abandon", metavar="SHARE", help="abandonment limit per interval (day), e.g. 5%%")
+    s.add_argument("--max-occupancy", metavar="SHARE", help="occupancy limit per interval, e.g. 85%%")
+    s.add_argument("--margin", default="1", metavar="SE",
+                   help="standard errors by which the search seeds must meet the goals (default 1)")
+    s.add_argument("--seed", type=_seed, help="seed of the search (default: the scenario's)")
+    s.add_argument("--verify-seed", type=_seed, help="seed of the fresh-seed check (default: search seed + 1)")
+    s.add_argument("--replications", type=_positive, help="replications per simulation (default: the scenario's)")
+    s.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    s.add_argument("--force", action="store_true", help="replace --out and its .csv if they exist")
+
+
+def _share_option(option: str, text: str | None) -> float | None:
+    """A share 0 < x <= 1 given as 0.05 or 5%."""
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise CcsimError(f"ccsim staff {option}: expected a share such as 0.05 or 5%, got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise CcsimError(f"ccsim staff {option}: expected a share above 0 and at most 1 (100%), got {text!r}")
+    return value
+
+
+def _cmd_staff(args: argparse.Namespace) -> int:
+    from sim.analysis.experiment import with_overrides
+    from sim.analysis.staffing import Goals, staff, staffed_groups, verify, with_plan
+    from sim.reports.staffed import Checked, check_outputs, csv_text, terminal_text, write_outputs, yaml_text
+    from sim.scenario.loader import load_scenario, parse_scenario
+
+    out = Path(args.out)
+    report = check_outputs(out, args.force)
+    try:
+        margin = float(args.margin)
+    except ValueError:
+        raise CcsimError(f"ccsim staff --margin: expected a number of standard errors, got {args.margin!r}") from None
+    if not 0.0 <= margin <= 5.0:
+        raise CcsimError(f"ccsim staff --margin: expected 0 to 5 standard errors, got {args.margin!r}")
+    goals = Goals(args.target, _share_option("--max-abandon", args.max_abandon),
+                  _share_option("--max-occupancy", args.max_occupancy), margin)
+    warnings: list[Problem] = []
+    scenario = with_overrides(load_scenario(args.scenario, warnings), seed=args.seed,
+                              replications=args.replications)
+    _warn(warnings)
+    named = None if args.groups is None else [g.strip() for g in args.groups.split(",") if g.strip()]
+    if named is not None and not named:
+        raise CcsimError("ccsim staff --groups: give agent group names separated by commas")
+    groups = staffed_groups(scenario, named)
+    seed = scenario.run.seed
+    verify_seed = (seed + 1) % 2**32 if args.verify_seed is None else args.verify_seed
+    if verify_seed == seed:
+        raise CcsimError(f"ccsim staff --verify-seed: must differ from the search seed ({seed})")
+    reps = scenario.run.replications
+
+    def progress(iteration: int, missing: int, hours: float) -> None:
+        print(f"  simulation {iteration}: {missing} weekday-interval(s) missing a goal, {hours:,.1f} agent h",
+              file=sys.stderr, flush=True)
+
+    outcome, search = staff(scenario, groups, goals, seed, verify_seed, reps, args.workers, progress)
+    source = Path(args.scenario)
+    staffed = parse_scenario(yaml_text(outcome, source, out, None), str(out), base_dir=out.absolute().parent)
+    checked = Checked(staffed=verify(search, staffed, verify_seed, reps),
+                      erlang_c=verify(search, with_plan(scenario, outcome.erlang_c), verify_seed, reps))
+    write_outputs(out, report, yaml_text(outcome, source, out, checked), csv_text(outcome, checked))
+    print(terminal_text(outcome, checked))
+    print(f"wrote {out} (run it: ccsim run {out}) and {report}")
+    return 0
 
 
 def _history_columns(p: argparse.ArgumentParser) -> None:
@@ -678,7 +759,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
             "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare, "calibrate": _cmd_calibrate,
-            "backtest": _cmd_backtest, "sweep": _cmd_sweep, "breakeven": _cmd_breakeven}
+            "backtest": _cmd_backtest, "sweep": _cmd_sweep, "breakeven": _cmd_breakeven, "staff": _cmd_staff}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
