@@ -142,3 +142,9 @@ def test_compare_writes_the_records_of_each_scenario(legs: Path) -> None:
     for name in ("legs", "more"):
         assert sorted(p.name for p in Path("results", name, "records").iterdir()) == [
             "replication_01.csv.gz", "replication_02.csv.gz"]
+
+
+def test_a_refused_run_leaves_nothing(legs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(legs), "--records", "--max-calls", "100"]) == 2
+    assert "--max-calls" in capsys.readouterr().err
+    assert sorted(p.name for p in Path.cwd().iterdir()) == ["legs.yaml"]
