@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli.app import comparison_folder, main
-from sim.reports.folders import remove_stale
+from sim.reports.folders import remove_stale, staged_folder
 
 TINY = """
 name: tiny
@@ -111,6 +111,16 @@ def test_an_empty_folder_may_be_the_target(here: Path) -> None:
     Path("empty").mkdir()
     assert main(["run", "tiny.yaml", "--out", "empty", "--quiet"]) == 0
     assert (here / "empty" / "summary.csv").is_file()
+
+
+def test_a_failed_write_removes_the_folders_made_for_it(here: Path) -> None:
+    Path("kept").mkdir()
+    for target in ("new/deeper/out", "kept/new/out"):
+        with pytest.raises(RuntimeError), staged_folder(target) as staged:
+            assert staged.path.is_dir()
+            raise RuntimeError("the run failed")
+    assert sorted(p.name for p in here.iterdir()) == ["kept", "tiny.yaml"]
+    assert not list(Path("kept").iterdir())
 
 
 def test_staging_folders_of_dead_processes_are_removed(here: Path) -> None:

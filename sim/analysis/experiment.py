@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from sim.analysis.budget import DEFAULT_MAX_CALLS, check_size
 from sim.analysis.facts import Facts, facts
 from sim.engine.callers import draw_callers
 from sim.engine.layout import Layout, build_layout
 from sim.engine.model import simulate
+from sim.engine.records import Records
 from sim.engine.streams import Streams
 from sim.errors import CcsimError
 from sim.scenario.schema import RunSettings, Scenario
@@ -59,28 +61,42 @@ def _check_range(key: str, value: int) -> None:
             raise CcsimError(f"--{key}: must be at most {high} (got {value})")
 
 
-def replicate(scenario: Scenario, replication: int) -> tuple[Facts, int]:
-    """Run one replication; return its facts and the number of calls simulated."""
+class RecordSink(Protocol):
+    """Keeps a replication's records before they are dropped: called with them in the process that simulated
+    them (so it must pickle), before their facts are drawn."""
+
+    def __call__(self, replication: int, records: Records, layout: Layout) -> None: ...
+
+
+Job = tuple[Scenario, int, RecordSink | None]
+
+
+def replicate(scenario: Scenario, replication: int, records: RecordSink | None = None) -> tuple[Facts, int]:
+    """Run one replication (handing its records to ``records``); return its facts and the number of calls
+    simulated."""
     layout = build_layout(scenario)
     streams = Streams(scenario.run.seed, replication)
-    records = simulate(layout, draw_callers(layout, streams), streams)
-    return facts(records, layout), len(records.outcome)
+    simulated = simulate(layout, draw_callers(layout, streams), streams)
+    if records is not None:
+        records(replication, simulated, layout)
+    return facts(simulated, layout), len(simulated.outcome)
 
 
-def _replicate(args: tuple[Scenario, int]) -> tuple[Facts, int]:
+def _replicate(args: Job) -> tuple[Facts, int]:
     return replicate(*args)
 
 
 def run(scenario: Scenario, workers: int | None = None, on_done: Callable[[int, int], None] | None = None,
-        max_calls: float = DEFAULT_MAX_CALLS) -> RunResult:
+        max_calls: float = DEFAULT_MAX_CALLS, records: RecordSink | None = None) -> RunResult:
     """Run all replications of ``scenario``; ``workers`` processes (default: one per core, at most one per
     replication). ``on_done(replications_done, calls)`` is called as replications finish, in order. A run whose
-    estimated size exceeds ``max_calls`` or the machine's memory is refused before it starts (sim.analysis.budget)."""
+    estimated size exceeds ``max_calls`` or the machine's memory is refused before it starts (sim.analysis.budget).
+    ``records``, if given, receives every replication's records in the worker that simulated them."""
     reps = scenario.run.replications
     workers = max(1, min(workers or os.cpu_count() or 1, reps))
     check_size(scenario, max_calls, workers)
     started = time.perf_counter()
-    jobs = [(scenario, r) for r in range(reps)]
+    jobs: list[Job] = [(scenario, r, records) for r in range(reps)]
     done: list[tuple[Facts, int]] = []
 
     def collect(items: Iterable[tuple[Facts, int]]) -> None:
@@ -98,7 +114,7 @@ def run(scenario: Scenario, workers: int | None = None, on_done: Callable[[int, 
                      time.perf_counter() - started)
 
 
-def _submitted(pool: ProcessPoolExecutor, jobs: list[tuple[Scenario, int]]) -> Iterator[tuple[Facts, int]]:
+def _submitted(pool: ProcessPoolExecutor, jobs: list[Job]) -> Iterator[tuple[Facts, int]]:
     """``pool.map`` of the jobs; the workers are forked with SIGINT blocked, so that a Ctrl-C reaches only this
     process (which then ends them) and never a worker still starting up."""
     blocked = hasattr(signal, "pthread_sigmask")

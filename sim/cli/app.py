@@ -26,9 +26,12 @@ from sim.errors import CcsimError, Problem, printable
 if TYPE_CHECKING:
     from contextlib import ExitStack
 
+    from sim.analysis.experiment import RunResult
+    from sim.analysis.summary import Summary
     from sim.analysis.sweep import Executor
     from sim.calibration.survival import KMPatience
     from sim.reports.folders import Staged
+    from sim.reports.outputs import Outputs
     from sim.scenario.overrides import Override
     from sim.scenario.schema import Scenario
 
@@ -389,6 +392,8 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plots", action="store_true", help="also write plots/*.png and *.svg into the results folder")
     p.add_argument("--report", action="store_true", help="also write a self-contained report.html")
     p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (one sheet per table)")
+    p.add_argument("--records", action="store_true",
+                   help="also write every replication's per-call records (records/replication_NN.csv.gz)")
 
 
 def _written(staged: Staged) -> str:
@@ -398,13 +403,36 @@ def _written(staged: Staged) -> str:
     return f"{staged.target}/ (replaced the results of {staged.replaced or 'an earlier run'})"
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.analysis.experiment import run, with_overrides
+def _simulated(scenario: Scenario, args: argparse.Namespace, out: Path, file: str, overrides: Sequence[str],
+               outputs: Outputs) -> tuple[RunResult, Summary, Staged]:
+    """Run ``scenario`` and write its results folder ``out``. With ``--records`` the folder is staged first and
+    the workers write each replication's records into it, so that a run that fails leaves none."""
+    from sim.analysis.experiment import run
     from sim.analysis.summary import summarize
+    from sim.reports.call_records import RecordsWriter
+    from sim.reports.folders import staged_folder
+    from sim.reports.progress import replication_progress
+    from sim.reports.report import fill_results, write_results
+
+    def simulate(records: RecordsWriter | None) -> tuple[RunResult, Summary]:
+        with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
+            result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls, records=records)
+        return result, summarize(result)
+
+    if not args.records:
+        result, summary = simulate(None)
+        return result, summary, write_results(result, summary, out, file, extras=outputs.hook(), overrides=overrides)
+    with staged_folder(out) as staged:
+        result, summary = simulate(RecordsWriter(staged.path, scenario.run.replications))
+        fill_results(staged.path, result, summary, file, extras=outputs.hook(), overrides=overrides)
+    return result, summary, staged
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.analysis.experiment import with_overrides
     from sim.reports.folders import check_target
     from sim.reports.outputs import Outputs
-    from sim.reports.progress import replication_progress
-    from sim.reports.report import analytic_json, analytic_table, run_info, summary_json, terminal_table, write_results
+    from sim.reports.report import analytic_json, analytic_table, run_info, summary_json, terminal_table
 
     warnings: list[Problem] = []
     scenario = with_overrides(_load_overridden([args.scenario], args.overrides, warnings)[0][0], seed=args.seed,
@@ -412,11 +440,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _warn(warnings)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_target(out)  # before the run: a folder that may not be replaced is refused at once
-    with replication_progress(scenario.run.replications, sys.stderr, args.quiet or args.json) as on_done:
-        result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
-    summary = summarize(result)
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
-    staged = write_results(result, summary, out, args.scenario, extras=outputs.hook(), overrides=args.overrides)
+    result, summary, staged = _simulated(scenario, args, out, args.scenario, args.overrides, outputs)
     if args.json:
         info = run_info(result, args.scenario, args.overrides)
         print(json.dumps(summary_json(summary, info, analytic_json(result)), indent=2))
@@ -504,13 +529,10 @@ def comparison_folder(names: Sequence[str]) -> Path:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.compare import compare
-    from sim.analysis.experiment import run, with_overrides
-    from sim.analysis.summary import summarize
+    from sim.analysis.experiment import with_overrides
     from sim.reports.compare_output import comparison_records, comparison_table, write_comparison
     from sim.reports.folders import check_target
     from sim.reports.outputs import Outputs
-    from sim.reports.progress import replication_progress
-    from sim.reports.report import write_results
 
     if len(args.scenarios) < 2:
         raise CcsimError("ccsim compare: give at least two scenario files (the first is the reference)")
@@ -528,10 +550,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     outputs = Outputs(plots=args.plots, report=args.report, xlsx=args.xlsx)
     results, written = [], []
     for scenario, file, (_, mine) in zip(scenarios, args.scenarios, loaded, strict=True):
-        with replication_progress(reps, sys.stderr, args.quiet or args.json) as on_done:
-            result = run(scenario, workers=args.workers, on_done=on_done, max_calls=args.max_calls)
-        written.append(write_results(result, summarize(result), Path("results") / scenario.name, file,
-                                     extras=outputs.hook(), overrides=[o.text for o in mine]))
+        result, _, staged_one = _simulated(scenario, args, Path("results") / scenario.name, file,
+                                           [o.text for o in mine], outputs)
+        written.append(staged_one)
         results.append(result)
     rows = compare(results)
     staged = write_comparison(results, list(args.scenarios), rows, out, outputs, [mine for _, mine in loaded])
@@ -627,7 +648,7 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
 
     from sim.analysis.breakeven import find_crossing
     from sim.analysis.compare import compare
-    from sim.analysis.experiment import RunResult, with_overrides
+    from sim.analysis.experiment import with_overrides
     from sim.analysis.stats import Estimate
     from sim.analysis.sweep import Variant, check_sweep_size, run_sweep
     from sim.reports.breakeven_output import breakeven_info, breakeven_text, check_kpi, write_breakeven

@@ -41,6 +41,8 @@ FRESH, REPEAT, REDIAL, TRANSFER, CALLBACK = 0, 1, 2, 3, 4
 """Kinds of call (``Callers.repeat_kind``): an arrival from outside, a repeat of an unresolved call, a redial
 after abandoning or a busy signal, a transfer leg (the same contact passed on to another queue), a call-back leg
 (the same contact, called back from its place in the queue)."""
+KINDS = ("fresh", "repeat", "redial", "transfer", "callback")
+"""Names of the kinds, by value."""
 LEGS = (TRANSFER, CALLBACK)
 """Kinds that are later legs of a contact, not calls of their own."""
 

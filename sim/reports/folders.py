@@ -164,9 +164,11 @@ def _staging_name(kind: str, target: Path) -> Path:
 @contextmanager
 def staged_folder(target: str | Path) -> Iterator[Staged]:
     """Yield a staging folder for ``target``; on a clean exit it replaces ``target`` whole, on an exception it
-    is removed and ``target`` is untouched. The folder must hold a run.json when the block ends."""
+    is removed (with the folders above it that were made for it) and ``target`` is untouched. The folder must
+    hold a run.json when the block ends."""
     target = Path(target)
     old = check_target(target)
+    made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # innermost first
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -184,6 +186,11 @@ def staged_folder(target: str | Path) -> Iterator[Staged]:
         _replace(staged.path, target)
     except BaseException:
         shutil.rmtree(staged.path, ignore_errors=True)
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # no longer empty: another process writes there too
+                break
         raise
     if old is not None:
         staged.replaced = str(old.get("finished_at", ""))

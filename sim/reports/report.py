@@ -166,33 +166,38 @@ def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scen
     staging folder before the rename (plots, HTML report, workbook: see sim.reports.outputs); ``overrides`` are
     the ``--set`` texts the scenario was run with."""
     with staged_folder(out_dir) as staged:
-        tmp = staged.path
-        info = run_info(result, scenario_file, overrides)
-        (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        data = summary_json(summary, info, analytic_json(result))
-        lines = invoice_lines(result)
-        sites = site_rows(result)
-        data["sites"] = [{k: json_number(v) if k not in ("site", "kind", "groups", "cost_basis") else v
-                          for k, v in row.items()} for row in sites]
-        data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
-                             for k, v in row.items()} for row in lines]
-        costs = cost_risk(result)
-        data["cost_risk"] = cost_risk_json(costs, period_label(result).removeprefix("per "))
-        data["risk_profile"] = risk_profile(result)
-        (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
-        write_csv(tmp / "days.csv", *kpi_table(summary.days))
-        if summary.intervals:
-            write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
-        write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
-        if costs:
-            write_csv(tmp / "cost_risk.csv", list(COST_CSV_COLUMNS),
-                      cost_risk_csv_rows(costs, period_label(result).removeprefix("per ")))
-        if lines:
-            write_csv(tmp / "invoices.csv", list(INVOICE_COLUMNS), lines)
-        if extras is not None:
-            extras(tmp)
+        fill_results(staged.path, result, summary, scenario_file, extras, overrides)
     return staged
+
+
+def fill_results(tmp: Path, result: RunResult, summary: Summary, scenario_file: str | None,
+                 extras: Callable[[Path], object] | None = None, overrides: Sequence[str] = ()) -> None:
+    """Write every result file of a run into the staging folder ``tmp`` (see write_results)."""
+    info = run_info(result, scenario_file, overrides)
+    (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    data = summary_json(summary, info, analytic_json(result))
+    lines = invoice_lines(result)
+    sites = site_rows(result)
+    data["sites"] = [{k: json_number(v) if k not in ("site", "kind", "groups", "cost_basis") else v
+                      for k, v in row.items()} for row in sites]
+    data["invoices"] = [{k: json_number(v) if k not in ("site", "client", "clause", "label") else v
+                         for k, v in row.items()} for row in lines]
+    costs = cost_risk(result)
+    data["cost_risk"] = cost_risk_json(costs, period_label(result).removeprefix("per "))
+    data["risk_profile"] = risk_profile(result)
+    (tmp / "summary.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
+    write_csv(tmp / "days.csv", *kpi_table(summary.days))
+    if summary.intervals:
+        write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+    write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
+    if costs:
+        write_csv(tmp / "cost_risk.csv", list(COST_CSV_COLUMNS),
+                  cost_risk_csv_rows(costs, period_label(result).removeprefix("per ")))
+    if lines:
+        write_csv(tmp / "invoices.csv", list(INVOICE_COLUMNS), lines)
+    if extras is not None:
+        extras(tmp)
 
 
 TERMINAL_COLUMNS = (
