@@ -187,3 +187,14 @@ def test_bad_transfers_name_the_key(change: str, where: str, message: str) -> No
     with pytest.raises(CcsimError) as err:
         parse_scenario(text, "bad.yaml")
     assert where in str(err.value) and message in str(err.value)
+
+
+def test_compare_shows_transfer_rows_only_where_there_are_transfers() -> None:
+    from sim.analysis.compare import compare
+
+    small = JACKSON.replace("days: 4, replications: 10", "days: 1, replications: 2")
+    with_legs, without = (run(scenario(small.replace(f"share: {SHARE}", f"share: {p}")), workers=1) for p in (SHARE, 0))
+    keys = {row.key for row in compare([without, with_legs]) if row.scope == "all"}
+    assert {"transfer_rate", "transfer_sl", "transfer_abandon_rate"} <= keys
+    assert not keys & {"callback_rate", "callback_sl"}
+    assert not {row.key for row in compare([without, without])} & {"transfer_rate", "transfer_sl"}

@@ -40,6 +40,13 @@ COMPARED = (
     ("cost_per_resolved_need", "Cost per resolved need", "money2"),
 )
 """(key, label, kind) of the compared KPIs, in table order."""
+LEGS = (
+    ("transfer_rate", "Transferred", "pct"), ("transfer_sl", "Transfer legs answered in time", "pct"),
+    ("transfer_abandon_rate", "Transfer legs abandoned", "pct"), ("callback_rate", "Call backs accepted", "pct"),
+    ("callback_sl", "Called back in time", "pct"),
+)
+"""Compared after the redials where some scenario has such legs (a rate: some happened; a service level: some
+leg was served)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,11 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
     period = period_label(results[0])  # every scenario runs the first one's days (common random numbers)
     rows = []
     for scope, per in scopes:
-        for key, label, kind in COMPARED:
+        shown = [*COMPARED]
+        legs = [row for row in LEGS if any(np.sum(p[row[0]][0 if row[0].endswith("_rate") else 1]) > 0 for p in per)]
+        at = next(i for i, row in enumerate(shown) if row[0] == "redial_rate") + 1
+        shown[at:at] = legs
+        for key, label, kind in shown:
             rows.append(_row(scope, key, f"{label} {period}" if kind == "money" else label, kind, per))
             if key == "total_cost":
                 rows.append(_p90_row(scope, "total_cost_p90", f"Total cost P90 {period}",
