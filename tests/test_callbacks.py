@@ -122,3 +122,18 @@ def test_an_offer_needs_a_condition() -> None:
     with pytest.raises(CcsimError) as err:
         parse_scenario(YAML.replace(f"queue_length: {N}, ", ""), "bad.yaml")
     assert "call_types.a.callback" in str(err.value) and "expected_wait or queue_length" in str(err.value)
+
+
+def test_called_back_later_joins_the_queue_after_its_delay() -> None:
+    """With ``later`` the call back does not keep the caller's place: it joins the queue 10 minutes after the
+    request (an idle agent takes it at once, else it waits its turn), and the call-back service level counts from
+    the request."""
+    text = YAML.replace(f"within: {WITHIN}s}}", "within: 15min, later: {dist: deterministic, value: 10min}}")
+    r = _records(scenario(text.replace("days: 12, replications: 10", "days: 1, replications: 1")))
+    leg = np.flatnonzero(r.callers.repeat_kind == CALLBACK_LEG)
+    called = leg[~np.isnan(r.start_at[leg])]
+    delay = r.start_at[called] - r.callers.arrival_at[called]
+    assert len(called) > 100 and np.all(delay >= 600.0 - 1e-9 * r.start_at[called])
+    assert np.mean(np.isclose(delay, 600.0)) > 0.3, "often an agent is idle when the call back is due"
+    assert np.any(delay > 660.0), "and sometimes it waits in the queue"
+    np.testing.assert_allclose(r.end_at[called] - r.start_at[called], r.callers.talk_time[called], atol=1e-6)

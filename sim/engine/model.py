@@ -238,9 +238,23 @@ class CallCenter:
         self._leave(call.id, CALLBACK, now)
         back = Call(leg, t, call.work, math.inf)
         back.kind = CALLBACK_LEG
-        back.queue_at = now
-        self._wait(back, t, now)
+        if rule.later is None:  # virtual hold: the call back takes the caller's place
+            back.queue_at = now
+            self._wait(back, t, now)
+        else:
+            self._at(now + self.repeats.later.pop(leg), self._on_callback_due, back)
         return True
+
+    def _on_callback_due(self, event: Event) -> None:
+        """A call back scheduled for later joins its type's queue (or an idle agent takes it at once); call backs
+        are never refused by a full queue."""
+        back, now = event._value, self.env._now
+        back.queue_at = now
+        g = self.router.pick_group(back.type, self.idle)
+        if g >= 0:
+            self._start(back, self.idle[g].popleft(), now)
+        else:
+            self._wait(back, back.type, now)
 
     def _agents_for(self, t: int) -> int:
         """Agents logged in in the ordinary (in-house) groups of call type ``t``."""

@@ -17,7 +17,8 @@ simulated; a transfer happens whenever the talk ends.
 
 A caller of a type with a ``callback`` offer who accepts it (decided by its contact stream) leaves the line and is
 replaced in the queue by a call-back leg with the same work and the same resolution and overflow numbers (the same
-need), which never hangs up; whether the agent reaches the customer and the ringing time are drawn with it.
+need), which never hangs up; whether the agent reaches the customer, the ringing time and (an offer with
+``later``) the delay until the leg joins the queue are drawn with it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Repeats:
         if any(self.callback) and streams is None:
             raise ValueError("call-back offers need the replication's streams")
         self._attempts: dict[int, tuple[float, bool]] = {}
+        self.later: dict[int, float] = {}
+        """Per call-back leg of an offer with ``later``: its delay until it joins the queue."""
         self._contact = ContactStreams(streams) if streams else None
         self._draws: dict[int, int] = {}
         self._root: list[int] = []
@@ -143,6 +146,7 @@ class Repeats:
             return -1
         ring = float(rule.ring_time.sample(rng, 1)[0]) if rule.ring_time else 0.0
         reached = bool(rng.random() < rule.reached)
+        later = float(rule.later.sample(rng, 1)[0]) if rule.later else 0.0  # drawn after ring, reached
         values = (t, now, 0.0, False, self._value(center.callers, "talk_time", i),
                   self._value(center.callers, "wrap_up_time", i), np.inf,
                   self._value(center.callers, "overflow_draw", i), self._value(center.callers, "resolution_draw", i),
@@ -152,6 +156,8 @@ class Repeats:
         self._root.append(i if i < self.fresh else self._root[i - self.fresh])
         leg = center.rec.add()
         self._attempts[leg] = (ring, reached)
+        if rule.later:
+            self.later[leg] = later
         return leg
 
     def callback_attempt(self, leg: int) -> tuple[float, bool]:

@@ -212,8 +212,9 @@ class Transfer(Model):
 
 
 class Callback(Model):
-    """Virtual hold: a caller who would wait long is offered a call back; one who accepts hangs up and keeps its
-    place in the queue, and the agent who reaches that place calls back."""
+    """A caller who would wait long is offered a call back; one who accepts hangs up. Virtual hold (default): it
+    keeps its place in the queue and the agent who reaches that place calls back. With ``later``: the call back
+    joins the queue after that delay."""
 
     expected_wait: PositiveDuration | None = Field(None, description="offer when the estimated wait exceeds this")
     queue_length: Count | None = Field(None, description="offer when at least this many callers already wait")
@@ -223,6 +224,9 @@ class Callback(Model):
                                                              "(default none)")
     within: PositiveDuration = Field(1800.0, description="call-back service level: called back within this of "
                                                          "the request")
+    later: Distribution | None = Field(None, description="call back later instead of keeping the caller's place: "
+                                                         "the time from the request until the call back joins the "
+                                                         "queue (e.g. the customer's chosen window)")
 
     @model_validator(mode="after")
     def _check(self) -> Callback:
