@@ -109,6 +109,13 @@ def test_the_chosen_scenario_reproduces_the_chosen_row(center: Path) -> None:
     assert _optimize("--quiet", "--chosen", "plans/best.yaml", "--force") == 0
 
 
+def test_run_settings_join_a_chosen_run_key(center: Path) -> None:
+    assert main(["optimize", "center.yaml", "--choose", "run.volume_factor=0.9,1", "--choose", "agent_groups.team."
+                 "agents=15", "--seed", "7", "--days", "1", "--workers", "1", "--quiet"]) == 0
+    chosen = load_scenario("results/optimize-center/chosen.yaml")
+    assert (chosen.run.seed, chosen.run.days, chosen.run.volume_factor) == (7, 1, 0.9)
+
+
 def test_same_seed_same_numbers(center: Path) -> None:
     assert _optimize("--quiet", "--out", "one") == 0
     assert _optimize("--quiet", "--out", "two") == 0

@@ -803,8 +803,10 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
                                [a.key for a in axes])
         run = {k: v for k, v in (("seed", args.seed), ("replications", args.replications), ("days", args.days))
                if v is not None}
+        if run:
+            keys["run"] = {**(keys.get("run") or {}), **run}
         for path in (out / report.CHOSEN, *([extra] if extra else [])):
-            texts[path] = report.chosen_yaml(decision, info, Path(args.scenario), path, keys, run)
+            texts[path] = report.chosen_yaml(decision, info, Path(args.scenario), path, keys)
     staged = report.write_optimize(decision, info, out, texts.get(out / report.CHOSEN))
     if extra is not None and extra in texts:
         report.write_chosen(extra, texts[extra])

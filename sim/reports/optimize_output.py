@@ -152,10 +152,9 @@ def optimize_info(sweep: SweepResult, decision: Decision, scenario_file: str, ch
             "versions": versions()}
 
 
-def chosen_yaml(decision: Decision, info: dict[str, Any], source: Path, out: Path, keys: dict[str, Any],
-                run: dict[str, int]) -> str:
-    """The chosen combination as a scenario extending ``source``: ``keys`` (sim.analysis.optimize.chosen_keys)
-    and the ``run`` settings the optimisation overrode."""
+def chosen_yaml(decision: Decision, info: dict[str, Any], source: Path, out: Path, keys: dict[str, Any]) -> str:
+    """The chosen combination as a scenario extending ``source`` with ``keys`` (sim.analysis.optimize.chosen_keys
+    and the run settings the optimisation overrode)."""
     assert decision.chosen is not None
     row = decision.rows[decision.chosen]
     lines = [f"# Chosen by 'ccsim optimize' from {source.name} among {info['combinations']} combinations "
@@ -163,8 +162,6 @@ def chosen_yaml(decision: Decision, info: dict[str, Any], source: Path, out: Pat
              f"# {settings_text(row)}",
              f"# {_LABELS[decision.kpi].lower()} {info['period']}: {_money(row.kpi)}; {rule_text(decision)}.",
              f"extends: {parent_path(source, out)}", f"name: {info['scenario'][:54]}_optimized"]
-    if run:
-        lines.append("run: " + json.dumps(run))
     lines += _block(keys, 0)
     return "\n".join(lines) + "\n"
 
