@@ -116,6 +116,18 @@ def test_run_settings_join_a_chosen_run_key(center: Path) -> None:
     assert (chosen.run.seed, chosen.run.days, chosen.run.volume_factor) == (7, 1, 0.9)
 
 
+def test_null_removes_a_key(center: Path) -> None:
+    """``null`` as an option deletes the key (here the team's cost: the default 0 makes it the cheapest), also
+    in the chosen scenario."""
+    assert main(["optimize", "center.yaml", "--choose", "agent_groups.team.cost_per_hour=30,null", "--choose",
+                 "agent_groups.team.agents=15", "--workers", "1", "--quiet"]) == 0
+    run = json.loads(Path("results/optimize-center/run.json").read_text())
+    assert run["chosen"]["agent_groups.team.cost_per_hour"] == "null"
+    assert run["runner_up_minus_chosen"] == pytest.approx(15 * 24 * 30, rel=1e-9)
+    assert "cost_per_hour: null" in Path("results/optimize-center/chosen.yaml").read_text()
+    assert load_scenario("results/optimize-center/chosen.yaml").agent_groups["team"].cost_per_hour == 0
+
+
 def test_same_seed_same_numbers(center: Path) -> None:
     assert _optimize("--quiet", "--out", "one") == 0
     assert _optimize("--quiet", "--out", "two") == 0

@@ -29,7 +29,6 @@ from sim.scenario.yamlmap import format_path, line_of, load_yaml
 
 COMMAND = "ccsim optimize"
 OPTIONS = "--choose KEY.PATH=V1,V2,... or --choose-file OFFERS.yaml"
-RULES = ("ci", "mean")
 COSTS = tuple(key for key, _, kind in COMPARED if kind.startswith("money"))
 """The KPIs an optimisation can minimise: the costs of ``ccsim compare``."""
 

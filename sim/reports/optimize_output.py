@@ -98,8 +98,12 @@ def decision_text(decision: Decision, currency: str, period: str) -> str:
         lines.append("It is the only feasible combination.")
     else:
         runner = decision.rows[decision.runner_up]
-        verdict = "a clear choice: the CI excludes 0" if decision.clear else \
-            "a toss-up: the CI includes 0, so the two are not told apart at these replications"
+        if math.isnan(decision.margin.half_width):
+            verdict = "no CI with one replication, so no telling whether the choice is clear"
+        elif decision.clear:
+            verdict = "a clear choice: the CI excludes 0"
+        else:
+            verdict = "a toss-up: the CI includes 0, so the two are not told apart at these replications"
         lines.append(f"Runner-up: {settings_text(runner)}: {_money(decision.margin, signed=True)} {currency} "
                      f"{period} more (paired by replication, 95 % CI); {verdict}.")
     return "\n".join(lines)
