@@ -109,7 +109,7 @@ def choice(text: str) -> Axis:
 def offers(file: str) -> list[Axis]:
     """The decisions of an offers file: a mapping of key paths, each to a mapping of labels to values (whole
     mappings such as a partner contract, or ``null`` to remove the key) or to a list of values (labelled by
-    their YAML text). CcsimError naming the file, line and key if it is not of that form."""
+    themselves). CcsimError naming the file, line and key if it is not of that form."""
     where = f"--choose-file {file}"
     try:
         text = read_bytes(file, MAX_SCENARIO_BYTES, "offers file").decode("utf-8-sig")
@@ -131,7 +131,7 @@ def offers(file: str) -> list[Axis]:
         if isinstance(options, dict) and options:
             labels, values = tuple(str(k) for k in options), tuple(options.values())
         elif isinstance(options, list) and options:
-            labels, values = tuple(json.dumps(v) for v in options), tuple(options)
+            labels, values = tuple(v if isinstance(v, str) else json.dumps(v) for v in options), tuple(options)
         else:
             raise CcsimError(f"{at}: expected the options as a mapping of labels to values or as a list of values, "
                              f"{example}")
