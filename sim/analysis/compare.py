@@ -61,7 +61,7 @@ class CompareRow:
     diffs: tuple[Estimate | None, ...]  # vs the first scenario (None for the first and in P90 rows)
 
 
-def _pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def kpi_pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(numerator, denominator) per replication of every compared KPI, for one client or all."""
     first = result.facts[0].first_interval
     calls = np.stack([f.calls[:, first:, :].sum(axis=1) for f in result.facts])  # [R, F, K]
@@ -104,11 +104,11 @@ def _site_pairs(result: RunResult, field: str, per: str | None) -> dict[str, tup
 def compare(results: list[RunResult]) -> list[CompareRow]:
     """The comparison table: total, each client present in every scenario, handled calls per site."""
     scopes: list[tuple[str, list[dict[str, tuple[np.ndarray, np.ndarray]]]]] = [
-        ("all", [_pairs(r, None) for r in results])]
+        ("all", [kpi_pairs(r, None) for r in results])]
     shared = [c for c in results[0].layout.client_names if all(c in r.layout.client_names for r in results)]
     if len(shared) > 1:
         for name in shared:
-            scopes.append((name, [_pairs(r, r.layout.client_names.index(name)) for r in results]))
+            scopes.append((name, [kpi_pairs(r, r.layout.client_names.index(name)) for r in results]))
     period = period_label(results[0])  # every scenario runs the first one's days (common random numbers)
     rows = []
     for scope, per in scopes:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sim.analysis.budget import DEFAULT_MAX_CALLS, check_size, estimate
 from sim.analysis.experiment import RunResult, replicate
@@ -23,7 +24,7 @@ from sim.analysis.stats import Estimate
 from sim.analysis.summary import kpi_rows
 from sim.engine.layout import build_layout
 from sim.errors import CcsimError
-from sim.scenario.overrides import Override, parse_value, split_assignment
+from sim.scenario.overrides import Override, parse_path, parse_value, split_assignment
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlmap import format_path
 
@@ -41,10 +42,19 @@ Executor = Callable[[Sequence[Job], OnDone | None], list[tuple[Facts, int]]]
 
 @dataclass(frozen=True)
 class Axis:
-    """One swept key and its values (YAML texts, as given)."""
+    """One swept key and its values: YAML texts as given, or labels of ``parsed`` values (offers read from a
+    file); ``option`` names where they were given in messages."""
 
     key: str
     values: tuple[str, ...]
+    parsed: tuple[Any, ...] = ()
+    option: str = "--set"
+
+    def override(self, value: str) -> Override:
+        """The override that sets the key to one of the axis' values."""
+        data = self.parsed[self.values.index(value)] if self.parsed else parse_value(value, f"{self.option} "
+                                                                                           f"{self.key}")
+        return Override(f"{self.key}={value}", parse_path(self.key), data, option=self.option)
 
 
 @dataclass(frozen=True)
@@ -88,14 +98,15 @@ def split_values(text: str) -> list[str]:
     return parts
 
 
-def list_axis(text: str) -> Axis:
-    """``--set KEY.PATH=V1,V2,...`` -> Axis; CcsimError naming the option if it is malformed."""
-    path, values = split_assignment(text)
+def list_axis(text: str, option: str = "--set") -> Axis:
+    """``--set KEY.PATH=V1,V2,...`` (or another ``option``) -> Axis; CcsimError naming the option if it is
+    malformed."""
+    path, values = split_assignment(text, option)
     key = format_path(path)
-    axis = Axis(key, tuple(split_values(values)))
+    axis = Axis(key, tuple(split_values(values)), option=option)
     if any(not v for v in axis.values):
-        raise CcsimError(f"--set {text!r}: an empty value in the list; write KEY.PATH=V1,V2,...")
-    return _checked(axis, f"--set {key}")
+        raise CcsimError(f"{option} {text!r}: an empty value in the list; write KEY.PATH=V1,V2,...")
+    return _checked(axis, f"{option} {key}")
 
 
 def range_axis(text: str) -> Axis:
@@ -139,31 +150,35 @@ def _checked(axis: Axis, where: str) -> Axis:
     return axis
 
 
-def grid(axes: Sequence[Axis]) -> list[tuple[tuple[str, str], ...]]:
-    """The cartesian product of the axes' values (the first axis varies slowest); CcsimError if a key is swept
-    twice or the grid has more than MAX_VARIANTS points."""
+SWEEP_OPTIONS = "--set KEY.PATH=V1,V2,... or --range KEY.PATH=FROM:TO:STEP"
+
+
+def grid(axes: Sequence[Axis], command: str = "ccsim sweep",
+         options: str = SWEEP_OPTIONS) -> list[tuple[tuple[str, str], ...]]:
+    """The cartesian product of the axes' values (the first axis varies slowest); CcsimError (naming ``command``
+    and, if there are no axes, the ``options`` that give them) if a key is swept twice or the grid has more than
+    MAX_VARIANTS points."""
     keys = [a.key for a in axes]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
-        raise CcsimError(f"ccsim sweep: the key {twice[0]} is given twice; give all its values in one option")
+        raise CcsimError(f"{command}: the key {twice[0]} is given twice; give all its values in one option")
     size = 1
     for a in axes:
         size *= len(a.values)
     if not axes:
-        raise CcsimError("ccsim sweep: give at least one --set KEY.PATH=V1,V2,... or --range KEY.PATH=FROM:TO:STEP")
+        raise CcsimError(f"{command}: give at least one {options}")
     if size > MAX_VARIANTS:
-        raise CcsimError(f"ccsim sweep: the grid has {size:,} variants; at most {MAX_VARIANTS:,}")
+        raise CcsimError(f"{command}: the grid has {size:,} variants; at most {MAX_VARIANTS:,}")
     return [tuple(zip(keys, values, strict=True)) for values in itertools.product(*(a.values for a in axes))]
 
 
-def variants(axes: Sequence[Axis], load: Callable[[list[Override]], Scenario]) -> list[Variant]:
+def variants(axes: Sequence[Axis], load: Callable[[list[Override]], Scenario], command: str = "ccsim sweep",
+             options: str = SWEEP_OPTIONS) -> list[Variant]:
     """Every variant of the grid, loaded (and so validated) before anything runs: ``load(overrides)`` is the
-    scenario with those ``--set`` overrides laid over it."""
-    from sim.scenario.overrides import parse_override
-
+    scenario with those overrides laid over it."""
     out = []
-    for settings in grid(axes):
-        overrides = [parse_override(f"{k}={v}") for k, v in settings]
+    for settings in grid(axes, command, options):
+        overrides = [axis.override(v) for axis, (_, v) in zip(axes, settings, strict=True)]
         try:
             out.append(Variant(settings, load(overrides)))
         except CcsimError as exc:
@@ -171,7 +186,8 @@ def variants(axes: Sequence[Axis], load: Callable[[list[Override]], Scenario]) -
     return out
 
 
-def check_sweep_size(chosen: Sequence[Variant], max_calls: float = DEFAULT_MAX_CALLS, workers: int = 1) -> float:
+def check_sweep_size(chosen: Sequence[Variant], max_calls: float = DEFAULT_MAX_CALLS, workers: int = 1,
+                     command: str = "ccsim sweep") -> float:
     """The estimated calls of the whole sweep; RunTooLarge if one variant would not fit the machine's memory,
     CcsimError if all of them together exceed ``max_calls``."""
     total = 0.0
@@ -179,8 +195,8 @@ def check_sweep_size(chosen: Sequence[Variant], max_calls: float = DEFAULT_MAX_C
         check_size(v.scenario, max_calls, workers)
         total += estimate(v.scenario).total
     if total > max_calls:
-        raise CcsimError(f"ccsim sweep: the {len(chosen)} variants would simulate up to {total:,.0f} calls; the "
-                         f"limit is {max_calls:,.0f}: sweep fewer values, days or replications, or raise --max-calls")
+        raise CcsimError(f"{command}: the {len(chosen)} variants would simulate up to {total:,.0f} calls; the "
+                         f"limit is {max_calls:,.0f}: give fewer values, days or replications, or raise --max-calls")
     return total
 
 

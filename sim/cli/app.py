@@ -1,5 +1,5 @@
-"""The command line: ``ccsim run | compare | sweep | breakeven | staff | validate | regress | report | schema |
-erlang | calibrate | backtest``. The only module that touches argv, signals and exit codes.
+"""The command line: ``ccsim run | compare | sweep | breakeven | optimize | staff | validate | regress | report |
+schema | erlang | calibrate | backtest``. The only module that touches argv, signals and exit codes.
 
 Exit codes: 0 success, 1 regression found or internal error, 2 bad input (scenario, trace, arguments, a run too
 large, a results folder that may not be replaced), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, SIGHUP).
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import signal
 import sys
 import threading
@@ -135,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_calibration(commands)
     _add_sweep(commands)
     _add_breakeven(commands)
+    _add_optimize(commands)
     _add_staff(commands)
     for sub in commands.choices.values():  # --debug also after the command
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -237,6 +239,31 @@ def _add_breakeven(commands: Any) -> None:
     p.add_argument("--out", help="folder (default: results/breakeven-<A>-vs-<B>)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask cluster")
     _run_overrides(p, common=True)
+    _printing(p, "result")
+
+
+def _add_optimize(commands: Any) -> None:
+    """``optimize`` (the choice: sim.analysis.optimize; the files: sim.reports.optimize_output)."""
+    p = commands.add_parser("optimize", help="the cheapest combination of options (staffing, partner contracts, "
+                                             "overflow rules) that meets every call type's service target")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--choose", action="append", default=[], metavar="KEY.PATH=V1,V2,...",
+                   help="one decision: a scenario key and its options, addressed as in error messages (YAML "
+                        "values; null removes the key); repeatable, every combination is tried")
+    p.add_argument("--choose-file", action="append", default=[], metavar="OFFERS.yaml",
+                   help="decisions from a file: KEY.PATH: {LABEL: VALUE, ...} (e.g. whole partner contracts)")
+    p.add_argument("--kpi", default="total_cost", help="the cost to minimise (a cost of ccsim compare; default "
+                                                         "total_cost, per the run's period)")
+    p.add_argument("--feasible", default="ci", choices=("ci", "mean"),
+                   help="ci (default): the lower end of the 95%% CI of every call type's SL meets its target; "
+                        "mean: the point estimate does")
+    p.add_argument("--max-abandon", metavar="SHARE", help="also limit every call type's abandonment, e.g. 5%%")
+    p.add_argument("--out", help="folder (default: results/optimize-<scenario name>)")
+    p.add_argument("--chosen", metavar="CHOSEN.yaml", help="also write the chosen combination here as a scenario "
+                                                             "extending SCENARIO (it is always in the folder)")
+    p.add_argument("--force", action="store_true", help="replace --chosen if it exists")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the simulations on this Dask cluster")
+    _run_overrides(p)
     _printing(p, "result")
 
 
@@ -713,6 +740,90 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
     return 0
 
 
+def _abandon_limit(text: str | None) -> float | None:
+    """``--max-abandon``: a share 0 < x <= 1 given as 0.05 or 5%."""
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= 1.0:
+        raise CcsimError(f"ccsim optimize --max-abandon: expected a share above 0 and at most 1 (100%), such as "
+                         f"0.05 or 5%, got {text!r}")
+    return value
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    import os
+    from contextlib import ExitStack
+
+    from sim.analysis import optimize as opt
+    from sim.analysis.experiment import with_overrides
+    from sim.analysis.summary import period_label
+    from sim.analysis.sweep import check_sweep_size, run_sweep, variants
+    from sim.reports import optimize_output as report
+    from sim.reports.folders import check_target
+    from sim.reports.progress import replication_progress
+    from sim.scenario.loader import load_scenario, scenario_data
+
+    kpi = opt.check_kpi(args.kpi)
+    goals = opt.Goals(args.feasible, _abandon_limit(args.max_abandon))
+    axes = [opt.choice(t) for t in args.choose] + [a for f in args.choose_file for a in opt.offers(f)]
+    base = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
+                          days=args.days)  # its own problems first
+    opt.check_goals(goals.rule, base.run.replications)
+
+    def load(overrides: list[Override]) -> Scenario:
+        return with_overrides(load_scenario(args.scenario, overrides=overrides), seed=args.seed,
+                              replications=args.replications, days=args.days)
+
+    chosen = variants(axes, load, opt.COMMAND, opt.OPTIONS)
+    check_sweep_size(chosen, args.max_calls, 1 if args.scheduler else (args.workers or os.cpu_count() or 1),
+                     opt.COMMAND)
+    out = Path(args.out) if args.out else Path("results") / f"optimize-{base.name}"
+    check_target(out)
+    extra = Path(args.chosen) if args.chosen else None
+    if extra is not None:
+        report.check_chosen(extra, args.force)
+    total = sum(v.scenario.run.replications for v in chosen)
+    with ExitStack() as stack:
+        execute, where = _executor(stack, args, total)
+        on_done = stack.enter_context(replication_progress(total, sys.stderr, args.quiet or args.json,
+                                                           "simulations"))
+        sweep = run_sweep(axes, chosen, execute, on_done)
+    decision = opt.decide(sweep, kpi, goals)
+    period = period_label(sweep.results[0])
+    info = report.optimize_info(sweep, decision, args.scenario, [*args.choose, *args.choose_file], where, period)
+    texts: dict[Path, str] = {}
+    if decision.chosen is not None:
+        overrides = [a.override(v) for a, (_, v) in zip(axes, decision.rows[decision.chosen].settings, strict=True)]
+        keys = opt.chosen_keys(scenario_data(args.scenario), scenario_data(args.scenario, overrides),
+                               [a.key for a in axes])
+        run = {k: v for k, v in (("seed", args.seed), ("replications", args.replications), ("days", args.days))
+               if v is not None}
+        if run:
+            keys["run"] = {**(keys.get("run") or {}), **run}
+        for path in (out / report.CHOSEN, *([extra] if extra else [])):
+            texts[path] = report.chosen_yaml(decision, info, Path(args.scenario), path, keys)
+    staged = report.write_optimize(decision, info, out, texts.get(out / report.CHOSEN))
+    if extra is not None and extra in texts:
+        report.write_chosen(extra, texts[extra])
+    if args.json:
+        print(json.dumps({"run": info, "rows": report.records(decision)}, indent=2))
+    elif not args.quiet:
+        print(f"{base.name}: {len(chosen)} combinations x {base.run.replications} replications x {base.run.days} "
+              f"day(s), seed {base.run.seed} for every combination (common random numbers); "
+              f"{info['calls_simulated']:,} calls in {sweep.wall_time:.1f}s; mean ±95% CI; {report.rule_text(decision)}"
+              ".")
+        print(report.decision_table(decision, base.currency, period))
+        print(report.decision_text(decision, base.currency, period))
+        print(f"Results: {_written(staged)}" + ("".join(f"\nChosen scenario: {p} (run it: ccsim run {p})"
+                                                        for p in texts)))
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.fit import fit_history
     from sim.calibration.history import load_history
@@ -780,7 +891,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "regress": _cmd_regress, "schema": _cmd_schema,
             "report": _cmd_report, "erlang": _cmd_erlang, "compare": _cmd_compare, "calibrate": _cmd_calibrate,
-            "backtest": _cmd_backtest, "sweep": _cmd_sweep, "breakeven": _cmd_breakeven, "staff": _cmd_staff}
+            "backtest": _cmd_backtest, "sweep": _cmd_sweep, "breakeven": _cmd_breakeven, "optimize": _cmd_optimize,
+            "staff": _cmd_staff}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
