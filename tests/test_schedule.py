@@ -13,7 +13,7 @@ from sim.analysis.schedule import columns, paid_hours, solve
 from sim.analysis.staffing import WEEK, Goals, Search
 from sim.cli.app import main
 from sim.scenario.loader import load_scenario
-from sim.scenario.shiftfile import ShiftsFile
+from sim.scenario.shiftfile import ShiftsFile, load_shifts
 from tests.helpers import scenario
 
 DAY_SCENARIO = """
@@ -194,3 +194,10 @@ def test_requirement_no_template_reaches_is_refused(tmp_path: Path, capsys: pyte
     err = capsys.readouterr().err
     assert "no template covers group 'team' on mon 10:00-10:30" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_bundled_templates_load_for_the_in_house_scenario() -> None:
+    root = Path(__file__).resolve().parents[1]
+    shifts = load_shifts(root / "examples" / "shifts_inhouse.yaml", 1800.0, ("service_team",))
+    assert [len(t.starts(1800.0)) for t in shifts.templates.values()] == [14, 14]
+    assert shifts.templates["full"].paid() == 7.5 * 3600

@@ -28,6 +28,8 @@ from sim.units import DAY, format_clock
 
 ROUNDS = 6
 """Simulations of the schedule at most before the final check."""
+TIE = 1e-6
+"""Cost per paid hour added to the cost objective: among equally cheap schedules, the fewest hours."""
 TIME_LIMIT = 120.0
 """Seconds HiGHS may take per solve; it then returns the best schedule found (and says it is not proven optimal)."""
 
@@ -58,7 +60,8 @@ class Solved:
 
 @dataclass(frozen=True)
 class Round:
-    """One simulation of a schedule: its seed, the weekday-intervals missing a goal and the requirement raised."""
+    """One simulation of a schedule: its seed, the weekday-intervals missing a goal (by the search's margin) and the
+    schedule's paid agent hours."""
 
     seed: int
     missing: int
@@ -72,6 +75,7 @@ class Schedule:
     columns: tuple[Column, ...]
     solved: Solved
     requirement: np.ndarray  # [group, weekday, slot], raised where rounds missed
+    raised: int  # weekday-intervals (per group) whose requirement the rounds raised
     rounds: tuple[Round, ...]
     met: bool  # the last round met every goal
     solve_seconds: float  # all solves
@@ -154,7 +158,8 @@ def solve(cols: tuple[Column, ...], requirement: np.ndarray, shifts: ShiftsFile,
             part[days.index((c.group, c.weekday)), j] = (1.0 if c.part_time else 0.0) - share
         constraints.append(LinearConstraint(part, -np.inf, 0.0))
     hours = np.array([c.paid_hours for c in cols])
-    cost = hours * np.array([c.cost_per_hour for c in cols]) if shifts.minimise == Objective.cost else hours
+    cost = hours * np.array([c.cost_per_hour for c in cols]) + TIE * hours if shifts.minimise == Objective.cost \
+        else hours
     started = time.perf_counter()
     result = milp(cost, integrality=np.ones(len(cols), dtype=np.int64), bounds=Bounds(0, np.inf),
                   constraints=constraints, options={"time_limit": TIME_LIMIT})
@@ -171,9 +176,9 @@ def schedule(outcome: Outcome, search: Search, shifts: ShiftsFile, verify_seed: 
     """Solve, simulate on seed verify_seed + 1 and raise the requirement where intervals miss, until a schedule
     meets every goal or ROUNDS simulations have run."""
     cols = columns(shifts, search)
-    requirement = outcome.staffed.agents.copy()
-    requirement[:, np.setdiff1d(np.arange(WEEK), weekdays_of_run(search.scenario))] = 0
     run_weekdays = weekdays_of_run(search.scenario)
+    requirement = outcome.staffed.agents.copy()
+    requirement[:, np.setdiff1d(np.arange(WEEK), run_weekdays)] = 0
     goals, rounds = search.goals, []
     solved = solve(cols, requirement, shifts, search.groups)
     spent = solved.seconds
@@ -190,11 +195,12 @@ def schedule(outcome: Outcome, search: Search, shifts: ShiftsFile, verify_seed: 
         met = bool(ok.all())
         if met or r == ROUNDS:
             break
-        raised = requirement.copy()
+        higher = requirement.copy()
         for j, q in enumerate(search.queues):
-            raised[q.group] = np.where(~ok[j], np.maximum(raised[q.group], solved.coverage[q.group] + 1),
-                                       raised[q.group])
-        requirement = raised
+            higher[q.group] = np.where(~ok[j], np.maximum(higher[q.group], solved.coverage[q.group] + 1),
+                                       higher[q.group])
+        requirement = higher
         solved = solve(cols, requirement, shifts, search.groups)
         spent += solved.seconds
-    return Schedule(cols, solved, requirement, tuple(rounds), met, spent)
+    raised = int((requirement > outcome.staffed.agents).sum())
+    return Schedule(cols, solved, requirement, raised, tuple(rounds), met, spent)

@@ -40,6 +40,7 @@ def yaml_text(outcome: Outcome, schedule: Schedule, source: Path, out: Path, che
     """The scheduled scenario; with ``checked`` the header also gives the fresh-seed figures."""
     scenario = outcome.scenario
     interval = scenario.run.interval
+    units = "weekday-intervals" if outcome.goals.target == "per-interval" else "weekdays"
     ends = "every goal met" if schedule.met else "goals still missed in the last round"
     lines = [
         f"# Scheduled by 'ccsim staff --shifts' from {source.name}: the original file (extends, below) stays as it",
@@ -50,7 +51,7 @@ def yaml_text(outcome: Outcome, schedule: Schedule, source: Path, out: Path, che
     ]
     if checked is not None:
         lines += [
-            f"# Fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications): weekday-intervals "
+            f"# Fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications): {units} "
             f"meeting every goal {share_text(checked.schedule)} (requirement {share_text(checked.requirement)}).",
             f"# Agent hours per run of {scenario.run.days} day(s): {checked.schedule.agent_hours:,.1f} "
             f"(requirement {checked.requirement.agent_hours:,.1f}).",
@@ -90,6 +91,7 @@ def csv_text(outcome: Outcome, schedule: Schedule) -> str:
 def terminal_text(outcome: Outcome, schedule: Schedule, checked: Checked, seconds: float) -> str:
     """The summary printed by ``ccsim staff --shifts``."""
     scenario = outcome.scenario
+    unit, units = ("interval", "weekday-intervals") if outcome.goals.target == "per-interval" else ("day", "weekdays")
     run_weekdays = weekdays_of_run(scenario)
     required = agent_hours(outcome.staffed, scenario)
     paid = schedule.paid_hours(run_weekdays)
@@ -101,13 +103,13 @@ def terminal_text(outcome: Outcome, schedule: Schedule, checked: Checked, second
         f"{schedule.solve_seconds:.2f} s over {len(schedule.rounds)} round(s) on seed {schedule.rounds[0].seed} "
         f"({rounds}); "
         + ("every goal met in the last round" if schedule.met else "goals still missed in the last round")
-        + f"; {seconds:.1f} s in all",
+        + f", requirement raised in {schedule.raised} interval(s); {seconds:.1f} s in all",
         f"agent hours per run: requirement {required:,.1f}, schedule {paid:,.1f} "
         f"(+{100 * (paid / required - 1) if required else 0.0:.1f} %: the price of shift rigidity)"
         + (f"; {shifts} shift(s) a week" if shifts is not None else ""),
         f"verified on fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications):",
-        f"  {'':<12} {'agent h':>10}  {'weekday-intervals meeting every goal':>36}  "
-        f"{'P(interval of one replication meets)':>36}",
+        f"  {'':<12} {'agent h':>10}  {units + ' meeting every goal':>36}  "
+        f"{'P(' + unit + ' of one replication meets)':>36}",
     ]
     lines += [f"  {name:<12} {v.agent_hours:>10,.1f}  {share_text(v):>36}  {unit_text(v):>36}"
               for name, v in (("requirement", checked.requirement), ("schedule", checked.schedule))]

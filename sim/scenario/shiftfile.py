@@ -3,6 +3,7 @@ it schedules, every problem with the file, the line and the key path (as scenari
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path as FsPath
 
@@ -77,7 +78,7 @@ class Template(Model):
         """The start times, in seconds after midnight."""
         step = self.every or interval
         last = self.start if self.last_start is None else self.last_start
-        count = int((last - self.start) // step + 1e-9) + 1
+        count = math.floor((last - self.start) / step + 1e-9) + 1
         return [self.start + i * step for i in range(count)]
 
 
