@@ -45,7 +45,7 @@ def test_flat_requirement_takes_exactly_the_template_that_fits() -> None:
     optimum is 5 agents on it (any other mix needs two shifts per agent-slot at one end)."""
     search = _search()
     shifts = _shifts({"eight": {"start": "07:00", "last_start": "09:00", "length": "8h"}})
-    cols = columns(shifts, search)
+    cols = columns(shifts, search.scenario, search.groups)
     need = np.zeros((1, WEEK, 48), dtype=np.int64)
     need[0, 0, 16:32] = 5  # Monday 08:00-16:00
     solved = solve(cols, need, shifts, ("team",))
@@ -62,7 +62,7 @@ def test_two_templates_and_a_peak_match_brute_force() -> None:
     shifts = _shifts({"full": {"start": "08:00", "length": "8h", "breaks": [{"after": "4h", "length": "1h"}]},
                       "part": {"start": "08:00", "last_start": "12:00", "length": "4h", "max": 4,
                                "part_time": True}}, part_time_share=0.6)
-    cols = columns(shifts, search)
+    cols = columns(shifts, search.scenario, search.groups)
     assert len(cols) == 6
     need = np.zeros((1, WEEK, 24), dtype=np.int64)
     need[0, 0, 8:16] = [2, 3, 5, 6, 4, 3, 2, 1]
@@ -92,7 +92,7 @@ def test_week_schedule_covers_and_honours_min_max_and_share() -> None:
                                                                                          "fri", "sat"]},
                       "part": {"start": "07:30", "last_start": "14:00", "length": "6h", "max": 4, "part_time": True},
                       "late": {"start": "10:00", "length": "6h", "max": 2}}, part_time_share=0.3)
-    cols = columns(shifts, search)
+    cols = columns(shifts, search.scenario, search.groups)
     need = np.zeros((1, WEEK, 48), dtype=np.int64)
     need[0, :6, 16:32] = rng.integers(1, 12, size=(6, 16))  # closed on Sunday
     solved = solve(cols, need, shifts, ("team",))
@@ -192,7 +192,8 @@ def test_requirement_no_template_reaches_is_refused(tmp_path: Path, capsys: pyte
     out = tmp_path / "out.yaml"
     assert main(["staff", str(source), "--shifts", str(shifts), "--out", str(out), "--workers", "2"]) == 2
     err = capsys.readouterr().err
-    assert "no template covers group 'team' on mon 10:00-10:30" in err and "Traceback" not in err
+    assert "no template covers group 'team' on mon 10:00-10:30, where calls come" in err and "Traceback" not in err
+    assert "simulation" not in err  # refused before the search
     assert not out.exists()
 
 

@@ -20,8 +20,22 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix
 
-from sim.analysis.staffing import WEEK, Outcome, Plan, Search, day_met, interval_met, measure, weekdays_of_run
+from sim.analysis.staffing import (
+    WEEK,
+    Outcome,
+    Plan,
+    Search,
+    day_met,
+    interval_met,
+    measure,
+    offered_rates,
+    queues,
+    refuse_legs,
+    slots,
+    weekdays_of_run,
+)
 from sim.errors import CcsimError
+from sim.scenario.schema import Scenario
 from sim.scenario.shiftfile import Objective, ShiftsFile
 from sim.scenario.types import Weekday
 from sim.units import DAY, format_clock
@@ -92,12 +106,12 @@ def paid_hours(cols: tuple[Column, ...], agents: np.ndarray, run_weekdays: np.nd
     return float(sum(a * c.paid_hours * days[c.weekday] for a, c in zip(agents, cols, strict=True)))
 
 
-def columns(shifts: ShiftsFile, search: Search) -> tuple[Column, ...]:
+def columns(shifts: ShiftsFile, scenario: Scenario, groups: tuple[str, ...]) -> tuple[Column, ...]:
     """Every shift the templates allow on the run's weekdays, per staffed group."""
-    scenario, interval = search.scenario, search.scenario.run.interval
+    interval = scenario.run.interval
     weekdays = sorted({int(w) for w in weekdays_of_run(scenario)})
     out = []
-    for g, group in enumerate(search.groups):
+    for g, group in enumerate(groups):
         cost = scenario.agent_groups[group].cost_per_hour
         for name, t in shifts.templates.items():
             if t.groups is not None and group not in t.groups:
@@ -112,6 +126,32 @@ def columns(shifts: ShiftsFile, search: Search) -> tuple[Column, ...]:
                     out.append(Column(g, name, w, start, pieces, t.paid() / 3600.0,
                                       cost if t.cost_per_hour is None else t.cost_per_hour, t.part_time))
     return tuple(out)
+
+
+def check_reach(shifts: ShiftsFile, scenario: Scenario, groups: tuple[str, ...]) -> None:
+    """CcsimError, before anything is simulated, if calls reach a staffed group in an interval of a simulated
+    weekday that no template covers (the requirement is at least one agent there)."""
+    refuse_legs(scenario)
+    rates, types = offered_rates(scenario), tuple(scenario.all_call_types())
+    load = np.zeros((len(groups), WEEK, slots(scenario)))
+    for q in queues(scenario, groups):
+        load[q.group] += rates[types.index(q.call_type)]
+    _refuse_uncovered(columns(shifts, scenario, groups), load > 0, groups)
+
+
+def _refuse_uncovered(cols: tuple[Column, ...], needed: np.ndarray, groups: tuple[str, ...]) -> csr_matrix:
+    """The coverage matrix of ``cols``; CcsimError if an interval ``needed[group, weekday, slot]`` has no column."""
+    cover = _coverage_matrix(cols, needed.shape)
+    flat = needed.reshape(-1)
+    uncovered = np.flatnonzero(flat & (np.asarray(cover.sum(axis=1)).ravel() == 0))
+    if uncovered.size:
+        g, w, s = np.unravel_index(uncovered[0], needed.shape)
+        interval = DAY / needed.shape[2]
+        raise CcsimError(f"ccsim staff --shifts: no template covers group '{groups[g]}' on "
+                         f"{list(Weekday)[w].value} {format_clock(s * interval)}-{format_clock((s + 1) * interval)}, "
+                         f"where calls come ({uncovered.size} such interval(s) in all): add start times or templates "
+                         "that reach it")
+    return cover
 
 
 def _coverage_matrix(cols: tuple[Column, ...], shape: tuple[int, int, int]) -> csr_matrix:
@@ -130,16 +170,8 @@ def solve(cols: tuple[Column, ...], requirement: np.ndarray, shifts: ShiftsFile,
     """The cheapest agents per column whose coverage reaches ``requirement[group, weekday, slot]``, within each
     template's min/max and the part-time share (CcsimError if no schedule can)."""
     shape = requirement.shape
-    cover = _coverage_matrix(cols, shape)
+    cover = _refuse_uncovered(cols, requirement > 0, groups)
     need = requirement.reshape(-1).astype(float)
-    uncovered = np.flatnonzero((need > 0) & (np.asarray(cover.sum(axis=1)).ravel() == 0))
-    if uncovered.size:
-        g, w, s = np.unravel_index(uncovered[0], shape)
-        interval = DAY / shape[2]
-        raise CcsimError(f"ccsim staff --shifts: no template covers group '{groups[g]}' on "
-                         f"{list(Weekday)[w].value} {format_clock(s * interval)}-{format_clock((s + 1) * interval)} "
-                         f"({int(need[uncovered[0]])} agent(s) needed; {uncovered.size} such interval(s) in all): add "
-                         "start times or templates that reach it")
     rows = np.flatnonzero(need > 0)
     constraints = [LinearConstraint(cover[rows], need[rows], np.inf)]
     keys = sorted({(c.group, c.weekday, c.template) for c in cols})
@@ -175,7 +207,7 @@ def solve(cols: tuple[Column, ...], requirement: np.ndarray, shifts: ShiftsFile,
 def schedule(outcome: Outcome, search: Search, shifts: ShiftsFile, verify_seed: int, replications: int) -> Schedule:
     """Solve, simulate on seed verify_seed + 1 and raise the requirement where intervals miss, until a schedule
     meets every goal or ROUNDS simulations have run."""
-    cols = columns(shifts, search)
+    cols = columns(shifts, search.scenario, search.groups)
     run_weekdays = weekdays_of_run(search.scenario)
     requirement = outcome.staffed.agents.copy()
     requirement[:, np.setdiff1d(np.arange(WEEK), run_weekdays)] = 0

@@ -340,7 +340,9 @@ def _cmd_staff(args: argparse.Namespace) -> int:
     import time
 
     from sim.analysis.experiment import with_overrides
+    from sim.analysis.schedule import check_reach, schedule
     from sim.analysis.staffing import Goals, staff, staffed_groups, verify, with_plan
+    from sim.reports import scheduled
     from sim.reports.staffed import Checked, check_outputs, csv_text, terminal_text, write_outputs, yaml_text
     from sim.scenario.loader import load_scenario, parse_scenario
     from sim.scenario.shiftfile import load_shifts
@@ -374,13 +376,12 @@ def _cmd_staff(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
 
     shifts = None if args.shifts is None else load_shifts(args.shifts, scenario.run.interval, groups)
+    if shifts is not None:
+        check_reach(shifts, scenario, groups)
     started = time.perf_counter()
     outcome, search = staff(scenario, groups, goals, seed, verify_seed, reps, args.workers, progress)
     source = Path(args.scenario)
     if shifts is not None:
-        from sim.analysis.schedule import schedule
-        from sim.reports import scheduled
-
         plan = schedule(outcome, search, shifts, verify_seed, reps)
         text = scheduled.yaml_text(outcome, plan, source, out, None)
         on_shifts = parse_scenario(text, str(out), base_dir=out.absolute().parent)
