@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.schedule import columns, paid_hours, solve
-from sim.analysis.staffing import WEEK, Goals, Search
+from sim.analysis.schedule import ROUNDS, columns, paid_hours, schedule, solve
+from sim.analysis.staffing import WEEK, Goals, Search, staff
 from sim.cli.app import main
 from sim.scenario.loader import load_scenario
 from sim.scenario.shiftfile import ShiftsFile, load_shifts
@@ -202,3 +202,40 @@ def test_bundled_templates_load_for_the_in_house_scenario() -> None:
     shifts = load_shifts(root / "examples" / "shifts_inhouse.yaml", 1800.0, ("service_team",))
     assert [len(t.starts(1800.0)) for t in shifts.templates.values()] == [14, 14]
     assert shifts.templates["full"].paid() == 7.5 * 3600
+
+
+def test_templates_apply_to_their_groups_only() -> None:
+    text = DAY_SCENARIO.format(days=1, interval="1h").replace(
+        "agent_groups:\n", "agent_groups:\n  second: {skills: [calls], agents: 2}\n")
+    s = scenario(text)
+    shifts = _shifts({"mine": {"start": "08:00", "length": "8h", "groups": ["team"]},
+                      "both": {"start": "08:00", "length": "4h", "last_start": "12:00"}})
+    cols = columns(shifts, s, ("team", "second"))
+    assert {c.template for c in cols if c.group == 0} == {"mine", "both"}
+    assert {c.template for c in cols if c.group == 1} == {"both"}
+
+
+def test_rounds_only_raise_the_requirement_and_the_paid_hours() -> None:
+    """Shifts of one interval schedule exactly the requirement, which (searched without margin) misses on the
+    rounds' seed: rounds raise the requirement; it only grows, so each optimal solve costs at least the one before,
+    and the schedule covers the raised requirement, itself at least the search's."""
+    s = scenario(SMALL.replace("replications: 4", "replications: 3"))
+    outcome, search = staff(s, ("team",), Goals(margin=0.0), seed=5, verify_seed=6, replications=3, workers=1)
+    shifts = _shifts({"slot": {"start": "08:00", "last_start": "11:30", "length": "30min"}})
+    plan = schedule(outcome, search, shifts, 6, 3)
+    assert all(r.seed == 7 for r in plan.rounds)
+    hours = [r.paid_hours for r in plan.rounds]
+    assert hours == sorted(hours)
+    assert (plan.solved.coverage >= plan.requirement).all() and (plan.requirement >= outcome.staffed.agents).all()
+    assert plan.raised == int((plan.requirement > outcome.staffed.agents).sum())
+    assert plan.met or len(plan.rounds) == ROUNDS
+    assert len(plan.rounds) > 1, "the margin was meant to make the first round miss"
+
+
+def test_daily_goals_schedule_covers_the_daily_requirement() -> None:
+    s = scenario(SMALL)
+    outcome, search = staff(s, ("team",), Goals(target="daily"), seed=5, verify_seed=6, replications=4, workers=1)
+    shifts = _shifts({"full": {"start": "08:00", "last_start": "09:00", "length": "4h",
+                               "breaks": [{"after": "2h", "length": "30min"}]}})
+    plan = schedule(outcome, search, shifts, 6, 4)
+    assert (plan.solved.coverage >= outcome.staffed.agents).all() and plan.rounds
