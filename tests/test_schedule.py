@@ -167,6 +167,8 @@ def test_scheduled_file_runs_covers_and_is_deterministic(tmp_path: Path, capsys:
     (SHIFTS.replace('start: "08:00"\n    last_start: "09:00"', 'start: "08:15"\n    last_start: "09:00"'),
      "shifts.yaml:3 templates.full.start: the start time (08:15) must be a multiple of the scenario's interval"),
     (SHIFTS.replace("after: 2h,", "after: 4h,"), "shifts.yaml:6 templates.full.breaks: the breaks end"),
+    (SHIFTS.replace("length: 30min}", "length: 30min}, {after: 150min, length: 30min}"),
+     "shifts.yaml:6 templates.full.breaks: break 2 starts before the previous one ends (or as it ends)"),
     (SHIFTS.replace("part_time_share: 0.5", "part_time_share: 2"), "shifts.yaml:12 part_time_share: must be <= 1"),
     (SHIFTS.replace("part_time_share", "  other:\n    start: '08:00'\n    length: 2h\n    groups: [nobody]\n"
                     "part_time_share"), "shifts.yaml:15 templates.other.groups[0]: 'nobody' is not a staffed group"),

@@ -61,9 +61,9 @@ class Template(Model):
                                        "24:00")
         end = 0.0
         for i, b in enumerate(self.breaks):
-            if b.after < end:
-                raise ValueAtKey("breaks", f"break {i + 1} starts before the previous one ends: list breaks in "
-                                           "order, without overlap")
+            if b.after <= end:
+                raise ValueAtKey("breaks", f"break {i + 1} starts before the previous one ends (or as it ends): "
+                                           "list breaks in order, with work between them")
             end = b.after + b.length
         if end >= self.length:
             raise ValueAtKey("breaks", f"the breaks end ({format_duration(end)} after the start) at or after the "
