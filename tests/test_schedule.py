@@ -241,3 +241,16 @@ def test_daily_goals_schedule_covers_the_daily_requirement() -> None:
                                "breaks": [{"after": "2h", "length": "30min"}]}})
     plan = schedule(outcome, search, shifts, 6, 4)
     assert (plan.solved.coverage >= outcome.staffed.agents).all() and plan.rounds
+
+
+@pytest.mark.parametrize(("minimise", "chosen"), [("hours", "short"), ("cost", "cheap")])
+def test_objective_hours_or_cost(minimise: str, chosen: str) -> None:
+    """One agent 08-12: 4 h at 30 per hour (120, the fewest hours) or 5 h at 20 per hour (100, the cheapest)."""
+    search = _search(interval="1h")
+    shifts = _shifts({"short": {"start": "08:00", "length": "4h", "cost_per_hour": 30},
+                      "cheap": {"start": "08:00", "length": "5h", "cost_per_hour": 20}}, minimise=minimise)
+    cols = columns(shifts, search.scenario, search.groups)
+    need = np.zeros((1, WEEK, 24), dtype=np.int64)
+    need[0, 0, 8:12] = 1
+    solved = solve(cols, need, shifts, ("team",))
+    assert {c.template: int(a) for c, a in zip(cols, solved.agents, strict=True) if a} == {chosen: 1}
