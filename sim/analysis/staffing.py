@@ -567,6 +567,14 @@ class Search:
             row[best] -= 1
 
 
+def refuse_legs(scenario: Scenario) -> None:
+    """CcsimError if the scenario has transfers or call-back offers (the search does not measure their legs)."""
+    legs = [name for name, (_, ct) in scenario.all_call_types().items() if ct.transfer or ct.callback]
+    if legs:
+        raise CcsimError(f"ccsim staff: {scenario.name} has transfers or call-back offers ({', '.join(legs)}); the "
+                         "staffing search does not measure transfer and call-back legs yet")
+
+
 def staff(scenario: Scenario, groups: tuple[str, ...], goals: Goals, seed: int, verify_seed: int,
           replications: int, workers: int | None = None,
           on_iteration: Callable[[int, int, float], None] | None = None) -> tuple[Outcome, Search]:
@@ -574,10 +582,7 @@ def staff(scenario: Scenario, groups: tuple[str, ...], goals: Goals, seed: int, 
     simulation. Verification (on ``verify_seed``) is the caller's: see ``verify``."""
     if goals.target not in TARGETS:
         raise CcsimError(f"ccsim staff --target: expected one of {', '.join(TARGETS)}, got {goals.target!r}")
-    legs = [name for name, (_, ct) in scenario.all_call_types().items() if ct.transfer or ct.callback]
-    if legs:
-        raise CcsimError(f"ccsim staff: {scenario.name} has transfers or call-back offers ({', '.join(legs)}); the "
-                         "staffing search does not measure transfer and call-back legs yet")
+    refuse_legs(scenario)
     started = time.perf_counter()
     search = Search(scenario, groups, goals, workers)
     plan = search.start()

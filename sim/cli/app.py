@@ -343,6 +343,9 @@ def _add_staff(commands: Any) -> None:
     s.add_argument("--verify-seed", type=_seed, help="seed of the fresh-seed check (default: search seed + 1)")
     s.add_argument("--replications", type=_positive, help="replications per simulation (default: the scenario's)")
     s.add_argument("--workers", type=_positive, help="parallel processes (default: one per core)")
+    s.add_argument("--shifts", metavar="SHIFTS.yaml",
+                   help="shift templates: turn the requirement into a schedule of shifts (an integer program), "
+                        "re-simulated until it meets the goals; the .csv beside --out holds the schedule")
     s.add_argument("--force", action="store_true", help="replace --out and its .csv if they exist")
 
 
@@ -361,10 +364,15 @@ def _share_option(option: str, text: str | None) -> float | None:
 
 
 def _cmd_staff(args: argparse.Namespace) -> int:
+    import time
+
     from sim.analysis.experiment import with_overrides
+    from sim.analysis.schedule import check_reach, schedule
     from sim.analysis.staffing import Goals, staff, staffed_groups, verify, with_plan
+    from sim.reports import scheduled
     from sim.reports.staffed import Checked, check_outputs, csv_text, terminal_text, write_outputs, yaml_text
     from sim.scenario.loader import load_scenario, parse_scenario
+    from sim.scenario.shiftfile import load_shifts
 
     out = Path(args.out)
     report = check_outputs(out, args.force)
@@ -394,8 +402,23 @@ def _cmd_staff(args: argparse.Namespace) -> int:
         print(f"  simulation {iteration}: {missing} weekday-interval(s) missing a goal, {hours:,.1f} agent h",
               file=sys.stderr, flush=True)
 
+    shifts = None if args.shifts is None else load_shifts(args.shifts, scenario.run.interval, groups)
+    if shifts is not None:
+        check_reach(shifts, scenario, groups)
+    started = time.perf_counter()
     outcome, search = staff(scenario, groups, goals, seed, verify_seed, reps, args.workers, progress)
     source = Path(args.scenario)
+    if shifts is not None:
+        plan = schedule(outcome, search, shifts, verify_seed, reps)
+        text = scheduled.yaml_text(outcome, plan, source, out, None)
+        on_shifts = parse_scenario(text, str(out), base_dir=out.absolute().parent)
+        both = scheduled.Checked(requirement=verify(search, with_plan(scenario, outcome.staffed), verify_seed, reps),
+                                 schedule=verify(search, on_shifts, verify_seed, reps))
+        write_outputs(out, report, scheduled.yaml_text(outcome, plan, source, out, both),
+                      scheduled.csv_text(outcome, plan))
+        print(scheduled.terminal_text(outcome, plan, both, time.perf_counter() - started))
+        print(f"wrote {out} (run it: ccsim run {out}) and the schedule {report}")
+        return 0
     staffed = parse_scenario(yaml_text(outcome, source, out, None), str(out), base_dir=out.absolute().parent)
     checked = Checked(staffed=verify(search, staffed, verify_seed, reps),
                       erlang_c=verify(search, with_plan(scenario, outcome.erlang_c), verify_seed, reps))

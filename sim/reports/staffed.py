@@ -58,11 +58,13 @@ def _goal_text(outcome: Outcome) -> str:
     return f"{goals.target} service level ({targets}){limits}"
 
 
-def _share(v: Verified) -> str:
+def share_text(v: Verified) -> str:
+    """'115 of 130 (88.5 %)': the units meeting every goal."""
     return f"{v.met.sum():.0f} of {v.units} ({100 * v.pooled_share:.1f} %)"
 
 
-def _unit(v: Verified) -> str:
+def unit_text(v: Verified) -> str:
+    """'0.79 ± 0.06': P(one unit of one replication meets every goal)."""
     e = v.unit_share
     return f"{e.mean:.2f}" + ("" if np.isnan(e.half_width) else f" ± {e.half_width:.2f}")
 
@@ -83,10 +85,10 @@ def yaml_text(outcome: Outcome, source: Path, out: Path, checked: Checked | None
     if checked is not None:
         lines += [
             f"# Fresh seeds (seed {outcome.verify_seed}, {outcome.replications} replications): {units} meeting "
-            f"every goal {_share(checked.staffed)};",
-            f"# Erlang C at the same targets {_share(checked.erlang_c)}.",
-            f"# P({one} of one replication meets every goal): {_unit(checked.staffed)} "
-            f"(Erlang C {_unit(checked.erlang_c)}).",
+            f"every goal {share_text(checked.staffed)};",
+            f"# Erlang C at the same targets {share_text(checked.erlang_c)}.",
+            f"# P({one} of one replication meets every goal): {unit_text(checked.staffed)} "
+            f"(Erlang C {unit_text(checked.erlang_c)}).",
             f"# Agent hours per run of {scenario.run.days} day(s): {checked.staffed.agent_hours:,.1f} "
             f"(Erlang C {checked.erlang_c.agent_hours:,.1f}).",
         ]
@@ -171,7 +173,7 @@ def terminal_text(outcome: Outcome, checked: Checked) -> str:
         f"{outcome.scenario.run.days} day(s) per run:",
         head,
     ]
-    lines += [f"  {name:<12} {v.agent_hours:>10,.1f}  {_share(v):>36}  {_unit(v):>36}" for name, v in rows]
+    lines += [f"  {name:<12} {v.agent_hours:>10,.1f}  {share_text(v):>36}  {unit_text(v):>36}" for name, v in rows]
     return "\n".join(lines)
 
 

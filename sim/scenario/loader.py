@@ -170,7 +170,7 @@ def parse_scenario(text: str, file: str, base_dir: FsPath | None = None,
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems += _problems(exc, file, lines, data, implied_name)
+        problems += validation_problems(exc, file, lines, data, implied_name)
     else:
         problems += [Problem(file, format_path(path), line_of(lines, _locate(data, path)), message)
                      for path, message in check_references(scenario)]
@@ -224,11 +224,13 @@ def _locate(data: Any, path: Path) -> Path:
     return tuple(out)
 
 
-def _problems(exc: ValidationError, file: str, lines: dict[Path, int], data: dict[str, Any],
-              implied_name: bool) -> list[Problem]:
+def validation_problems(exc: ValidationError, file: str, lines: dict[Path, int], data: dict[str, Any],
+                        implied_name: bool = False, root: type[BaseModel] = Scenario) -> list[Problem]:
+    """pydantic's errors in validating ``data`` (read from ``file``, keys at ``lines``) as a ``root`` model, in
+    the file's words, each with its key path and line."""
     out = []
     for err in exc.errors(include_url=False):
-        path, parent, leaf = _yaml_path(err["loc"])
+        path, parent, leaf = _yaml_path(err["loc"], root)
         details = dict(err)
         if err["type"] in _BOUNDS and "[key]" not in err["loc"]:
             details["input"] = _value_at(data, path, err.get("input"))  # '-1s' as written, not -1.0
@@ -375,13 +377,13 @@ def _name_pattern() -> str:
     return next((str(m.pattern) for m in _NAME_PATTERN if getattr(m, "pattern", None)), "")
 
 
-def _yaml_path(loc: tuple[Any, ...]) -> tuple[Path, Any, Any]:
+def _yaml_path(loc: tuple[Any, ...], root: type[BaseModel]) -> tuple[Path, Any, Any]:
     """Strip pydantic's union tags and '[key]' markers.
 
     Return the YAML path, the type holding its last key and the type of the value at the path.
     """
-    tp: Any = Scenario
-    parent: Any = Scenario
+    tp: Any = root
+    parent: Any = root
     path: list[str | int] = []
     for part in loc:
         if part == "[key]":
