@@ -349,17 +349,18 @@ def _add_staff(commands: Any) -> None:
     s.add_argument("--force", action="store_true", help="replace --out and its .csv if they exist")
 
 
-def _share_option(option: str, text: str | None) -> float | None:
-    """A share 0 < x <= 1 given as 0.05 or 5%."""
+def _share_option(command: str, option: str, text: str | None) -> float | None:
+    """A share 0 < x <= 1 given as 0.05 or 5% (None if the option was not given)."""
     if text is None:
         return None
     raw = text.strip()
     try:
         value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise CcsimError(f"ccsim staff {option}: expected a share such as 0.05 or 5%, got {text!r}") from None
+        value = math.nan
     if not 0.0 < value <= 1.0:
-        raise CcsimError(f"ccsim staff {option}: expected a share above 0 and at most 1 (100%), got {text!r}")
+        raise CcsimError(f"ccsim {command} {option}: expected a share above 0 and at most 1 (100%), such as 0.05 "
+                         f"or 5%, got {text!r}")
     return value
 
 
@@ -382,8 +383,8 @@ def _cmd_staff(args: argparse.Namespace) -> int:
         raise CcsimError(f"ccsim staff --margin: expected a number of standard errors, got {args.margin!r}") from None
     if not 0.0 <= margin <= 5.0:
         raise CcsimError(f"ccsim staff --margin: expected 0 to 5 standard errors, got {args.margin!r}")
-    goals = Goals(args.target, _share_option("--max-abandon", args.max_abandon),
-                  _share_option("--max-occupancy", args.max_occupancy), margin)
+    goals = Goals(args.target, _share_option("staff", "--max-abandon", args.max_abandon),
+                  _share_option("staff", "--max-occupancy", args.max_occupancy), margin)
     warnings: list[Problem] = []
     scenario = with_overrides(load_scenario(args.scenario, warnings), seed=args.seed,
                               replications=args.replications)
@@ -763,21 +764,6 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
     return 0
 
 
-def _abandon_limit(text: str | None) -> float | None:
-    """``--max-abandon``: a share 0 < x <= 1 given as 0.05 or 5%."""
-    if text is None:
-        return None
-    raw = text.strip()
-    try:
-        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
-    except ValueError:
-        value = math.nan
-    if not 0.0 < value <= 1.0:
-        raise CcsimError(f"ccsim optimize --max-abandon: expected a share above 0 and at most 1 (100%), such as "
-                         f"0.05 or 5%, got {text!r}")
-    return value
-
-
 def _cmd_optimize(args: argparse.Namespace) -> int:
     import os
     from contextlib import ExitStack
@@ -792,7 +778,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from sim.scenario.loader import load_scenario, scenario_data
 
     kpi = opt.check_kpi(args.kpi)
-    goals = opt.Goals(args.feasible, _abandon_limit(args.max_abandon))
+    goals = opt.Goals(args.feasible, _share_option("optimize", "--max-abandon", args.max_abandon))
     axes = [opt.choice(t) for t in args.choose] + [a for f in args.choose_file for a in opt.offers(f)]
     base = with_overrides(load_scenario(args.scenario), seed=args.seed, replications=args.replications,
                           days=args.days)  # its own problems first
