@@ -19,12 +19,15 @@ from helpers import Checks, scenario, simulate_kpis
 from scipy import stats as sps
 
 from sim.analysis.analytic import erlang_c
-from sim.analysis.facts import CALL_FIELDS, facts
+from sim.analysis.experiment import run
+from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, facts
+from sim.analysis.summary import kpi_rows, site_rows
 from sim.engine.callers import draw_callers
 from sim.engine.layout import build_layout
 from sim.engine.model import simulate
 from sim.engine.records import ANSWERED, CALLBACK, UNREACHED, Records
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
+from sim.engine.repeats import REDIAL, REPEAT, TRANSFER
 from sim.engine.streams import Streams
 from sim.errors import CcsimError
 from sim.scenario.loader import parse_scenario
@@ -137,3 +140,27 @@ def test_called_back_later_joins_the_queue_after_its_delay() -> None:
     assert np.mean(np.isclose(delay, 600.0)) > 0.3, "often an agent is idle when the call back is due"
     assert np.any(delay > 660.0), "and sometimes it waits in the queue"
     np.testing.assert_allclose(r.end_at[called] - r.start_at[called], r.callers.talk_time[called], atol=1e-6)
+
+
+def test_call_backs_of_repeats_are_not_first_answers_and_sites_measure_callers_on_the_line() -> None:
+    """A call back continues its call: of a repeat it is not the need's first answer (first-contact resolution);
+    its virtual wait is in no site ASA or site service level (one type at one site: they equal the call type's)."""
+    text = YAML.replace("days: 12, replications: 10", "days: 3, replications: 2").replace(
+        "agent_groups:", "sites: {house: {kind: in_house, unresolved_share: 0.3, repeat_delay: {dist: exponential, "
+                         "mean: 2h}}}\nagent_groups:").replace("agents: 10}", "agents: 10, site: house}")
+    s = scenario(text)
+    r = _records(s)
+    kind, origin = r.callers.repeat_kind, r.callers.repeat_of
+    after = np.zeros(len(kind), dtype=bool)
+    for i in range(len(kind)):  # origins come first: one pass in record order
+        after[i] = kind[i] in (REPEAT, TRANSFER) or (kind[i] in (REDIAL, CALLBACK_LEG) and after[origin[i]])
+    assert (after & (kind == CALLBACK_LEG) & (r.outcome == ANSWERED)).sum() > 50
+    f = facts(r, build_layout(s))
+    kept = r.callers.arrival_at >= f.first_interval * s.run.interval
+    first = f.groups[GROUP_FIELDS.index("first_answered")].sum()
+    assert first == np.sum((r.outcome == ANSWERED) & ~after & kept)
+    result = run(s, workers=1)
+    site = next(row for row in site_rows(result) if row["site"] == "house")
+    k = next(row.kpis for row in kpi_rows(result) if row.level == "call_type")
+    assert site["asa"] == pytest.approx(k["asa"].mean, rel=1e-12)
+    assert site["answered_within"] == pytest.approx(k["sl_answered_of_answered"].mean, rel=1e-12)

@@ -47,14 +47,15 @@ offer's ``within``, and the time from request to call back of those called back.
 of the number of waiting calls (transfer legs included) of the type over the interval (call-seconds); callers on
 virtual hold are not on the line and not in it."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
-                "wait_sum", "answered_within")
+                "wait_sum", "answered_within", "answered_on_line")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
 and ``busy_time`` the part of it spent on calls (or reserved for a call being transferred to it). The minutes an
 agent spends finishing the call in hand after the shift ended count in neither, so occupancy shows no false 100 %
 at shift ends; agent hours, labour cost and per-hour invoices are the scheduled hours. ``first_answered``: first
 answered call of a need (no answered call before it in its chain of repeats and redials); ``first_resolved``:
-those resolved on that call (first-contact resolution); ``wait_sum``: waiting time of the calls the group answered;
-``answered_within``: those answered within their call type's service-level threshold."""
+those resolved on that call (first-contact resolution); ``answered_on_line``: answered calls whose caller waited
+on the line (all but call-back legs); ``wait_sum``: their waiting time; ``answered_within``: those of them answered
+within their call type's service-level threshold."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -201,10 +202,10 @@ def resolved(records: Records, layout: Layout) -> np.ndarray:
 
 
 def _after_answer(kind: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """Per call: whether an earlier call of its need was answered (a repeat, a transfer leg, or a redial of such
-    a call)."""
+    """Per call: whether an earlier call of its need was answered (a repeat, a transfer leg, or a redial or
+    call-back leg of such a call)."""
     after: np.ndarray = (kind == REPEAT) | (kind == TRANSFER)
-    redial = np.flatnonzero(kind == REDIAL)
+    redial = np.flatnonzero((kind == REDIAL) | (kind == CALLBACK_LEG))  # inherit from the call they continue
     while True:  # chains of redials are short: propagate until nothing changes
         new = after.copy()
         new[redial] |= after[origin[redial]]
@@ -240,7 +241,7 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     wait = np.where(on_line, part.wait[done], 0.0)
     within = on_line & (wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]])
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
-                      ("wait_sum", wait), ("answered_within", within)):
+                      ("wait_sum", wait), ("answered_within", within), ("answered_on_line", on_line)):
         groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
             n_int, n_groups)
     busy_from = part.busy_from

@@ -183,7 +183,7 @@ def site_rows(result: RunResult) -> list[dict[str, Any]]:
                          for k in ("busy_time", "staffed_time"))
         occupancy = ratio_estimate(busy, staffed)
         answered, waited, within = (groups[:, GROUP_FIELDS.index(k), :][:, mine].sum(axis=1)
-                                    for k in ("answered", "wait_sum", "answered_within"))
+                                    for k in ("answered_on_line", "wait_sum", "answered_within"))
         asa, answered_sl = ratio_estimate(waited, answered), ratio_estimate(within, answered)
         row: dict[str, Any] = {"site": name, "kind": "partner" if site.contract is not None else "in_house",
                                "groups": [g for g, m in zip(layout.group_names, mine, strict=True) if m],

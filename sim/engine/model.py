@@ -2,11 +2,12 @@
 
 SimPy's Environment is the clock and the event heap. Calls are plain data moved by event callbacks (no process per
 call): an IVR end, a service end, the end of a transfer to a partner agent (or the caller's hang-up during it), the
-end of the talk of a call passed on to another queue (its transfer leg joins that queue) and, only for a caller who
-really queues, a patience timer. Arrivals are a sorted stream that the run loop merges with
-the heap (``env.peek``/``env.step``): each arrival is admitted at its own instant after every event due by then, so
-it costs no heap operation. Handlers take that instant as ``now``. Shift changes are SimPy processes. Routing
-decisions are delegated to the pure ``Router``.
+end of the talk of a call of a type with a transfer rule (if it is passed on, its transfer leg joins that queue),
+a call back's ringing or due time and, only for a caller who really queues, a patience timer. Arrivals are a
+sorted stream that the run loop merges with the heap (``env.peek``/``env.step``): each arrival is admitted at its
+own instant after every event due by then, so it costs no heap operation. Handlers take that instant as ``now``.
+Shift changes are SimPy processes. Routing decisions are delegated to the scenario's routing policy
+(``sim.engine.routing``), agents' bookkeeping to their group's ``Roster`` (``sim.engine.agents``).
 """
 
 from __future__ import annotations
@@ -305,12 +306,8 @@ class CallCenter:
             self._at(now + ring + call.work * self.factors[g] if reached else now + ring,
                      self._on_service_end if reached else self._on_unreached, call)
             return
-        if self._transfers[call.type]:
-            talk_end = now + self.repeats.talk_time(self.callers, call.id) * self.factors[g]
-            call.leg = self.repeats.maybe_transfer(self, call.type, call.id, talk_end)
-            if call.leg >= 0:
-                self.rec.transferred[call.id] = 1
-                self._at(talk_end, self._on_transfer_out, call)
+        if self._transfers[call.type]:  # its talk end comes first (scheduled first, at most as late as the end)
+            self._at(now + self.repeats.talk_time(self.callers, call.id) * self.factors[g], self._on_talk_end, call)
         self._at(now + call.work * self.factors[g], self._on_service_end, call)
 
     def _on_unreached(self, event: Event) -> None:
@@ -320,13 +317,18 @@ class CallCenter:
         self._end_at[call.id] = now
         self._free_agent(call.agent, now)
 
-    def _on_transfer_out(self, event: Event) -> None:
-        """The talk of a transferred call ends: the caller, on the same line, joins the target type's queue."""
-        leg = event._value.leg
+    def _on_talk_end(self, event: Event) -> None:
+        """The talk of a call of a type with a transfer rule ends: if it is transferred, the caller, on the same
+        line, joins the target type's queue as the call's transfer leg (the agent does the wrap-up)."""
+        call, now = event._value, self.env._now
+        leg = call.leg = self.repeats.maybe_transfer(self, call.type, call.id, now)
+        if leg < 0:
+            return
+        self.rec.transferred[call.id] = 1
         t, _, work, patience = self.repeats.attributes(leg)
-        call = Call(leg, t, work, patience)
-        call.kind = TRANSFER
-        self._enter_queue(call, self.env._now)
+        second = Call(leg, t, work, patience)
+        second.kind = TRANSFER
+        self._enter_queue(second, now)
 
     def _transfer(self, call: Call, agent: Agent, now: float, delay: float) -> None:
         """``agent`` is reserved now; the caller, still waiting, reaches it after ``delay`` or hangs up first when

@@ -123,8 +123,8 @@ class Repeats:
         return int(self._value(callers, "call_type", i))
 
     def maybe_transfer(self, center: CallCenter, t: int, i: int, at: float) -> int:
-        """Call ``i`` of type ``t`` (a type with a transfer rule) is answered and its talk ends at ``at``: the
-        record of its transfer leg, which joins the target type's queue then, or -1 if it is not transferred."""
+        """The talk of call ``i`` of type ``t`` (a type with a transfer rule) ends at ``at``: the record of its
+        transfer leg, which joins the target type's queue then, or -1 if it is not transferred."""
         rule = self.transfer[t]
         assert rule is not None
         rng = self._rng(i)
