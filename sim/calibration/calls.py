@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.calibration.history import HistoryError, _number, _separator, _text
+from sim.calibration.history import HistoryError, _number, _separator, _text, raise_problems
 from sim.errors import Problem
 
 OUTCOMES = {"answered": False, "answer": False, "handled": False, "served": False, "connected": False,
@@ -55,10 +55,7 @@ def load_calls(path: str, call_type_column: str = "call_type") -> dict[str, Call
                     outcomes.append(record[2])
     except csv.Error as exc:
         raise HistoryError([Problem(path, "", None, f"not a readable CSV file: {exc}")]) from None
-    if not rows and not problems:
-        problems.append(Problem(path, "", 1, "the file has a header but no rows"))
-    if problems:
-        raise HistoryError(problems)
+    raise_problems(path, bool(rows), problems)
     return {n: Calls(np.asarray(w, dtype=float), np.asarray(a, dtype=bool)) for n, (w, a) in rows.items()}
 
 

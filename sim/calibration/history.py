@@ -123,11 +123,16 @@ def load_history(path: str, call_type_column: str = "call_type", interval_column
                 rows.append(row)
     except csv.Error as exc:
         raise HistoryError([Problem(path, "", None, f"not a readable CSV file: {exc}")]) from None
-    if not rows and not problems:
+    raise_problems(path, bool(rows), problems)
+    return _arrange(path, rows, frozenset(n for n in OPTIONAL if n in columns.values))
+
+
+def raise_problems(path: str, has_rows: bool, problems: list[Problem]) -> None:
+    """HistoryError with every problem found in ``path`` (a header without rows is one)."""
+    if not has_rows and not problems:
         problems.append(Problem(path, "", 1, "the file has a header but no rows"))
     if problems:
         raise HistoryError(problems)
-    return _arrange(path, rows, frozenset(n for n in OPTIONAL if n in columns.values))
 
 
 def _text(path: str) -> str:
