@@ -28,6 +28,23 @@ WORKERS = 2
 """Processes used by the validation runs (the CI machine has two cores; results do not depend on it)."""
 
 
+SMALL_STAFFED = """
+name: small
+run: {days: 1, replications: 4, seed: 5, interval: 30min}
+opening_hours: {mon-sun: "08:00-12:00"}
+call_types:
+  calls:
+    arrivals:
+      daily_volume: 400
+      profile: {resolution: 1h, start: "08:00", percent: [20, 35, 30, 15]}
+    handle_time: {dist: lognormal, mean: 200s, cv: 0.8}
+    patience: {dist: exponential, mean: 100s}
+agent_groups:
+  team: {skills: [calls], shifts: [{start: "08:00", end: "12:00", agents: 10}], cost_per_hour: 30}
+"""
+"""A small morning line with one shift (the staffing and shift-schedule tests start from it)."""
+
+
 def scenario(text: str, file: str = "test.yaml") -> Scenario:
     """A validated scenario from YAML text."""
     return parse_scenario(text, file)

@@ -14,6 +14,7 @@ from sim.analysis.staffing import WEEK, Goals, Search, staff
 from sim.cli.app import main
 from sim.scenario.loader import load_scenario
 from sim.scenario.shiftfile import ShiftsFile, load_shifts
+from tests.helpers import SMALL_STAFFED as SMALL
 from tests.helpers import scenario
 
 DAY_SCENARIO = """
@@ -117,21 +118,6 @@ SHIFTS = """templates:
     length: 2h
     part_time: true
 part_time_share: 0.5
-"""
-
-SMALL = """
-name: small
-run: {days: 1, replications: 4, seed: 5, interval: 30min}
-opening_hours: {mon-sun: "08:00-12:00"}
-call_types:
-  calls:
-    arrivals:
-      daily_volume: 400
-      profile: {resolution: 1h, start: "08:00", percent: [20, 35, 30, 15]}
-    handle_time: {dist: lognormal, mean: 200s, cv: 0.8}
-    patience: {dist: exponential, mean: 100s}
-agent_groups:
-  team: {skills: [calls], shifts: [{start: "08:00", end: "12:00", agents: 10}], cost_per_hour: 30}
 """
 
 

@@ -24,6 +24,7 @@ from sim.reports.staffed import parent_path
 from sim.scenario.loader import load_scenario, parse_scenario
 from sim.scenario.outsourcing import SiteKind
 from sim.scenario.schema import SLDefinition
+from tests.helpers import SMALL_STAFFED as SMALL
 from tests.helpers import scenario, simulate_kpis, tolerance
 
 RATE, AHT, PATIENCE = 200.0, 180.0, 120.0  # 10 Erlangs
@@ -39,21 +40,6 @@ call_types:
     patience: {{dist: exponential, mean: {PATIENCE:g}s}}
 agent_groups:
   team: {{skills: [calls], agents: 10, cost_per_hour: 30}}
-"""
-
-SMALL = """
-name: small
-run: {days: 1, replications: 4, seed: 5, interval: 30min}
-opening_hours: {mon-sun: "08:00-12:00"}
-call_types:
-  calls:
-    arrivals:
-      daily_volume: 400
-      profile: {resolution: 1h, start: "08:00", percent: [20, 35, 30, 15]}
-    handle_time: {dist: lognormal, mean: 200s, cv: 0.8}
-    patience: {dist: exponential, mean: 100s}
-agent_groups:
-  team: {skills: [calls], shifts: [{start: "08:00", end: "12:00", agents: 10}], cost_per_hour: 30}
 """
 
 
