@@ -9,8 +9,9 @@ process is drawn exactly: a Poisson count per step, then that many uniform insta
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
-from scipy.stats import norm
 
 from sim.engine.streams import Streams
 from sim.scenario.schema import Arrivals, ForecastError, RunSettings
@@ -57,7 +58,7 @@ def day_factors(arrivals: Arrivals, run: RunSettings, rng: np.random.Generator) 
 
 def forecast_sigma(error: ForecastError) -> float:
     """Log-sd of the multiplier whose central ``confidence`` interval is ``[1/(1+w), 1+w]`` (median 1)."""
-    z = float(norm.ppf(0.5 + error.confidence / 200.0))
+    z = NormalDist().inv_cdf(0.5 + error.confidence / 200.0)
     return float(np.log1p(error.within / 100.0)) / z
 
 
