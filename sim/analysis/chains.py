@@ -95,7 +95,7 @@ class Dialer:
     handled: float  # live answers put through to an agent
     abandoned: float  # live answers with no free agent: silent calls
     abandon_share: float  # abandoned / connects, the figure regulators limit
-    occupancy: float  # mean share of agents talking
+    occupancy: float  # mean share of agents talking to a live answer (ringing excluded)
     lines: float  # mean calls ringing
 
 

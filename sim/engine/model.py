@@ -22,6 +22,7 @@ from simpy.events import NORMAL, Event
 
 from sim.engine.agents import Agent, Roster
 from sim.engine.callers import Callers
+from sim.engine.dialer import Campaigns, Dialer
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT, OverflowPolicy
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, UNREACHED, Recorder, Records
@@ -106,6 +107,14 @@ class CallCenter:
         self._closed = closed_at(callers.arrival_at, run.start_day.number, layout.scenario.opening_hours)
         self._start_at, self._group, self._outcome, self._end_at, self._agent = (
             self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at, self.rec.agent)
+        self.campaigns: Campaigns | None = None
+        if layout.scenario.campaigns:
+            if streams is None:
+                raise ValueError("a scenario with campaigns needs the replication's streams")
+            self.campaigns = Campaigns(self, layout.scenario.campaigns, layout.group_names, streams,
+                                       run.start_day.number, run.days)
+        self._outbound: list[Dialer | None] = (self.campaigns.by_group if self.campaigns
+                                               else [None] * len(layout.groups))
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
@@ -115,7 +124,8 @@ class CallCenter:
         """Simulate up to ``until`` (horizon + drain) and return the facts."""
         self._admit_arrivals()
         self.env.run(until=until)
-        return self.rec.freeze(self.repeats.join(self.callers))
+        return self.rec.freeze(self.repeats.join(self.callers),
+                               self.campaigns.freeze() if self.campaigns else None)
 
     # -- events ---------------------------------------------------------------------------------------------------
 
@@ -377,6 +387,12 @@ class CallCenter:
         elif not self._serve_next(agent, now):
             agent.since = now
             self.idle[agent.group].append(agent)
+            dialer = self._outbound[agent.group]
+            if dialer is not None:
+                dialer.on_idle(agent.group, now)
+
+    release = _free_agent
+    """An outbound call's agent is done (``sim.engine.dialer.Host``)."""
 
     def _serve_next(self, agent: Agent, now: float) -> bool:
         """Give ``agent``, free, the next waiting call it should take; False if none may."""
@@ -431,6 +447,9 @@ class CallCenter:
             idle = roster.idle
             while idle and self._serve_next(idle[0], now):
                 idle.popleft()
+            dialer = self._outbound[g]
+            if dialer is not None:
+                dialer.on_idle(g, now)
         elif delta < 0:
             gone = roster.log_out(-delta)
             if gone:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.engine.callers import Callers
+from sim.engine.dialer import Attempts
 
 IN_SYSTEM = 0
 """Still in the IVR, queue or talking when the run ended."""
@@ -54,8 +55,9 @@ class Recorder:
         self.agent.append(-1)
         return len(self.outcome) - 1
 
-    def freeze(self, callers: Callers) -> Records:
-        """The finished columns as numpy arrays (no copy), joined with what the callers brought."""
+    def freeze(self, callers: Callers, attempts: Attempts | None = None) -> Records:
+        """The finished columns as numpy arrays (no copy), joined with what the callers brought (and the
+        outbound attempts, if the scenario has campaigns)."""
         return Records(
             callers=callers,
             outcome=np.frombuffer(self.outcome, dtype=np.int8),
@@ -67,6 +69,7 @@ class Recorder:
             transferred=np.frombuffer(self.transferred, dtype=np.bool_),
             agent=np.frombuffer(self.agent, dtype=np.int32),
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
+            attempts=attempts,
         )
 
 
@@ -97,6 +100,8 @@ class Records:
     transferred: np.ndarray
     agent: np.ndarray
     staff_log: np.ndarray
+    attempts: Attempts | None = None
+    """The outbound campaigns' attempts (``sim.engine.dialer``); None without campaigns."""
 
     def block(self, lo: int, hi: int) -> Records:
         """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""

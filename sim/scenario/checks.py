@@ -4,6 +4,7 @@ warnings about what is valid but probably not meant."""
 from __future__ import annotations
 
 from sim.errors import TraceError, did_you_mean
+from sim.scenario.campaigns import Dialing
 from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, CallType, Scenario
 from sim.scenario.traces import Trace, load_trace
@@ -16,6 +17,7 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     problems += _unique_call_types(scenario)
     problems += _site_problems(scenario)
+    problems += _campaign_problems(scenario)
     known = list(scenario.all_call_types())
     traces: dict[str, Trace | None] = {}
     for gname, group in scenario.agent_groups.items():
@@ -122,6 +124,33 @@ def _site_problems(scenario: Scenario) -> list[tuple[Path, str]]:
         elif group.site is not None and group.site not in sites:
             hint = did_you_mean(group.site, list(sites)) or f"; the sites are {', '.join(sites)}"
             problems.append((("agent_groups", gname, "site"), f"unknown site '{group.site}'{hint}"))
+    return problems
+
+
+def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
+    """A campaign's groups exist, each works at most one campaign, predictive dialing only with groups that
+    take no inbound calls; a group without skills must work a campaign."""
+    groups = scenario.agent_groups
+    problems: list[tuple[Path, str]] = []
+    works: dict[str, str] = {}
+    for cname, campaign in (scenario.campaigns or {}).items():
+        for i, gname in enumerate(campaign.groups):
+            where: Path = ("campaigns", cname, "groups", i)
+            if gname not in groups:
+                hint = did_you_mean(gname, list(groups)) or f"; the groups are {', '.join(groups)}"
+                problems.append((where, f"unknown agent group '{gname}'{hint}"))
+                continue
+            if gname in works:
+                problems.append((where, f"'{gname}' already works campaign '{works[gname]}': a group works at "
+                                        "most one campaign"))
+            works.setdefault(gname, cname)
+            if campaign.dialing == Dialing.predictive and groups[gname].skills:
+                problems.append((where, f"'{gname}' also takes inbound calls: predictive dialing needs groups "
+                                        "that only work the campaign (use progressive or preview for blending)"))
+    for gname, group in groups.items():
+        if not group.skills and gname not in works:
+            problems.append((("agent_groups", gname, "skills"), "a group needs at least one skill, or must work "
+                                                                "an outbound campaign"))
     return problems
 
 

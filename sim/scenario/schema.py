@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from sim.errors import ValueAtKey, shown
+from sim.scenario.campaigns import Campaign
 from sim.scenario.contract import AllocationKey, Telephony
 from sim.scenario.distributions import Delay, Distribution
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
@@ -304,7 +305,8 @@ class StaffingTable(Model):
 
 class AgentGroup(Model):
     skills: Annotated[dict[Name, Rank], BeforeValidator(_ranked)] = Field(
-        description="call types served; a mapping gives each a rank (1 = first choice), a list ranks all 1")
+        description="call types served; a mapping gives each a rank (1 = first choice), a list ranks all 1; "
+                    "empty ([]) for a group that only works outbound campaigns")
     agents: Agents | None = Field(None, description="agents logged in around the clock")
     shifts: list[Shift] | None = None
     staffing: list[StaffingTable] | None = None
@@ -318,8 +320,6 @@ class AgentGroup(Model):
         if len(given) != 1:
             raise ValueError("give exactly one of 'agents', 'shifts' or 'staffing'"
                              + (f" (got {', '.join(given)})" if given else ""))
-        if not self.skills:
-            raise ValueAtKey("skills", "a group needs at least one skill")
         return self
 
 
@@ -350,6 +350,7 @@ class Scenario(Model):
     call_types: dict[Name, CallType] | None = Field(None, min_length=1,
                                                     description="single-client shorthand for clients")
     agent_groups: dict[Name, AgentGroup] = Field(min_length=1)
+    campaigns: dict[Name, Campaign] | None = Field(None, description="outbound campaigns and the groups working them")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -1,0 +1,126 @@
+"""The schema of outbound campaigns: a call list, calling hours, a dialing mode, what each attempt can end in,
+retries, and the agent groups who work it (dedicated, or blended with inbound work under a reserve)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from sim.errors import ValueAtKey
+from sim.scenario.distributions import Delay, Distribution
+from sim.scenario.outsourcing import OpeningHours
+from sim.scenario.types import MAX_AGENTS, MAX_COUNT, STRICT, Money, Name, Share
+
+LIVE = ("right_party", "wrong_party")
+"""Outcomes in which a person answers: the dialer must put them through to an agent (or they become silent)."""
+OUTCOMES = ("no_answer", "busy", "machine", *LIVE)
+"""What an attempt can end in, in the order the attempt records number them (a silent call comes after)."""
+
+
+class Dialing(StrEnum):
+    """How the dialer paces attempts (the agent's part of an attempt differs)."""
+
+    preview = "preview"  # the agent reviews the record (preview_time), then dials and hears the ringing
+    progressive = "progressive"  # a free agent's call is dialled at once; the agent hears the ringing
+    predictive = "predictive"  # lines are dialled ahead of free agents; a live answer with none free is silent
+
+
+class Model(BaseModel):
+    model_config = STRICT
+
+
+class CallList(Model):
+    """The records to call: a list of ``size`` at the start, and/or ``per_day`` new records every day at 00:00."""
+
+    size: int = Field(0, ge=0, le=100 * MAX_COUNT, description="records available at the start")
+    per_day: int = Field(0, ge=0, le=MAX_COUNT, description="records added every day at 00:00 (unused ones stay)")
+
+    @model_validator(mode="after")
+    def _check(self) -> CallList:
+        if self.size == 0 and self.per_day == 0:
+            raise ValueError("give 'size' (records at the start) and/or 'per_day' (new records every day)")
+        return self
+
+
+class Outcome(Model):
+    """One way an attempt can end: its share of attempts, the time until it is known (ringing, the no-answer
+    timeout, the machine detection), and for the agent the talk and after-call work it costs."""
+
+    share: Share
+    ring_time: Distribution = Field(description="dialling until answered, or until the attempt gives up")
+    talk_time: Distribution | None = Field(None, description="talk with the person (right or wrong party only)")
+    wrap_up: Distribution | None = Field(None, description="after-call work of the agent (not in predictive "
+                                                           "dialing for no answer, busy or machine)")
+
+
+class Pacing(Model):
+    """Predictive dialing: lines dialled per free agent, and a limit on silent calls."""
+
+    ratio: float = Field(ge=1.0, le=20.0, description="lines dialled per free agent (floor of ratio x free)")
+    max_abandoned: Share | None = Field(None, description="limit on silent calls per live answer of a campaign "
+                                                          "day (e.g. 0.03): dial ahead only while under it")
+
+    @model_validator(mode="after")
+    def _check(self) -> Pacing:
+        if self.max_abandoned == 0.0:
+            raise ValueAtKey("max_abandoned", "0 forbids every silent call: use dialing: progressive instead")
+        return self
+
+
+class Retry(Model):
+    """Records not reached are called again: at most ``max_attempts`` attempts, after a delay per outcome."""
+
+    max_attempts: int = Field(1, ge=1, le=100)
+    no_answer: Delay | None = None
+    busy: Delay | None = None
+    machine: Delay | None = None
+    silent: Delay | None = Field(None, description="after a silent call (predictive dialing)")
+
+
+class Sale(Model):
+    """Right-party contacts that buy: the share of them, and the revenue (or margin) per sale."""
+
+    conversion: Share
+    revenue: Money = 0.0
+
+
+class Campaign(Model):
+    """An outbound campaign."""
+
+    description: str = ""
+    groups: list[Name] = Field(min_length=1, description="agent groups working the campaign")
+    reserve: int = Field(0, ge=0, le=MAX_AGENTS, description="in a group that also takes inbound calls, this many "
+                                                             "agents stay idle for inbound: outbound only beyond it")
+    list: CallList
+    hours: OpeningHours = Field(None, description="calling hours, e.g. {mon-fri: '09:00-20:00'}; omit: 24/7")
+    dialing: Dialing = Dialing.progressive
+    preview_time: Distribution | None = Field(None, description="time the agent reviews a record (preview only)")
+    pacing: Pacing | None = Field(None, description="predictive dialing only")
+    outcomes: dict[str, Outcome] = Field(description=f"shares summing to 1 over {', '.join(OUTCOMES)}")
+    retry: Retry = Retry()
+    sale: Sale | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Campaign:
+        for name in self.outcomes:
+            if name not in OUTCOMES:
+                raise ValueAtKey(("outcomes", name), f"unknown outcome; use {', '.join(OUTCOMES)}")
+        total = sum(o.share for o in self.outcomes.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueAtKey("outcomes", f"shares must sum to 1 (got {total:g})")
+        for name, o in self.outcomes.items():
+            if o.talk_time is not None and name not in LIVE:
+                raise ValueAtKey(("outcomes", name, "talk_time"), "only a right or wrong party talks to the agent")
+            if (self.dialing == Dialing.predictive and o.wrap_up is not None and name not in LIVE):
+                raise ValueAtKey(("outcomes", name, "wrap_up"), "a predictive dialer handles this outcome without "
+                                                                "an agent: no after-call work")
+        if (self.preview_time is None) == (self.dialing == Dialing.preview):
+            raise ValueAtKey("preview_time", "give it for dialing: preview, and only then")
+        if (self.pacing is None) == (self.dialing == Dialing.predictive):
+            raise ValueAtKey("pacing", "give it for dialing: predictive, and only then")
+        if self.sale is not None and "right_party" not in self.outcomes:
+            raise ValueAtKey("sale", "needs right-party contacts: add the outcome right_party")
+        if len(set(self.groups)) != len(self.groups):
+            raise ValueAtKey("groups", "lists a group twice")
+        return self
