@@ -28,7 +28,7 @@ import simpy
 
 from sim.engine.agents import Agent
 from sim.engine.streams import ContactStreams, Streams
-from sim.scenario.campaigns import LIVE, OUTCOMES, Campaign, Dialing
+from sim.scenario.campaigns import LIVE, OUTCOMES, Answered, Campaign, Dialing
 from sim.scenario.distributions import Distribution
 from sim.scenario.hours import spans
 from sim.units import DAY
@@ -68,8 +68,9 @@ class AttemptLog:
         self.end_at = array("d")
         self.outcome = array("b")
         self.sale = array("b")
+        self.final = array("b")
 
-    def add(self, campaign: int, a: _Attempt, outcome: int, sale: bool, now: float) -> None:
+    def add(self, campaign: int, a: _Attempt, outcome: int, sale: bool, final: bool, now: float) -> None:
         agent = a.agent
         self.campaign.append(campaign)
         self.record.append(a.record)
@@ -82,15 +83,18 @@ class AttemptLog:
         self.end_at.append(now)
         self.outcome.append(outcome)
         self.sale.append(sale)
+        self.final.append(final)
 
     def freeze(self, available: list[int]) -> Attempts:
         def col(a: array[Any], dtype: type) -> np.ndarray:
             return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype=dtype)
 
-        return Attempts(col(self.campaign, np.int16), col(self.record, np.int64), col(self.attempt, np.int16),
-                        col(self.group, np.int16), col(self.agent, np.int32), col(self.dial_at, np.float64),
-                        col(self.rang_at, np.float64), col(self.busy_from, np.float64), col(self.end_at, np.float64), col(self.outcome, np.int8),
-                        col(self.sale, np.bool_), np.asarray(available, dtype=np.int64))
+        return Attempts(
+            col(self.campaign, np.int16), col(self.record, np.int64), col(self.attempt, np.int16),
+            col(self.group, np.int16), col(self.agent, np.int32), col(self.dial_at, np.float64),
+            col(self.rang_at, np.float64), col(self.busy_from, np.float64), col(self.end_at, np.float64),
+            col(self.outcome, np.int8), col(self.sale, np.bool_), col(self.final, np.bool_),
+            np.asarray(available, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,9 @@ class Attempts:
     """The attempts of one replication, one entry per attempt in the order they ended: campaign index, record
     number within the campaign, attempt number (1 = first), agent group and agent (-1: none, a silent call or
     an attempt a predictive dialer ended alone), instant dialled, instant the ringing ended (answered, or given
-    up), instant the agent's part began (NaN without an agent), instant it ended, outcome (``ATTEMPT_OUTCOMES``), whether it was a sale. ``available``: per campaign,
-    the records made available during the horizon."""
+    up), instant the agent's part began (NaN without an agent), instant it ended, outcome (``ATTEMPT_OUTCOMES``),
+    whether it was a sale, whether it was the record's last (reached, or no retry follows). ``available``: per
+    campaign, the records made available during the horizon."""
 
     campaign: np.ndarray
     record: np.ndarray
@@ -112,6 +117,7 @@ class Attempts:
     end_at: np.ndarray
     outcome: np.ndarray
     sale: np.ndarray
+    final: np.ndarray
     available: np.ndarray
 
     def __len__(self) -> int:
@@ -144,8 +150,10 @@ class Dialer:
         self.ratio = campaign.pacing.ratio if campaign.pacing else 1.0
         self._limit = campaign.pacing.max_abandoned if campaign.pacing else None
         self._draws = ContactStreams(streams, f"campaign/{name}")
-        self._kinds = [OUTCOMES.index(o) for o in OUTCOMES if o in campaign.outcomes]
-        self._cumulative = np.cumsum([campaign.outcomes[OUTCOMES[k]].share for k in self._kinds])
+        given = campaign.outcomes.given()
+        self._outcomes = [given.get(o) for o in OUTCOMES]
+        self._kinds = [OUTCOMES.index(o) for o in given]
+        self._cumulative = np.cumsum([o.share for o in given.values()])
         self._retry: list[Distribution | None] = [
             getattr(campaign.retry, o, None) for o in ATTEMPT_OUTCOMES]
         self._ready: deque[tuple[int, int]] = deque()
@@ -201,12 +209,15 @@ class Dialer:
         self._next_record += 1
         return _Attempt(self._next_record - 1, 1)
 
-    def _retry_later(self, a: _Attempt, outcome: int, now: float) -> None:
+    def _end(self, a: _Attempt, outcome: int, sale: bool, now: float) -> None:
+        """Record the attempt; a record not reached is called again after its outcome's delay, if it has one and
+        attempts are left."""
         delay = self._retry[outcome]
-        if delay is None or a.number >= self.campaign.retry.max_attempts:
-            return
-        wait = float(delay.sample(self._draws.get(a.record, _RETRY_DRAW + a.number), 1)[0])
-        self._at(now + wait, self._due, (a.record, a.number))
+        again = delay is not None and a.number < self.campaign.retry.max_attempts
+        self.log.add(self.index, a, outcome, sale, not again, now)
+        if delay is not None and again:
+            wait = float(delay.sample(self._draws.get(a.record, _RETRY_DRAW + a.number), 1)[0])
+            self._at(now + wait, self._due, (a.record, a.number))
 
     def _due(self, item: tuple[int, int]) -> None:
         self._ready.append(item)
@@ -245,11 +256,12 @@ class Dialer:
         rng = self._draws.get(a.record, a.number)
         kind = self._kinds[min(int(np.searchsorted(self._cumulative, rng.random(), side="right")),
                                len(self._kinds) - 1)]
-        o = c.outcomes[OUTCOMES[kind]]
+        o = self._outcomes[kind]
+        assert o is not None
         a.outcome = kind
         a.preview = float(c.preview_time.sample(rng, 1)[0]) if c.preview_time else 0.0
         a.ring = float(o.ring_time.sample(rng, 1)[0])
-        a.talk = float(o.talk_time.sample(rng, 1)[0]) if o.talk_time else 0.0
+        a.talk = float(o.talk_time.sample(rng, 1)[0]) if isinstance(o, Answered) else 0.0
         a.wrap = float(o.wrap_up.sample(rng, 1)[0]) if o.wrap_up else 0.0
         a.sale = kind == _RIGHT and c.sale is not None and rng.random() < c.sale.conversion
 
@@ -266,8 +278,7 @@ class Dialer:
 
     def _done(self, a: _Attempt) -> None:
         now = self.env.now
-        self.log.add(self.index, a, a.outcome, a.sale, now)
-        self._retry_later(a, a.outcome, now)
+        self._end(a, a.outcome, a.sale, now)
         assert a.agent is not None
         self.host.release(a.agent, now)
 
@@ -289,15 +300,13 @@ class Dialer:
         now = self.env.now
         self.lines -= 1
         if OUTCOMES[a.outcome] not in LIVE:
-            self.log.add(self.index, a, a.outcome, False, now)
-            self._retry_later(a, a.outcome, now)
+            self._end(a, a.outcome, False, now)
         else:
             agent = self._take_idle()
             self._live_today += 1
             if agent is None:
                 self._silent_today += 1
-                self.log.add(self.index, a, SILENT, False, now)
-                self._retry_later(a, SILENT, now)
+                self._end(a, SILENT, False, now)
             else:
                 a.agent, a.busy_from = agent, now
                 self._at(now + a.talk + a.wrap, self._done, a)

@@ -43,15 +43,43 @@ class CallList(Model):
         return self
 
 
-class Outcome(Model):
-    """One way an attempt can end: its share of attempts, the time until it is known (ringing, the no-answer
-    timeout, the machine detection), and for the agent the talk and after-call work it costs."""
+class Unanswered(Model):
+    """An attempt no person answers: its share of attempts and the time until that is known (ringing to the
+    no-answer timeout, the busy tone, the machine detection)."""
 
     share: Share
-    ring_time: Distribution = Field(description="dialling until answered, or until the attempt gives up")
-    talk_time: Distribution | None = Field(None, description="talk with the person (right or wrong party only)")
-    wrap_up: Distribution | None = Field(None, description="after-call work of the agent (not in predictive "
-                                                           "dialing for no answer, busy or machine)")
+    ring_time: Distribution = Field(description="dialling until the attempt gives up or is recognised")
+    wrap_up: Distribution | None = Field(None, description="the agent's notes after it (not in predictive dialing)")
+
+
+class Answered(Model):
+    """An attempt a person answers: its share of attempts, the ringing until then, the talk and after-call work."""
+
+    share: Share
+    ring_time: Distribution = Field(description="dialling until the person answers")
+    talk_time: Distribution
+    wrap_up: Distribution | None = None
+
+
+class Outcomes(Model):
+    """What attempts end in; the shares of the outcomes given sum to 1."""
+
+    no_answer: Unanswered | None = None
+    busy: Unanswered | None = None
+    machine: Unanswered | None = Field(None, description="an answering machine (detected; no message is left)")
+    right_party: Answered | None = Field(None, description="the person the record is for")
+    wrong_party: Answered | None = Field(None, description="someone else answers")
+
+    @model_validator(mode="after")
+    def _check(self) -> Outcomes:
+        total = sum(o.share for o in self.given().values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the shares must sum to 1 (got {total:g})")
+        return self
+
+    def given(self) -> dict[str, Unanswered | Answered]:
+        """The outcomes given, in ``OUTCOMES`` order."""
+        return {name: o for name in OUTCOMES if (o := getattr(self, name)) is not None}
 
 
 class Pacing(Model):
@@ -97,29 +125,22 @@ class Campaign(Model):
     dialing: Dialing = Dialing.progressive
     preview_time: Distribution | None = Field(None, description="time the agent reviews a record (preview only)")
     pacing: Pacing | None = Field(None, description="predictive dialing only")
-    outcomes: dict[str, Outcome] = Field(description=f"shares summing to 1 over {', '.join(OUTCOMES)}")
+    outcomes: Outcomes
     retry: Retry = Retry()
     sale: Sale | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Campaign:
-        for name in self.outcomes:
-            if name not in OUTCOMES:
-                raise ValueAtKey(("outcomes", name), f"unknown outcome; use {', '.join(OUTCOMES)}")
-        total = sum(o.share for o in self.outcomes.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueAtKey("outcomes", f"shares must sum to 1 (got {total:g})")
-        for name, o in self.outcomes.items():
-            if o.talk_time is not None and name not in LIVE:
-                raise ValueAtKey(("outcomes", name, "talk_time"), "only a right or wrong party talks to the agent")
-            if (self.dialing == Dialing.predictive and o.wrap_up is not None and name not in LIVE):
-                raise ValueAtKey(("outcomes", name, "wrap_up"), "a predictive dialer handles this outcome without "
-                                                                "an agent: no after-call work")
+        if self.dialing == Dialing.predictive:
+            noted = [n for n, o in self.outcomes.given().items() if isinstance(o, Unanswered) and o.wrap_up]
+            if noted:
+                raise ValueAtKey("outcomes", f"{', '.join(noted)}: a predictive dialer handles these without an "
+                                             "agent, so they have no wrap_up")
         if (self.preview_time is None) == (self.dialing == Dialing.preview):
             raise ValueAtKey("preview_time", "give it for dialing: preview, and only then")
         if (self.pacing is None) == (self.dialing == Dialing.predictive):
             raise ValueAtKey("pacing", "give it for dialing: predictive, and only then")
-        if self.sale is not None and "right_party" not in self.outcomes:
+        if self.sale is not None and self.outcomes.right_party is None:
             raise ValueAtKey("sale", "needs right-party contacts: add the outcome right_party")
         if len(set(self.groups)) != len(self.groups):
             raise ValueAtKey("groups", "lists a group twice")
