@@ -14,15 +14,18 @@ import numpy as np
 from sim.analysis.facts import spans_by_interval
 from sim.engine.dialer import ATTEMPT_OUTCOMES, Attempts
 from sim.engine.layout import Layout
+from sim.units import DAY
 
 CAMPAIGN_FIELDS = (
     "attempts", *ATTEMPT_OUTCOMES, "sales", "revenue", "agent_time", "talk_time", "first_attempts", "finished",
+    "added",
 )
 """Per interval x campaign: attempts dialled, then by outcome (``no_answer``, ``busy``, ``machine``,
 ``right_party``, ``wrong_party``: put through to an agent, ``silent``: a live answer with no agent free), sales and
 their revenue, the agent-seconds spent on the campaign's attempts (preview, ringing, talk, after-call work), the
-part of it talking to live answers, records dialled for the first time (list penetration) and records finished
-(reached, or their last attempt made)."""
+part of it talking to live answers, records dialled for the first time (list penetration), records finished
+(reached, or their last attempt made) and records added to the list (the start list at 00:00 of day 1, each
+day's new records at 00:00)."""
 
 
 def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> np.ndarray:
@@ -37,6 +40,11 @@ def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> n
     revenue = np.asarray([c.sale.revenue if c.sale else 0.0 for c in campaigns.values()])
     for f, values in enumerate(_columns(attempts, revenue)):
         out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
+    per_day = round(DAY / run.interval)
+    for c, campaign in enumerate(campaigns.values()):
+        added = out[CAMPAIGN_FIELDS.index("added"), :, c]
+        added[::per_day] = campaign.list.per_day
+        added[0] += campaign.list.size
     out[:, :first_interval, :] = 0.0
     return out
 

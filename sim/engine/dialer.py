@@ -85,7 +85,7 @@ class AttemptLog:
         self.sale.append(sale)
         self.final.append(final)
 
-    def freeze(self, available: list[int]) -> Attempts:
+    def freeze(self) -> Attempts:
         def col(a: array[Any], dtype: type) -> np.ndarray:
             return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype=dtype)
 
@@ -93,8 +93,7 @@ class AttemptLog:
             col(self.campaign, np.int16), col(self.record, np.int64), col(self.attempt, np.int16),
             col(self.group, np.int16), col(self.agent, np.int32), col(self.dial_at, np.float64),
             col(self.rang_at, np.float64), col(self.busy_from, np.float64), col(self.end_at, np.float64),
-            col(self.outcome, np.int8), col(self.sale, np.bool_), col(self.final, np.bool_),
-            np.asarray(available, dtype=np.int64))
+            col(self.outcome, np.int8), col(self.sale, np.bool_), col(self.final, np.bool_))
 
 
 @dataclass(frozen=True)
@@ -103,8 +102,7 @@ class Attempts:
     number within the campaign, attempt number (1 = first), agent group and agent (-1: none, a silent call or
     an attempt a predictive dialer ended alone), instant dialled, instant the ringing ended (answered, or given
     up), instant the agent's part began (NaN without an agent), instant it ended, outcome (``ATTEMPT_OUTCOMES``),
-    whether it was a sale, whether it was the record's last (reached, or no retry follows). ``available``: per
-    campaign, the records made available during the horizon."""
+    whether it was a sale, whether it was the record's last (reached, or no retry follows)."""
 
     campaign: np.ndarray
     record: np.ndarray
@@ -118,7 +116,6 @@ class Attempts:
     outcome: np.ndarray
     sale: np.ndarray
     final: np.ndarray
-    available: np.ndarray
 
     def __len__(self) -> int:
         return len(self.outcome)
@@ -160,7 +157,6 @@ class Dialer:
         """Records due for another attempt: (record, attempts made so far)."""
         self._fresh = 0
         self._next_record = 0
-        self.available = 0
         self.open = False
         self.lines = 0
         self._live_today = self._silent_today = 0
@@ -184,7 +180,6 @@ class Dialer:
 
     def _refill(self, added: int) -> None:
         self._fresh += added
-        self.available += added
         self.wake()
 
     def _open(self, _: None) -> None:
@@ -346,4 +341,4 @@ class Campaigns:
                 self.by_group[g] = d
 
     def freeze(self) -> Attempts:
-        return self.log.freeze([d.available for d in self.dialers])
+        return self.log.freeze()
