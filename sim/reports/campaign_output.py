@@ -1,0 +1,69 @@
+"""Outbound campaigns in the outputs: the terminal lines and the report's section, from the summary's rows of
+level ``campaign`` (``sim.analysis.campaign_kpis``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.analysis.stats import Estimate
+
+COLUMNS = (
+    ("attempts", "Attempts", "count"), ("live_answers", "Live answers", "count"),
+    ("right_party", "Right party", "count"), ("right_party_rate", "Right party / attempt", "pct"),
+    ("silent_rate", "Silent / live", "pct"), ("days_over_limit", "Days over limit", "num"),
+    ("sales", "Sales", "count"), ("conversion", "Conversion", "pct"), ("revenue", "Revenue", "money"),
+    ("agent_hours", "Agent hours", "num"), ("right_party_per_agent_hour", "RPC / agent hour", "num"),
+    ("sales_per_agent_hour", "Sales / agent hour", "num"), ("list_penetration", "List penetration", "pct"),
+    ("list_completion", "List completion", "pct"), ("labour_cost", "Labour cost", "money"),
+    ("cost_per_contact", "Cost / RPC", "money"), ("cost_per_sale", "Cost / sale", "money"),
+    ("margin", "Revenue - labour", "money"),
+)
+"""(KPI, title, kind) of the campaign table, in order (docs/domain.md, Outbound campaigns)."""
+
+
+def _text(mean: float, half: float, kind: str) -> str:
+    if math.isnan(mean):
+        return "-"
+    scale, digits = (100.0, 1) if kind == "pct" else (1.0, {"count": 0, "money": 2}.get(kind, 1))
+    text = f"{mean * scale:,.{digits}f}"
+    if kind != "count" and not math.isnan(half):
+        text += f" ±{half * scale:.{digits}f}"
+    return text + (" %" if kind == "pct" else "")
+
+
+def terminal_lines(rows: dict[str, dict[str, Estimate]], currency: str, period: str) -> str:
+    """One paragraph per campaign ('' without campaigns)."""
+    out = []
+    for name, k in rows.items():
+        def t(key: str, kind: str) -> str:
+            e = k.get(key)
+            return "-" if e is None else _text(float(e.mean), float(e.half_width), kind)
+
+        line = (f"\ncampaign {name} ({period}): {t('attempts', 'count')} attempts, {t('right_party', 'count')} "
+                f"right-party contacts ({t('right_party_rate', 'pct')} of attempts, "
+                f"{t('right_party_per_agent_hour', 'num')} per agent hour), silent calls {t('silent_rate', 'pct')} "
+                f"of live answers")
+        if "days_over_limit" in k:
+            line += f" ({t('days_over_limit', 'num')} days over the limit)"
+        line += f"; list penetration {t('list_penetration', 'pct')}"
+        if float(k["sales"].mean) > 0 or float(k["revenue"].mean) > 0:
+            line += (f"; {t('sales', 'count')} sales ({t('conversion', 'pct')} of contacts), revenue "
+                     f"{t('revenue', 'money')} {currency}, {t('cost_per_sale', 'money')} {currency} labour per sale")
+        out.append(line)
+    return "".join(out)
+
+
+def section_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the report's campaign table from summary.json rows of level ``campaign``: one row per
+    KPI, one column per campaign (KPIs no campaign has are left out)."""
+    header = ["KPI", *[r["name"] for r in rows]]
+    cells = []
+    for key, title, kind in COLUMNS:
+        values = [r["kpis"].get(key) for r in rows]
+        if all(v is None for v in values):
+            continue
+        cells.append([title, *["" if v is None or v.get("mean") is None
+                               else _text(v["mean"], math.nan if v.get("ci") is None else v["ci"], kind)
+                               for v in values]])
+    return header, cells
