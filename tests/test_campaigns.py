@@ -269,3 +269,62 @@ def test_adaptive_pacing_keeps_silent_calls_under_the_limit() -> None:
     assert fixed_share > 0.08
     assert (a.outcome == RIGHT).sum() > (p.outcome == RIGHT).sum()
     assert math.isfinite(a.end_at.max())
+
+
+BAD = """
+name: bad
+sites:
+  home: {kind: in_house}
+  bpo: {kind: partner, contract: {per_call: 2.0}}
+call_types:
+  hotline:
+    arrivals: {rate_per_hour: 1}
+    handle_time: {dist: exponential, mean: 3min}
+    patience: none
+agent_groups:
+  service: {skills: [hotline], agents: 1, site: home}
+  telesales: {skills: [], agents: 3, site: home}
+  partner_team: {skills: [], agents: 3, site: bpo}
+  idle_team: {skills: [], agents: 3, site: home}
+campaigns:
+  winback:
+    groups: [telesale, service, partner_team]
+    list: {size: 10}
+    dialing: predictive
+    pacing: {ratio: 2}
+    outcomes:
+      no_answer: {share: 0.5, ring_time: {dist: exponential, mean: 20s}}
+      right_party: {share: 0.5, ring_time: {dist: exponential, mean: 20s}, talk_time: {dist: exponential, mean: 1min}}
+  second:
+    groups: [telesales, telesales]
+    list: {size: 10}
+    outcomes:
+      busy: {share: 1, ring_time: {dist: deterministic, value: 5s}}
+    sale: {conversion: 0.1}
+"""
+
+
+def test_campaign_mistakes_are_named_with_their_key_paths() -> None:
+    from sim.errors import ScenarioError
+    from sim.scenario.loader import parse_scenario
+
+    with pytest.raises(ScenarioError) as first:
+        parse_scenario(BAD, "bad.yaml")
+    assert "bad.yaml:30 campaigns.second.sale: needs right-party contacts" in str(first.value)
+    with pytest.raises(ScenarioError) as second:
+        parse_scenario(BAD.replace("    sale: {conversion: 0.1}\n", "").replace("[telesales, telesales]",
+                                                                               "[telesales]"), "bad.yaml")
+    text = str(second.value)
+    for expected in ("campaigns.winback.groups[0]: unknown agent group 'telesale' (did you mean 'telesales'?)",
+                     "campaigns.winback.groups[1]: 'service' also takes inbound calls: predictive dialing needs",
+                     "campaigns.winback.groups[2]: 'partner_team' works at partner site 'bpo'",
+                     "agent_groups.idle_team.skills: a group needs at least one skill, or must work an outbound"):
+        assert expected in text
+    for key, value, message in (
+            ("    pacing: {ratio: 2}\n", "", "campaigns.winback.pacing: give it for dialing: predictive"),
+            ("{share: 0.5, ring_time: {dist: exponential, mean: 20s}}", "{share: 0.4, ring_time: "
+             "{dist: exponential, mean: 20s}}", "campaigns.winback.outcomes: the shares must sum to 1 (got 0.9)"),
+            ("      busy:", "      voicemail:", "campaigns.second.outcomes.voicemail: unknown key 'voicemail'")):
+        with pytest.raises(ScenarioError) as bad:
+            parse_scenario(BAD.replace(key, value), "bad.yaml")
+        assert message in str(bad.value)

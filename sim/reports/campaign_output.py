@@ -36,7 +36,7 @@ def terminal_lines(rows: dict[str, dict[str, Estimate]], currency: str, period: 
     """One paragraph per campaign ('' without campaigns)."""
     out = []
     for name, k in rows.items():
-        def t(key: str, kind: str) -> str:
+        def t(key: str, kind: str, k: dict[str, Estimate] = k) -> str:
             e = k.get(key)
             return "-" if e is None else _text(float(e.mean), float(e.half_width), kind)
 

@@ -144,6 +144,12 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
                 problems.append((where, f"'{gname}' already works campaign '{works[gname]}': a group works at "
                                         "most one campaign"))
             works.setdefault(gname, cname)
+            site = _site_name(scenario, gname)
+            if site is not None and scenario.site_map().get(site, None) is not None \
+                    and scenario.site_map()[site].kind == SiteKind.partner:
+                problems.append((where, f"'{gname}' works at partner site '{site}': partner contracts price inbound "
+                                        "calls only, so outbound work there would be free; give the campaign "
+                                        "in-house groups"))
             if campaign.dialing == Dialing.predictive and groups[gname].skills:
                 problems.append((where, f"'{gname}' also takes inbound calls: predictive dialing needs groups "
                                         "that only work the campaign (use progressive or preview for blending)"))
