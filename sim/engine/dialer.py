@@ -21,12 +21,12 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-import simpy
 
 from sim.engine.agents import Agent
+from sim.engine.host import Host
 from sim.engine.streams import ContactStreams, Streams
 from sim.scenario.campaigns import LIVE, OUTCOMES, Answered, Campaign, Dialing
 from sim.scenario.distributions import Distribution
@@ -41,16 +41,6 @@ _RETRY_DRAW = 128
 """The retry delay of attempt k is drawn from the record's stream number 128 + k (the attempt's own draws use k)."""
 _HEADROOM = 0.9
 """Share of the silent-call limit that paced dialing plans to use (lines already ringing may still add some)."""
-
-
-class Host(Protocol):
-    """What a dialer needs from the model: the clock, the idle agents per group (longest idle first) and a way to
-    hand an agent back when its outbound call ends."""
-
-    env: simpy.Environment
-    idle: list[deque[Agent]]
-
-    def release(self, agent: Agent, now: float) -> None: ...
 
 
 class AttemptLog:

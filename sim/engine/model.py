@@ -21,8 +21,10 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.engine.agents import Agent, Roster
+from sim.engine.backoffice import WorkQueue, freeze
 from sim.engine.callers import Callers
-from sim.engine.dialer import Campaigns, Dialer
+from sim.engine.dialer import Campaigns
+from sim.engine.host import IdleWork
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT, OverflowPolicy
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, UNREACHED, Recorder, Records
@@ -108,13 +110,22 @@ class CallCenter:
         self._start_at, self._group, self._outcome, self._end_at, self._agent = (
             self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at, self.rec.agent)
         self.campaigns: Campaigns | None = None
-        if layout.scenario.campaigns:
+        self.work: list[WorkQueue] = []
+        scenario = layout.scenario
+        if scenario.campaigns or scenario.work:
             if streams is None:
-                raise ValueError("a scenario with campaigns needs the replication's streams")
-            self.campaigns = Campaigns(self, layout.scenario.campaigns, layout.group_names, streams,
-                                       run.start_day.number, run.days)
-        self._outbound: list[Dialer | None] = (self.campaigns.by_group if self.campaigns
-                                               else [None] * len(layout.groups))
+                raise ValueError("a scenario with campaigns or work items needs the replication's streams")
+            if scenario.campaigns:
+                self.campaigns = Campaigns(self, scenario.campaigns, layout.group_names, streams,
+                                           run.start_day.number, run.days)
+            self.work = [WorkQueue(self, w, [layout.group_names.index(g) for g in w.groups], streams, name, run)
+                         for name, w in (scenario.work or {}).items()]
+        self._idle_work: list[tuple[IdleWork, ...]] = [
+            (*(q for q in self.work if g in q.groups),
+             *((d,) if self.campaigns and (d := self.campaigns.by_group[g]) is not None else ()))
+            for g in range(len(layout.groups))]
+        """Per group: what its idle agents take when no inbound call waits, in order: work items (in scenario
+        order), then its campaign."""
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
@@ -125,7 +136,8 @@ class CallCenter:
         self._admit_arrivals()
         self.env.run(until=until)
         return self.rec.freeze(self.repeats.join(self.callers),
-                               self.campaigns.freeze() if self.campaigns else None)
+                               self.campaigns.freeze() if self.campaigns else None,
+                               freeze(self.work) if self.work else None)
 
     # -- events ---------------------------------------------------------------------------------------------------
 
@@ -387,12 +399,11 @@ class CallCenter:
         elif not self._serve_next(agent, now):
             agent.since = now
             self.idle[agent.group].append(agent)
-            dialer = self._outbound[agent.group]
-            if dialer is not None:
-                dialer.on_idle(agent.group, now)
+            for work in self._idle_work[agent.group]:
+                work.on_idle(agent.group, now)
 
     release = _free_agent
-    """An outbound call's agent is done (``sim.engine.dialer.Host``)."""
+    """An agent is done with an outbound call or a work item (``sim.engine.host.Host``)."""
 
     def _serve_next(self, agent: Agent, now: float) -> bool:
         """Give ``agent``, free, the next waiting call it should take; False if none may."""
@@ -447,9 +458,8 @@ class CallCenter:
             idle = roster.idle
             while idle and self._serve_next(idle[0], now):
                 idle.popleft()
-            dialer = self._outbound[g]
-            if dialer is not None:
-                dialer.on_idle(g, now)
+            for work in self._idle_work[g]:
+                work.on_idle(g, now)
         elif delta < 0:
             gone = roster.log_out(-delta)
             if gone:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.engine.backoffice import Items
 from sim.engine.callers import Callers
 from sim.engine.dialer import Attempts
 
@@ -55,9 +56,9 @@ class Recorder:
         self.agent.append(-1)
         return len(self.outcome) - 1
 
-    def freeze(self, callers: Callers, attempts: Attempts | None = None) -> Records:
+    def freeze(self, callers: Callers, attempts: Attempts | None = None, items: Items | None = None) -> Records:
         """The finished columns as numpy arrays (no copy), joined with what the callers brought (and the
-        outbound attempts, if the scenario has campaigns)."""
+        outbound attempts and work items, if the scenario has them)."""
         return Records(
             callers=callers,
             outcome=np.frombuffer(self.outcome, dtype=np.int8),
@@ -70,6 +71,7 @@ class Recorder:
             agent=np.frombuffer(self.agent, dtype=np.int32),
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
             attempts=attempts,
+            items=items,
         )
 
 
@@ -102,6 +104,8 @@ class Records:
     staff_log: np.ndarray
     attempts: Attempts | None = None
     """The outbound campaigns' attempts (``sim.engine.dialer``); None without campaigns."""
+    items: Items | None = None
+    """The deferrable work items (``sim.engine.backoffice``); None without work types."""
 
     def block(self, lo: int, hi: int) -> Records:
         """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""

@@ -128,35 +128,42 @@ def _site_problems(scenario: Scenario) -> list[tuple[Path, str]]:
 
 
 def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
-    """A campaign's groups exist, each works at most one campaign, predictive dialing only with groups that
-    take no inbound calls; a group without skills must work a campaign."""
+    """A campaign's or work type's groups exist and work in-house (partner contracts price inbound calls only);
+    each group works at most one campaign; predictive dialing only with groups that take no inbound calls; a
+    group without skills must work a campaign or work items."""
     groups = scenario.agent_groups
     problems: list[tuple[Path, str]] = []
     works: dict[str, str] = {}
-    for cname, campaign in (scenario.campaigns or {}).items():
-        for i, gname in enumerate(campaign.groups):
-            where: Path = ("campaigns", cname, "groups", i)
+    busy: set[str] = set()
+    tasks = [("campaigns", n, c.groups) for n, c in (scenario.campaigns or {}).items()]
+    tasks += [("work", n, w.groups) for n, w in (scenario.work or {}).items()]
+    for key, name, names in tasks:
+        for i, gname in enumerate(names):
+            where: Path = (key, name, "groups", i)
             if gname not in groups:
                 hint = did_you_mean(gname, list(groups)) or f"; the groups are {', '.join(groups)}"
                 problems.append((where, f"unknown agent group '{gname}'{hint}"))
                 continue
+            busy.add(gname)
+            site = _site_name(scenario, gname)
+            sites = scenario.site_map()
+            if site in sites and sites[site].kind == SiteKind.partner:
+                problems.append((where, f"'{gname}' works at partner site '{site}': partner contracts price inbound "
+                                        "calls only, so this work would be free there; give it in-house groups"))
+            if key != "campaigns":
+                continue
             if gname in works:
                 problems.append((where, f"'{gname}' already works campaign '{works[gname]}': a group works at "
                                         "most one campaign"))
-            works.setdefault(gname, cname)
-            site = _site_name(scenario, gname)
-            if site is not None and scenario.site_map().get(site, None) is not None \
-                    and scenario.site_map()[site].kind == SiteKind.partner:
-                problems.append((where, f"'{gname}' works at partner site '{site}': partner contracts price inbound "
-                                        "calls only, so outbound work there would be free; give the campaign "
-                                        "in-house groups"))
+            works.setdefault(gname, name)
+            campaign = (scenario.campaigns or {})[name]
             if campaign.dialing == Dialing.predictive and groups[gname].skills:
                 problems.append((where, f"'{gname}' also takes inbound calls: predictive dialing needs groups "
                                         "that only work the campaign (use progressive or preview for blending)"))
     for gname, group in groups.items():
-        if not group.skills and gname not in works:
+        if not group.skills and gname not in busy:
             problems.append((("agent_groups", gname, "skills"), "a group needs at least one skill, or must work "
-                                                                "an outbound campaign"))
+                                                                "an outbound campaign or work items"))
     return problems
 
 

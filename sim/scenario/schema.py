@@ -264,6 +264,42 @@ class CallType(Model):
         return self
 
 
+class ResponseTarget(Model):
+    """The response-time goal of deferrable work: this share answered (finished) within this time of arrival."""
+
+    within: PositiveDuration = Field(86400.0, description="e.g. 24h")
+    target: Share = 0.9
+
+
+class Channel(StrEnum):
+    """What kind of deferrable work (a label for the reports)."""
+
+    email = "email"
+    social = "social"
+    letter = "letter"
+    backoffice = "backoffice"
+
+
+class WorkType(Model):
+    """Deferrable work items (e-mails, social-media messages, back-office cases) worked by idle agents."""
+
+    channel: Channel = Channel.email
+    arrivals: Arrivals
+    handle_time: Distribution
+    groups: list[Name] = Field(min_length=1, description="agent groups that work these items")
+    reserve: int = Field(0, ge=0, le=MAX_AGENTS, description="in a group that also takes inbound calls, this many "
+                                                             "agents stay idle for inbound: items only beyond it")
+    hours: OpeningHours = Field(None, description="when agents work on these items, e.g. {mon-fri: "
+                                                  "'08:00-18:00'}; omit: whenever they are logged in")
+    response: ResponseTarget = ResponseTarget()
+
+    @model_validator(mode="after")
+    def _check(self) -> WorkType:
+        if len(set(self.groups)) != len(self.groups):
+            raise ValueAtKey("groups", "lists a group twice")
+        return self
+
+
 class Client(Model):
     description: str = ""
     call_types: dict[Name, CallType] = Field(min_length=1)
@@ -351,6 +387,8 @@ class Scenario(Model):
                                                     description="single-client shorthand for clients")
     agent_groups: dict[Name, AgentGroup] = Field(min_length=1)
     campaigns: dict[Name, Campaign] | None = Field(None, description="outbound campaigns and the groups working them")
+    work: dict[Name, WorkType] | None = Field(None, description="deferrable work (e-mail, back office) and the groups "
+                                                                "working it")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

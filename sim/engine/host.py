@@ -1,0 +1,28 @@
+"""The small interface between the model and the work agents do beside inbound calls (outbound campaigns,
+deferrable work items): the model hands idle agents to that work, the work hands them back when done."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+import simpy
+
+from sim.engine.agents import Agent
+
+
+class Host(Protocol):
+    """What the model offers: the clock, the idle agents per group (longest idle first) and a way to hand an agent
+    back when its task ends (it then takes a waiting inbound call first)."""
+
+    env: simpy.Environment
+    idle: list[deque[Agent]]
+
+    def release(self, agent: Agent, now: float) -> None: ...
+
+
+class IdleWork(Protocol):
+    """Work that idle agents of some groups take: called whenever agents of group ``g`` are idle and no inbound
+    call waits for them; it takes agents from ``Host.idle[g]`` or leaves them idle."""
+
+    def on_idle(self, g: int, now: float) -> None: ...
