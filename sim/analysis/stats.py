@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from functools import cache
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -58,22 +59,23 @@ _PI = Decimal("3.14159265358979323846264338327950288419716939937510582097494459"
 def student_t_quantile(p: float, df: int) -> float:
     """The t with P(T <= t) = p for Student's t on ``df`` >= 1 (whole) degrees of freedom, 0 < p < 1.
 
-    Newton's method from t = 0 on P(|T| < t), which is concave in t > 0 and so approached from below, evaluated in
-    40-digit decimals by the finite series of Abramowitz & Stegun 26.7.3-4: the result is the double nearest the
-    exact quantile of ``p``.
+    Newton's method on P(|T| < t), evaluated in 40-digit decimals by the finite series of Abramowitz & Stegun
+    26.7.3-4, from the first terms of the Cornish-Fisher expansion (26.7.5): the result is the double nearest the
+    exact quantile of ``p``. P(|T| < t) is concave in t > 0, so iterates below the quantile rise to it, and one
+    above falls below it (at worst to 0).
     """
     if df < 1 or not 0.0 < p < 1.0:
         raise ValueError(f"student_t_quantile needs df >= 1 and 0 < p < 1, not df={df}, p={p}")
     log_density = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    z = NormalDist().inv_cdf(0.5 + abs(p - 0.5))
     with localcontext() as ctx:
         ctx.prec = _DIGITS
         target = abs(2 * Decimal(p) - 1)
-        t, step = Decimal(0), Decimal(1)
+        t, step = Decimal(z + (z**3 + z) / (4 * df)), Decimal(1)
         while step > t.scaleb(-_DIGITS + 8):
             density = math.exp(log_density - (df + 1) / 2 * math.log1p(float(t) ** 2 / df))
-            step = (target - _two_sided(t, df)) / Decimal(2 * density)
-            t += step
-            step = abs(step)
+            new = max(t + (target - _two_sided(t, df)) / Decimal(2 * density), Decimal(0))
+            t, step = new, abs(new - t)
         return math.copysign(float(t), p - 0.5)
 
 
