@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc, expit, gammaln, logsumexp, xlogy
+
+# scipy.special is imported by the functions that use it: a run imports this module (the analytic twin, the
+# staffing table of reports) and need not pay for scipy's import unless a formula with it is evaluated.
 
 __all__ = [
     "MMCD",
@@ -160,6 +162,8 @@ def erlang_a(
     E[W; answered | k] = x / (x + k + 1) * sum_{j=1..k+1} 1 / (x + j) / theta.
     Works for any load (rho > 1 too); mean_patience = inf gives Erlang C.
     """
+    from scipy.special import betainc, expit, logsumexp
+
     _check_system(servers, arrival_rate, mean_service)
     _check_time("threshold", threshold)
     if not mean_patience > 0.0:
@@ -203,6 +207,8 @@ def erlang_a_abandoned_within(
     Given k queued ahead, U = exp(-theta V) ~ Beta(x, k + 1) (see erlang_a), so P(V > t | k) = I_{exp(-theta t)}
     (x, k + 1). mean_patience = inf gives 0.
     """
+    from scipy.special import betainc, logsumexp
+
     _check_time("threshold", threshold)
     a = erlang_a(servers, arrival_rate, mean_service, mean_patience, threshold)
     if math.isinf(mean_patience) or a.p_wait == 0.0:
@@ -240,6 +246,8 @@ def mmck(servers: int, capacity: int, arrival_rate: float, mean_service: float) 
     Solved in log space (stable for large c and K); blocked calls are lost (PASTA: p_block = p_K).
     Wq = Lq / (lambda (1 - p_K)), W = L / (lambda (1 - p_K)) by Little's law. capacity = servers is Erlang B.
     """
+    from scipy.special import gammaln, logsumexp, xlogy
+
     _check_system(servers, arrival_rate, mean_service)
     if capacity < servers:
         raise ValueError(f"capacity must be >= servers ({servers}), got {capacity}")

@@ -1,9 +1,10 @@
-"""Estimators over replications and the KPIs computed from facts. Pure numpy/scipy.
+"""Estimators over replications and the KPIs computed from facts. Pure numpy.
 
 Every ratio KPI (service level, ASA, abandonment, occupancy, ...) is a ratio of per-replication sums: the point
 estimate is sum(X)/sum(Y) over replications and its confidence interval comes from the delta method,
 Var(R) ~ Var(X - R*Y) / (n * mean(Y)^2), with Student-t quantiles on n-1 degrees of freedom. Counts and
 percentiles are averaged over replications with a t interval. With one replication there is no interval (NaN).
+The t quantiles are computed here (student_t_quantile), so a run does not import scipy.stats.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from functools import cache
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, PERCENTILES
 from sim.scenario.schema import ServiceLevel, SLDefinition
@@ -40,9 +43,77 @@ class Estimate:
 def t_quantile(n: Any, level: float = LEVEL) -> Any:
     """Two-sided Student-t quantile for ``n`` replications (NaN where n < 2); n may be an array."""
     n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore"):
-        q = sps.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-    return q if np.ndim(q) else float(q)
+    q = np.full(n.shape, np.nan)
+    for count in np.unique(n[n > 1]).tolist():
+        if not count.is_integer():
+            raise ValueError(f"t_quantile: {count} replications is not a whole number")
+        q[n == count] = student_t_quantile(0.5 + level / 2, int(count) - 1)
+    return q if q.ndim else float(q)
+
+
+_DIGITS = 40
+_PI = Decimal("3.14159265358979323846264338327950288419716939937510582097494459")
+
+
+@cache
+def student_t_quantile(p: float, df: int) -> float:
+    """The t with P(T <= t) = p for Student's t on ``df`` >= 1 (whole) degrees of freedom, 0 < p < 1.
+
+    Newton's method on P(|T| < t), evaluated in 40-digit decimals by the finite series of Abramowitz & Stegun
+    26.7.3-4, from the first terms of the Cornish-Fisher expansion (26.7.5): the result is the double nearest the
+    exact quantile of ``p``. P(|T| < t) is concave in t > 0, so iterates below the quantile rise to it, and one
+    above falls below it (at worst to 0).
+    """
+    if df < 1 or not 0.0 < p < 1.0:
+        raise ValueError(f"student_t_quantile needs df >= 1 and 0 < p < 1, not df={df}, p={p}")
+    log_density = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    z = NormalDist().inv_cdf(0.5 + abs(p - 0.5))
+    with localcontext() as ctx:
+        ctx.prec = _DIGITS
+        target = abs(2 * Decimal(p) - 1)
+        t, step = Decimal(z + (z**3 + z) / (4 * df)), Decimal(1)
+        while step > t.scaleb(-_DIGITS + 8):
+            density = math.exp(log_density - (df + 1) / 2 * math.log1p(float(t) ** 2 / df))
+            new = max(t + (target - _two_sided(t, df)) / Decimal(2 * density), Decimal(0))
+            t, step = new, abs(new - t)
+        return math.copysign(float(t), p - 0.5)
+
+
+def _two_sided(t: Decimal, df: int) -> Decimal:
+    """P(|T| < t) for t >= 0 (A&S 26.7.3 for odd df, 26.7.4 for even), in the current decimal context."""
+    cos2 = df / (df + t * t)
+    sin = t / (df + t * t).sqrt()
+    if df % 2 == 0:
+        term = total = Decimal(1)
+        for k in range(1, df // 2):
+            term *= cos2 * (2 * k - 1) / (2 * k)
+            total += term
+        return sin * total
+    theta = _atan(t / Decimal(df).sqrt())
+    if df == 1:
+        return 2 * theta / _PI
+    term = total = cos2.sqrt()
+    for k in range(1, (df - 1) // 2):
+        term *= cos2 * (2 * k) / (2 * k + 1)
+        total += term
+    return 2 * (theta + sin * total) / _PI
+
+
+def _atan(x: Decimal) -> Decimal:
+    """arctan x for x >= 0 in the current decimal context: halve the angle below 0.1, then the Taylor series."""
+    if x > 1:
+        return _PI / 2 - _atan(1 / x)
+    halvings = 0
+    while x > Decimal("0.1"):
+        x /= 1 + (1 + x * x).sqrt()  # atan x = 2 atan(x / (1 + sqrt(1 + x^2)))
+        halvings += 1
+    total, power, k = x, x, 1
+    while True:
+        power *= -x * x
+        k += 2
+        if total + power / k == total:
+            return total * (1 << halvings)
+        total += power / k
 
 
 def mean_estimate(x: np.ndarray, level: float = LEVEL) -> Estimate:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class KpiRow:
 class Summary:
     rows: tuple[KpiRow, ...]
     days: tuple[KpiRow, ...]
-    intervals: tuple[dict[str, Any], ...]
+    intervals: IntervalTable
     waits: dict[str, Any] = field(default_factory=dict)  # wait_distribution(): CDF of answered calls' waits
     invoices: dict[str, dict[str, Estimate]] = field(default_factory=dict)  # partner site -> item -> estimate
     risk: tuple[Spread, ...] = ()  # sim.analysis.risk: KPIs over days and intervals
@@ -49,7 +50,7 @@ class Summary:
 
 def summarize(result: RunResult) -> Summary:
     """Every KPI table of a run."""
-    return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), tuple(interval_rows(result)),
+    return Summary(tuple(kpi_rows(result)), tuple(day_rows(result)), interval_table(result),
                    wait_distribution(result), invoice_rows(result), risk_rows(result))
 
 
@@ -242,8 +243,44 @@ INTERVAL_COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "ans
                    "abandoned_short")
 
 
-def interval_rows(result: RunResult) -> list[dict[str, Any]]:
-    """One row per interval x call type (and 'all'), warm-up intervals left out; group columns per interval."""
+@dataclass(frozen=True, eq=False)
+class IntervalTable(Sequence[dict[str, Any]]):
+    """intervals.csv: one row per interval x call type (and 'all'), warm-up intervals left out, as columns. As a
+    sequence, its rows as dicts: day, weekday, interval_start, call_type, then ``calls``, then ``groups``.
+
+    ``starts``: (day, weekday, interval_start) of each interval; ``calls``: column -> [interval, call type];
+    ``groups``: the agent group columns, the same in every row of an interval: column -> [interval].
+    """
+
+    starts: tuple[tuple[int, str, str], ...]
+    call_types: tuple[str, ...]
+    calls: dict[str, np.ndarray]
+    groups: dict[str, np.ndarray]
+
+    @property
+    def header(self) -> list[str]:
+        return ["day", "weekday", "interval_start", "call_type", *self.calls, *self.groups]
+
+    def __len__(self) -> int:
+        return len(self.starts) * len(self.call_types)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        i, k = divmod(range(len(self))[index], len(self.call_types))
+        day, weekday, start = self.starts[i]
+        return {"day": day, "weekday": weekday, "interval_start": start, "call_type": self.call_types[k],
+                **{c: v[i, k] for c, v in self.calls.items()}, **{c: v[i] for c, v in self.groups.items()}}
+
+
+def interval_table(result: RunResult) -> IntervalTable:
+    """The interval table of a run (see IntervalTable); group columns per interval."""
     layout, run = result.layout, result.scenario.run
     calls, groups, first = _stack(result)
     with_all = np.concatenate([calls, calls.sum(axis=3, keepdims=True)], axis=3)  # [R, F, I, K+1]
@@ -252,29 +289,20 @@ def interval_rows(result: RunResult) -> list[dict[str, Any]]:
     busy, staffed = groups[:, GROUP_FIELDS.index("busy_time")], groups[:, GROUP_FIELDS.index("staffed_time")]
     occupancy = ratio_estimate(busy, staffed)
     logged_in = mean_estimate(staffed / run.interval)
-    names = (*layout.type_names, "all")
-    rows = []
+    starts = []
     for i in range(first, layout.n_intervals):
         start = i * run.interval
         day = int(start // DAY)
-        base = {"day": day + 1, "weekday": WEEKDAYS[(run.start_day.number + day) % 7],
-                "interval_start": format_clock(start - day * DAY)}
-        group_cols: dict[str, Any] = {}
-        for g, gname in enumerate(layout.group_names):
-            group_cols[f"agents_{gname}"] = logged_in.mean[i, g]
-            group_cols[f"occupancy_{gname}"] = occupancy.mean[i, g]
-        for k, name in enumerate(names):
-            row: dict[str, Any] = {**base, "call_type": name}
-            row.update({c: kpis[c].mean[i, k] for c in INTERVAL_COUNTS})
-            for c in INTERVAL_KPIS:
-                row[c] = kpis[c].mean[i, k]
-            row["service_level_ci"] = kpis["service_level"].half_width[i, k]
-            row["asa_ci"] = kpis["asa"].half_width[i, k]
-            row["wait_p90"] = p90.mean[i, k]
-            row["aht"] = kpis["aht"].mean[i, k]
-            row.update(group_cols)
-            rows.append(row)
-    return rows
+        starts.append((day + 1, WEEKDAYS[(run.start_day.number + day) % 7], format_clock(start - day * DAY)))
+    columns = {c: kpis[c].mean for c in (*INTERVAL_COUNTS, *INTERVAL_KPIS)}
+    columns.update(service_level_ci=kpis["service_level"].half_width, asa_ci=kpis["asa"].half_width,
+                   wait_p90=p90.mean, aht=kpis["aht"].mean)
+    group_columns = {}
+    for g, name in enumerate(layout.group_names):
+        group_columns[f"agents_{name}"] = logged_in.mean[first:, g]
+        group_columns[f"occupancy_{name}"] = occupancy.mean[first:, g]
+    return IntervalTable(tuple(starts), (*layout.type_names, "all"), {c: v[first:] for c, v in columns.items()},
+                         group_columns)
 
 
 def wait_distribution(result: RunResult) -> dict[str, Any]:

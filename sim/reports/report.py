@@ -7,7 +7,6 @@ run never leaves a half-written results folder, and a folder ccsim did not write
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -35,7 +34,15 @@ from sim.analysis.risk import (
     terminal_lines,
 )
 from sim.analysis.stats import Estimate
-from sim.analysis.summary import INVOICE_COLUMNS, KpiRow, Summary, invoice_lines, period_label, site_rows
+from sim.analysis.summary import (
+    INVOICE_COLUMNS,
+    IntervalTable,
+    KpiRow,
+    Summary,
+    invoice_lines,
+    period_label,
+    site_rows,
+)
 from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
 from sim.reports.folders import Staged, staged_folder
@@ -119,8 +126,9 @@ def kpi_table(rows: Iterable[KpiRow]) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> None:
-    """A CSV table of ``rows`` (keys from ``header``; a missing key is an empty cell, an unknown one an error).
-    Numbers are rounded to 6 decimals, NaN and infinity are empty; columns of floats are converted at once."""
+    """A CSV table of ``rows`` (keys from ``header``; a missing key is an empty cell, an unknown one an error), as
+    csv.writer writes it. Numbers are rounded to 6 decimals, NaN and infinity are empty; columns of floats are
+    converted at once."""
     rows = list(rows)
     known = set(header)
     for row in rows:
@@ -131,23 +139,49 @@ def write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> 
             else [[row[header[0]] for row in rows]]
     else:
         raw = [[row.get(key, "") for row in rows] for key in header]
-    columns = [_column(list(values)) for values in raw]
+    _write_lines(path, header, [",".join(cells) for cells in zip(*map(_column, raw), strict=True)])
+
+
+def write_intervals(path: Path, table: IntervalTable) -> None:
+    """intervals.csv: the table's rows as write_csv writes them, the group cells of an interval formatted once for
+    all its rows."""
+    types = [_quoted(name) for name in table.call_types]
+    calls = [",".join(cells) for cells in zip(*(_numbers(v.ravel()) for v in table.calls.values()), strict=True)]
+    groups = ["," + ",".join(cells) for cells in zip(*map(_numbers, table.groups.values()), strict=True)] \
+        if table.groups else [""] * len(table.starts)
+    lines, row = [], 0
+    for (day, weekday, start), tail in zip(table.starts, groups, strict=True):
+        head = f"{day},{_quoted(weekday)},{_quoted(start)},"
+        for name in types:
+            lines.append(f"{head}{name},{calls[row]}{tail}")
+            row += 1
+    _write_lines(path, table.header, lines)
+
+
+def _write_lines(path: Path, header: list[str], lines: list[str]) -> None:
+    """A CSV file of a header and lines of cells joined by commas, with csv.writer's line ends (and its '""' for
+    the empty cell of a one-column line)."""
+    lines = [",".join(map(_quoted, header)), *lines]
+    if len(header) == 1:
+        lines = [line or '""' for line in lines]
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(zip(*columns, strict=True))
+        handle.write("\r\n".join(lines) + "\r\n")
 
 
-def _column(values: list[Any]) -> list[Any]:
+def _column(values: Sequence[Any]) -> list[str]:
     """The cells of one column: a column of floats in one numpy pass, anything else cell by cell."""
     kinds = set(map(type, values))
     if kinds and kinds <= {float, np.float64}:
-        numbers = np.asarray(values, dtype=float)
-        cells: list[Any] = np.round(numbers, 6).tolist()
-        for i in np.flatnonzero(~np.isfinite(numbers)).tolist():
-            cells[i] = ""
-        return cells
-    return [_cell(v) for v in values]
+        return _numbers(np.asarray(values, dtype=float))
+    return [_text(_cell(v)) for v in values]
+
+
+def _numbers(values: np.ndarray) -> list[str]:
+    """Cells of floats: rounded to 6 decimals (by numpy), NaN and infinity empty."""
+    cells = list(map(repr, np.round(values, 6).tolist()))
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        cells[i] = ""
+    return cells
 
 
 def _cell(value: Any) -> Any:
@@ -157,6 +191,22 @@ def _cell(value: Any) -> Any:
         return value
     number = json_number(value)
     return "" if number is None else round(number, 6)
+
+
+def _text(value: str | int | float | None) -> str:
+    """A cell as csv.writer writes it: None empty, floats by repr, text quoted where needed."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _quoted(value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _quoted(text: str) -> str:
+    """Text in double quotes (inner ones doubled) if it holds a comma, a quote or a line break (csv.QUOTE_MINIMAL)."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def write_results(result: RunResult, summary: Summary, out_dir: str | Path, scenario_file: str | None,
@@ -189,7 +239,7 @@ def fill_results(tmp: Path, result: RunResult, summary: Summary, scenario_file: 
     write_csv(tmp / "summary.csv", *kpi_table(summary.rows))
     write_csv(tmp / "days.csv", *kpi_table(summary.days))
     if summary.intervals:
-        write_csv(tmp / "intervals.csv", list(summary.intervals[0]), summary.intervals)
+        write_intervals(tmp / "intervals.csv", summary.intervals)
     write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
     if costs:
         write_csv(tmp / "cost_risk.csv", list(COST_CSV_COLUMNS),
