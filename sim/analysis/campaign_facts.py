@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from sim.analysis.facts import spans_by_interval
+from sim.analysis.spans import spans_by_interval
 from sim.engine.dialer import ATTEMPT_OUTCOMES, Attempts
 from sim.engine.layout import Layout
+from sim.scenario.campaigns import refills
 from sim.units import DAY
 
 CAMPAIGN_FIELDS = (
@@ -25,7 +26,7 @@ CAMPAIGN_FIELDS = (
 their revenue, the agent-seconds spent on the campaign's attempts (preview, ringing, talk, after-call work), the
 part of it talking to live answers, records dialled for the first time (list penetration), records finished
 (reached, or their last attempt made) and records added to the list (the start list at 00:00 of day 1, each
-day's new records at 00:00)."""
+calling day's new records at its 00:00)."""
 
 
 def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> np.ndarray:
@@ -42,9 +43,7 @@ def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> n
         out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
     per_day = round(DAY / run.interval)
     for c, campaign in enumerate(campaigns.values()):
-        added = out[CAMPAIGN_FIELDS.index("added"), :, c]
-        added[::per_day] = campaign.list.per_day
-        added[0] += campaign.list.size
+        out[CAMPAIGN_FIELDS.index("added"), ::per_day, c] = refills(campaign, run.start_day.number, run.days)
     out[:, :first_interval, :] = 0.0
     return out
 

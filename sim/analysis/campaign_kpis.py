@@ -1,10 +1,6 @@
 """KPIs of outbound campaigns over replications: the dialing funnel, silent calls against their limit, sales and
-revenue, productivity per agent hour, list penetration, and what the agent time costs.
-
-A campaign's labour cost is the agent time it takes at its groups' cost per hour: all scheduled hours of a group
-that takes no inbound calls (its idle time belongs to the campaign), and the hours spent on outbound attempts
-in a blended group (its idle time and inbound work stay with inbound; that cost is already in the inbound
-totals, so a blended campaign's cost is the value of the time it uses, not an extra bill).
+revenue, productivity per agent hour, list penetration, and what the agent time costs (whose time:
+``sim.analysis.agent_time``).
 """
 
 from __future__ import annotations
@@ -13,8 +9,9 @@ import math
 
 import numpy as np
 
+from sim.analysis.agent_time import task_hours
 from sim.analysis.campaign_facts import CAMPAIGN_FIELDS
-from sim.analysis.facts import GROUP_FIELDS
+from sim.analysis.facts import Facts
 from sim.analysis.stats import Estimate, ratio_estimate
 from sim.engine.layout import Layout
 from sim.units import DAY
@@ -33,22 +30,17 @@ RATIOS = {"contact_rate": ("live_answers", "attempts"), "right_party_rate": ("ri
 """Ratio KPIs as (numerator, denominator) of the campaign's per-replication sums."""
 
 
-def campaign_sums(x: np.ndarray, groups: np.ndarray, layout: Layout, first: int, c: int) -> dict[str, np.ndarray]:
-    """Per replication, the sums behind campaign ``c``'s KPIs. ``x[r, f, i, c]``: CAMPAIGN_FIELDS[f] in interval i
-    of campaign c in replication r; ``groups[r, f, i, g]``: GROUP_FIELDS; intervals before ``first`` are the
-    warm-up."""
-    campaign = list((layout.scenario.campaigns or {}).values())[c]
-    f = {k: x[:, i, first:, c].sum(axis=1) for i, k in enumerate(CAMPAIGN_FIELDS)}
-    staffed = groups[:, GROUP_FIELDS.index("staffed_time"), first:, :].sum(axis=1)  # [R, G]
-    outbound = groups[:, GROUP_FIELDS.index("outbound_time"), first:, :].sum(axis=1)
-    index = [layout.group_names.index(g) for g in campaign.groups]
-    dedicated = np.asarray([not layout.groups[g].skills for g in index])
-    hours = np.where(dedicated, staffed[:, index], outbound[:, index]) / 3600.0  # [R, groups of c]
-    f["agent_hours"] = hours.sum(axis=1)
-    f["labour_cost"] = (hours * np.asarray([layout.groups[g].cost_per_hour for g in index])).sum(axis=1)
-    f["live_answers"] = f["right_party"] + f["wrong_party"] + f["silent"]
-    f["margin"] = f["revenue"] - f["labour_cost"]
-    return f
+def campaign_sums(facts: tuple[Facts, ...], layout: Layout, c: int) -> dict[str, np.ndarray]:
+    """Per replication, the sums behind campaign ``c``'s KPIs (warm-up excluded)."""
+    first = facts[0].first_interval
+    x = np.stack([f.campaigns[:, first:, c].sum(axis=1) for f in facts])  # [R, F]
+    out = {k: x[:, i] for i, k in enumerate(CAMPAIGN_FIELDS)}
+    hours = task_hours(facts, layout)[0][:, c, :]  # [R, G]
+    out["agent_hours"] = hours.sum(axis=1)
+    out["labour_cost"] = hours @ np.asarray([g.cost_per_hour for g in layout.groups], dtype=float)
+    out["live_answers"] = out["right_party"] + out["wrong_party"] + out["silent"]
+    out["margin"] = out["revenue"] - out["labour_cost"]
+    return out
 
 
 def campaign_pairs(sums: dict[str, np.ndarray]) -> Pairs:
@@ -59,23 +51,25 @@ def campaign_pairs(sums: dict[str, np.ndarray]) -> Pairs:
     return out
 
 
-def campaign_kpis(x: np.ndarray, groups: np.ndarray, layout: Layout, first: int) -> dict[str, dict[str, Estimate]]:
-    """Per campaign name, its KPIs (see ``campaign_sums`` for the arrays)."""
+def campaign_kpis(facts: tuple[Facts, ...], layout: Layout) -> dict[str, dict[str, Estimate]]:
+    """Per campaign name, its KPIs."""
     out: dict[str, dict[str, Estimate]] = {}
     per_day = round(DAY / layout.scenario.run.interval)
+    first = facts[0].first_interval
     for c, (name, campaign) in enumerate((layout.scenario.campaigns or {}).items()):
-        kpis = {k: ratio_estimate(n, d) for k, (n, d) in campaign_pairs(campaign_sums(x, groups, layout, first,
-                                                                                    c)).items()}
+        kpis = {k: ratio_estimate(n, d) for k, (n, d) in campaign_pairs(campaign_sums(facts, layout, c)).items()}
         limit = campaign.pacing.max_abandoned if campaign.pacing else None
         if limit is not None:
-            over = _days_over(x[:, :, :, c], first, per_day, limit)
+            x = np.stack([f.campaigns[:, :, c] for f in facts])
+            over = _days_over(x, first, per_day, limit)
             kpis["days_over_limit"] = ratio_estimate(over, np.ones(len(over)))
         out[name] = kpis
     return out
 
 
 def _days_over(x: np.ndarray, first: int, per_day: int, limit: float) -> np.ndarray:
-    """Per replication: measured whole days with live answers whose silent calls exceed ``limit`` per live answer."""
+    """Per replication: measured whole days with live answers whose silent calls exceed ``limit`` per live
+    answer. ``x[r, f, i]``: CAMPAIGN_FIELDS of one campaign per interval."""
     start = math.ceil(first / per_day) * per_day
     days = (x.shape[2] - start) // per_day
     if days <= 0:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.analysis.campaign_facts import CAMPAIGN_FIELDS, campaign_facts, outbound_busy
+from sim.analysis.spans import spans_by_interval
+from sim.analysis.work_facts import AGE_PERCENTILES, WORK_FIELDS, work_busy, work_facts
 from sim.economics.billing import CostFacts, cost_facts
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
@@ -47,7 +50,7 @@ offer's ``within``, and the time from request to call back of those called back.
 of the number of waiting calls (transfer legs included) of the type over the interval (call-seconds); callers on
 virtual hold are not on the line and not in it."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
-                "wait_sum", "answered_within", "answered_on_line")
+                "wait_sum", "answered_within", "answered_on_line", "outbound_time", "work_time")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
 and ``busy_time`` the part of it spent on calls (or reserved for a call being transferred to it). The minutes an
 agent spends finishing the call in hand after the shift ended count in neither, so occupancy shows no false 100 %
@@ -55,7 +58,9 @@ at shift ends; agent hours, labour cost and per-hour invoices are the scheduled 
 answered call of a need (no answered call before it in its chain of repeats and redials); ``first_resolved``:
 those resolved on that call (first-contact resolution); ``answered_on_line``: answered calls whose caller waited
 on the line (all but call-back legs); ``wait_sum``: their waiting time; ``answered_within``: those of them answered
-within their call type's service-level threshold."""
+within their call type's service-level threshold. ``outbound_time`` and ``work_time``: the
+part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``) and on deferrable work items
+(``sim.analysis.work_facts``)."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -77,6 +82,10 @@ class Facts:
     first_interval: int  # intervals before this one lie in the warm-up
     wait_hist: np.ndarray  # [call types, len(WAIT_EDGES) + 1]: answered calls by wait (see WAIT_EDGES)
     costs: CostFacts  # cost components per client and partner invoices
+    campaigns: np.ndarray  # [len(CAMPAIGN_FIELDS), intervals, campaigns]
+    work: np.ndarray  # [len(WORK_FIELDS), intervals, work types]
+    work_age_pct: np.ndarray  # [work types, len(AGE_PERCENTILES)]: age at answer, NaN where none was answered
+    work_by_group: np.ndarray  # [work types, groups]: agent-seconds on each work type (after the warm-up)
 
 
 BLOCK = 1 << 18
@@ -101,6 +110,7 @@ def facts(records: Records, layout: Layout) -> Facts:
         _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
         first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
         answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep & first_leg, wait, np.nan)
+    campaigns, work, work_age_pct, work_by_group = _other_work(groups, records, layout, first)
     logged_in = logged_in_time(records.staff_log, layout)
     on_shift = scheduled_time(layout)
     groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
@@ -111,7 +121,29 @@ def facts(records: Records, layout: Layout) -> Facts:
     return Facts(calls, groups, *_percentiles(answered_wait, records.callers.call_type, interval, layout),
                  first_interval=first,
                  wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)),
-                 costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first))
+                 costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first),
+                 campaigns=campaigns, work=work, work_age_pct=work_age_pct, work_by_group=work_by_group)
+
+
+def _other_work(groups: np.ndarray, records: Records, layout: Layout,
+                first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The facts of outbound campaigns and work items; their agent time is added to the groups' busy time."""
+    n_int = layout.n_intervals
+    scenario = layout.scenario
+    campaigns = np.zeros((len(CAMPAIGN_FIELDS), n_int, len(scenario.campaigns or {})))
+    work = np.zeros((len(WORK_FIELDS), n_int, len(scenario.work or {})))
+    work_age_pct = np.full((len(scenario.work or {}), len(AGE_PERCENTILES)), np.nan)
+    work_by_group = np.zeros((len(scenario.work or {}), len(layout.group_names)))
+    busy = groups[GROUP_FIELDS.index("busy_time")]
+    if records.attempts is not None:
+        campaigns = campaign_facts(records.attempts, layout, first)
+        groups[GROUP_FIELDS.index("outbound_time")] = outbound_busy(records.attempts, layout)
+        busy += groups[GROUP_FIELDS.index("outbound_time")]
+    if records.items is not None:
+        work, work_age_pct, work_by_group = work_facts(records.items, layout, first)
+        groups[GROUP_FIELDS.index("work_time")] = work_busy(records.items, layout)
+        busy += groups[GROUP_FIELDS.index("work_time")]
+    return campaigns, work, work_age_pct, work_by_group
 
 
 def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
@@ -281,30 +313,6 @@ def step_area(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.nd
     k = np.searchsorted(t, edges, side="right")
     cumulative = edges * level[k] - moment[k]  # integral of the level from -inf to each edge
     return np.diff(cumulative)
-
-
-def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_keys: int, width: float,
-                      n: int) -> np.ndarray:
-    """[n, n_keys]: time that spans [start, end) of each key cover within each interval [j*width, (j+1)*width).
-
-    O(number of spans), no sorting: a span's first and last intervals get their parts, the intervals in between
-    a full ``width`` each (through a running sum). Time outside [0, n*width] is ignored.
-    """
-    horizon = n * width
-    s, e = np.clip(starts, 0.0, horizon), np.clip(ends, 0.0, horizon)
-    js = np.minimum((s // width).astype(np.int64), n - 1)
-    je = np.minimum((e // width).astype(np.int64), n - 1)
-    cells = n * n_keys
-    first, last = js * n_keys + keys, je * n_keys + keys
-    same = js == je
-    area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
-    cross = ~same
-    area += np.bincount(first[cross], weights=((js + 1) * width - s)[cross], minlength=cells)
-    area += np.bincount(last[cross], weights=(e - je * width)[cross], minlength=cells)
-    inside = np.bincount(first[cross] + n_keys, minlength=cells + n_keys)[:cells] - \
-        np.bincount(last[cross], minlength=cells)
-    full = np.cumsum(inside.reshape(n, n_keys), axis=0)  # spans covering whole intervals
-    return area.reshape(n, n_keys) + full * width
 
 
 def _percentiles(answered_wait: np.ndarray, types: np.ndarray, interval: np.ndarray,

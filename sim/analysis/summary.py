@@ -9,6 +9,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from sim.analysis.campaign_kpis import campaign_kpis
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
@@ -21,6 +22,7 @@ from sim.analysis.stats import (
     percentile_kpis,
     ratio_estimate,
 )
+from sim.analysis.work_kpis import work_kpis
 from sim.economics.billing import COMPONENTS
 from sim.economics.costs import LABELS
 from sim.scenario.contract import SLACredit
@@ -103,6 +105,8 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
             site_hours = by_group[:, staffed_at, :][:, mine] / 3600.0
             kpis["labour_cost"] = mean_estimate((site_hours * costs[mine]).sum(axis=1))
             rows.append(KpiRow("site", name, kpis))
+    rows += [KpiRow("campaign", name, kpis) for name, kpis in campaign_kpis(result.facts, layout).items()]
+    rows += [KpiRow("work", name, kpis) for name, kpis in work_kpis(result.facts, layout).items()]
     return rows
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from sim.engine.agents import Agent
 from sim.engine.host import Host
 from sim.engine.streams import ContactStreams, Streams
-from sim.scenario.campaigns import LIVE, OUTCOMES, Answered, Campaign, Dialing
+from sim.scenario.campaigns import LIVE, OUTCOMES, Answered, Campaign, Dialing, refills
 from sim.scenario.distributions import Distribution
 from sim.scenario.hours import spans
 from sim.units import DAY
@@ -152,9 +152,7 @@ class Dialer:
         self._live_today = self._silent_today = 0
         self._day = -1
         horizon = days * DAY
-        for day in range(days):
-            added = campaign.list.size if day == 0 else 0
-            added += campaign.list.per_day
+        for day, added in enumerate(refills(campaign, start_day, days)):
             if added:
                 self._at(day * DAY, self._refill, added)
         for opens, closes in spans(campaign.hours, start_day, days):

@@ -31,10 +31,12 @@ class Model(BaseModel):
 
 
 class CallList(Model):
-    """The records to call: a list of ``size`` at the start, and/or ``per_day`` new records every day at 00:00."""
+    """The records to call: a list of ``size`` at the start, and/or ``per_day`` new records at 00:00 of every
+    calling day (a day with calling hours)."""
 
     size: int = Field(0, ge=0, le=100 * MAX_COUNT, description="records available at the start")
-    per_day: int = Field(0, ge=0, le=MAX_COUNT, description="records added every day at 00:00 (unused ones stay)")
+    per_day: int = Field(0, ge=0, le=MAX_COUNT, description="records added at 00:00 of every calling day (unused "
+                                                            "ones stay on the list)")
 
     @model_validator(mode="after")
     def _check(self) -> CallList:
@@ -145,3 +147,11 @@ class Campaign(Model):
         if len(set(self.groups)) != len(self.groups):
             raise ValueAtKey("groups", "lists a group twice")
         return self
+
+
+def refills(campaign: Campaign, start_day: int, days: int) -> list[int]:
+    """Records added to the list at 00:00 of each simulated day (day 0 falls on weekday ``start_day``): the start
+    list on day 0, ``per_day`` on every day with calling hours."""
+    hours = campaign.hours
+    return [(campaign.list.size if d == 0 else 0)
+            + (campaign.list.per_day if hours is None or hours[(d + start_day) % 7] else 0) for d in range(days)]

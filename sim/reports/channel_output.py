@@ -1,5 +1,5 @@
-"""Outbound campaigns in the outputs: the terminal lines and the report's section, from the summary's rows of
-level ``campaign`` (``sim.analysis.campaign_kpis``)."""
+"""Outbound campaigns and deferrable work in the outputs: the terminal lines and the report's sections, from the
+summary's rows of level ``campaign`` (``sim.analysis.campaign_kpis``) and ``work`` (``sim.analysis.work_kpis``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 
 from sim.analysis.stats import Estimate
 
-COLUMNS = (
+LEVELS = ("campaign", "work")
+"""Summary row levels of the work beside inbound calls (shown in their own tables, not the call KPI table)."""
+CAMPAIGN_COLUMNS = (
     ("attempts", "Attempts", "count"), ("live_answers", "Live answers", "count"),
     ("right_party", "Right party", "count"), ("right_party_rate", "Right party / attempt", "pct"),
     ("silent_rate", "Silent / live", "pct"), ("days_over_limit", "Days over limit", "num"),
@@ -20,6 +22,15 @@ COLUMNS = (
     ("margin", "Revenue - labour", "money"),
 )
 """(KPI, title, kind) of the campaign table, in order (docs/domain.md, Outbound campaigns)."""
+WORK_COLUMNS = (
+    ("arrived", "Arrived", "count"), ("answered", "Answered", "count"), ("open_at_end", "Open at the end", "count"),
+    ("response_sl", "Answered in time", "pct"), ("mean_age_h", "Mean age at answer (h)", "num"),
+    ("age_p90_h", "P90 age at answer (h)", "num"), ("mean_backlog", "Mean backlog", "num"),
+    ("handle_time", "Handle time (s)", "num"), ("agent_hours", "Agent hours", "num"),
+    ("items_per_agent_hour", "Items / agent hour", "num"), ("labour_cost", "Labour cost", "money"),
+    ("cost_per_item", "Cost / item", "money"),
+)
+"""(KPI, title, kind) of the work table, in order (docs/domain.md, Deferrable work)."""
 
 
 def _text(mean: float, half: float, kind: str) -> str:
@@ -32,14 +43,20 @@ def _text(mean: float, half: float, kind: str) -> str:
     return text + (" %" if kind == "pct" else "")
 
 
-def terminal_lines(rows: dict[str, dict[str, Estimate]], currency: str, period: str) -> str:
-    """One paragraph per campaign ('' without campaigns)."""
+def terminal_lines(rows: list[tuple[str, str, dict[str, Estimate]]], currency: str, period: str) -> str:
+    """One line per campaign and work type (``rows``: (level, name, KPIs)); '' without them."""
     out = []
-    for name, k in rows.items():
+    for level, name, k in rows:
         def t(key: str, kind: str, k: dict[str, Estimate] = k) -> str:
             e = k.get(key)
             return "-" if e is None else _text(float(e.mean), float(e.half_width), kind)
 
+        if level == "work":
+            out.append(f"\nwork {name} ({period}): {t('arrived', 'count')} arrived, {t('answered', 'count')} "
+                       f"answered, {t('response_sl', 'pct')} in time, mean age at answer {t('mean_age_h', 'num')} h "
+                       f"(P90 {t('age_p90_h', 'num')} h), mean backlog {t('mean_backlog', 'num')}, "
+                       f"{t('cost_per_item', 'money')} {currency} labour per item")
+            continue
         line = (f"\ncampaign {name} ({period}): {t('attempts', 'count')} attempts, {t('right_party', 'count')} "
                 f"right-party contacts ({t('right_party_rate', 'pct')} of attempts, "
                 f"{t('right_party_per_agent_hour', 'num')} per agent hour), silent calls {t('silent_rate', 'pct')} "
@@ -54,12 +71,12 @@ def terminal_lines(rows: dict[str, dict[str, Estimate]], currency: str, period: 
     return "".join(out)
 
 
-def section_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """Header and cells of the report's campaign table from summary.json rows of level ``campaign``: one row per
-    KPI, one column per campaign (KPIs no campaign has are left out)."""
+def section_rows(rows: list[dict[str, Any]], level: str) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the report's table of ``level`` (campaign or work) from summary.json rows: one row per
+    KPI, one column per campaign or work type (KPIs none has are left out)."""
     header = ["KPI", *[r["name"] for r in rows]]
     cells = []
-    for key, title, kind in COLUMNS:
+    for key, title, kind in CAMPAIGN_COLUMNS if level == "campaign" else WORK_COLUMNS:
         values = [r["kpis"].get(key) for r in rows]
         if all(v is None for v in values):
             continue
