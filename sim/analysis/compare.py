@@ -24,7 +24,7 @@ from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
 from sim.analysis.risk import METHOD, invoice_totals, meeting_target
 from sim.analysis.stats import Estimate, call_ratios, handled_calls, paired_difference, ratio_estimate
 from sim.analysis.summary import period_label
-from sim.economics.billing import COMPONENTS
+from sim.economics.billing import COMPONENTS, inbound_cost
 
 COMPARED = (
     ("service_level", "Service level", "pct"), ("asa", "ASA", "sec"), ("abandon_rate", "Abandoned", "pct"),
@@ -81,9 +81,10 @@ def kpi_pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarr
     out["intervals_meeting_sl"] = meeting_target(result, "interval", client)
     out.update({c: (money[:, k], ones) for k, c in enumerate(COMPONENTS)})
     out["total_cost"] = (money.sum(axis=1), ones)
-    out["cost_per_call"] = (money.sum(axis=1), answered)
-    out["cost_per_offered"] = (money.sum(axis=1), x[:, CALL_FIELDS.index("offered")])
-    out["cost_per_resolved_need"] = (money.sum(axis=1), x[:, CALL_FIELDS.index("resolved_needs")])
+    inbound = inbound_cost(money)
+    out["cost_per_call"] = (inbound, answered)
+    out["cost_per_offered"] = (inbound, x[:, CALL_FIELDS.index("offered")])
+    out["cost_per_resolved_need"] = (inbound, x[:, CALL_FIELDS.index("resolved_needs")])
     return out
 
 

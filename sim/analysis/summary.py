@@ -23,7 +23,7 @@ from sim.analysis.stats import (
     ratio_estimate,
 )
 from sim.analysis.work_kpis import work_kpis
-from sim.economics.billing import COMPONENTS
+from sim.economics.billing import COMPONENTS, inbound_cost
 from sim.economics.costs import LABELS
 from sim.scenario.contract import SLACredit
 from sim.units import DAY, format_clock
@@ -125,11 +125,12 @@ def period_label(result: RunResult) -> str:
 
 def cost_kpis(money: np.ndarray, answered: np.ndarray, resolved: np.ndarray) -> dict[str, Estimate]:
     """``money[r, component]`` (COMPONENTS) -> each component, ``total_cost``, ``cost_per_call`` (per handled
-    call) and ``cost_per_resolved_need`` (per customer need that ended resolved, CALL_FIELDS ``resolved_needs``)."""
+    call) and ``cost_per_resolved_need`` (per customer need that ended resolved, CALL_FIELDS ``resolved_needs``);
+    the per-call figures count what inbound calls cost (``billing.inbound_cost``)."""
     out = {name: mean_estimate(money[:, k]) for k, name in enumerate(COMPONENTS)}
     out["total_cost"] = mean_estimate(money.sum(axis=1))
-    out["cost_per_call"] = ratio_estimate(money.sum(axis=1), answered)
-    out["cost_per_resolved_need"] = ratio_estimate(money.sum(axis=1), resolved)
+    out["cost_per_call"] = ratio_estimate(inbound_cost(money), answered)
+    out["cost_per_resolved_need"] = ratio_estimate(inbound_cost(money), resolved)
     return out
 
 

@@ -10,12 +10,10 @@ own, as callers are, so staffing never changes the work that arrives.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-import simpy
 
 from sim.engine.agents import Agent
 from sim.engine.arrivals import arrival_times
@@ -48,7 +46,7 @@ class WorkQueue:
 
     def __init__(self, host: Host, work: WorkType, groups: list[int], streams: Streams, name: str,
                  run: RunSettings):
-        self.host, self.env, self.work, self.groups = host, host.env, work, groups
+        self.host, self.work, self.groups = host, work, groups
         self.arrival_at = arrival_times(work.arrivals, run, streams, f"work:{name}")
         n = len(self.arrival_at)
         self.handle = work.handle_time.sample(streams.get(f"work_handle/{name}"), n).tolist()
@@ -58,22 +56,26 @@ class WorkQueue:
         self.agent = np.full(n, -1, dtype=np.int32)
         self._backlog: deque[int] = deque()
         self.open = work.hours is None
-        self.env.process(self._arrivals())
+        self._times = self.arrival_at.tolist()
+        self._next = 0
+        if n:
+            host.call_at(self._times[0], self._arrive)
         if work.hours is not None:
             for opens, closes in spans(work.hours, run.start_day.number, run.days + int(run.drain // DAY) + 1):
                 self._at(opens, True)
                 self._at(closes, False)
 
-    def _arrivals(self) -> Generator[simpy.Event, None, None]:
-        """The items' arrivals, in time order (a SimPy process)."""
-        for i, at in enumerate(self.arrival_at.tolist()):
-            yield self.env.timeout(at - self.env.now)
-            self._backlog.append(i)
-            self.wake()
+    def _arrive(self) -> None:
+        """The next item arrives (each arrival schedules the one after it)."""
+        i = self._next
+        self._next += 1
+        if self._next < len(self._times):
+            self.host.call_at(self._times[self._next], self._arrive)
+        self._backlog.append(i)
+        self.wake()
 
     def _at(self, when: float, opening: bool) -> None:
-        event = self.env.timeout(max(when - self.env.now, 0.0), opening)
-        event.callbacks.append(lambda e: self._hours(bool(e.value)))
+        self.host.call_at(when, partial(self._hours, opening))
 
     def _hours(self, opening: bool) -> None:
         self.open = opening
@@ -81,7 +83,7 @@ class WorkQueue:
             self.wake()
 
     def wake(self) -> None:
-        now = self.env.now
+        now = self.host.now
         for g in self.groups:
             self.on_idle(g, now)
 
@@ -94,11 +96,10 @@ class WorkQueue:
             self.start_at[i] = now
             self.group[i] = g
             self.agent[i] = agent.id
-            event = self.env.timeout(self.handle[i])
-            event.callbacks.append(partial(self._done, i, agent))
+            self.host.call_at(now + self.handle[i], partial(self._done, i, agent))
 
-    def _done(self, i: int, agent: Agent, _: simpy.Event) -> None:
-        now = self.env.now
+    def _done(self, i: int, agent: Agent) -> None:
+        now = self.host.now
         self.end_at[i] = now
         self.host.release(agent, now)
 

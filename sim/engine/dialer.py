@@ -21,6 +21,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -131,8 +132,7 @@ class Dialer:
 
     def __init__(self, host: Host, index: int, campaign: Campaign, groups: list[int], streams: Streams,
                  name: str, log: AttemptLog, start_day: int, days: int):
-        self.host, self.env, self.index, self.campaign, self.groups, self.log = (
-            host, host.env, index, campaign, groups, log)
+        self.host, self.index, self.campaign, self.groups, self.log = host, index, campaign, groups, log
         self.predictive = campaign.dialing == Dialing.predictive
         self.ratio = campaign.pacing.ratio if campaign.pacing else 1.0
         self._limit = campaign.pacing.max_abandoned if campaign.pacing else None
@@ -163,16 +163,15 @@ class Dialer:
     # -- list and hours -------------------------------------------------------------------------------------------
 
     def _at(self, when: float, callback: Callable[[Any], None], value: Any) -> None:
-        event = self.env.timeout(when - self.env.now, value)
-        event.callbacks.append(lambda e: callback(e.value))
+        self.host.call_at(when, partial(callback, value))
 
     def _refill(self, added: int) -> None:
         self._fresh += added
         self.wake()
 
     def _open(self, _: None) -> None:
-        if self._day != int(self.env.now // DAY):  # a new campaign day: the silent-call count starts again
-            self._day = int(self.env.now // DAY)
+        if self._day != int(self.host.now // DAY):  # a new campaign day: the silent-call count starts again
+            self._day = int(self.host.now // DAY)
             self._live_today = self._silent_today = 0
             self._adapt()
         self.open = True
@@ -210,7 +209,7 @@ class Dialer:
 
     def wake(self) -> None:
         """Put free agents to work (or pace the lines) after the list, the hours or the agents changed."""
-        now = self.env.now
+        now = self.host.now
         if self.predictive:
             self._pace(now)
         else:
@@ -249,18 +248,18 @@ class Dialer:
         a.sale = kind == _RIGHT and c.sale is not None and rng.random() < c.sale.conversion
 
     def _dial(self, a: _Attempt) -> None:
-        now = self.env.now
+        now = self.host.now
         a.dial_at = now
         self._at(now + a.ring, self._answered if self.predictive else self._rang, a)
 
     def _rang(self, a: _Attempt) -> None:
         """Preview or progressive: the outcome is known; the agent talks and wraps up (or only wraps up)."""
-        now = self.env.now
+        now = self.host.now
         live = OUTCOMES[a.outcome] in LIVE
         self._at(now + (a.talk if live else 0.0) + a.wrap, self._done, a)
 
     def _done(self, a: _Attempt) -> None:
-        now = self.env.now
+        now = self.host.now
         self._end(a, a.outcome, a.sale, now)
         assert a.agent is not None
         self.host.release(a.agent, now)
@@ -280,7 +279,7 @@ class Dialer:
 
     def _answered(self, a: _Attempt) -> None:
         """Predictive: a line's outcome is known; a live answer goes to the agent idle longest, if any."""
-        now = self.env.now
+        now = self.host.now
         self.lines -= 1
         if OUTCOMES[a.outcome] not in LIVE:
             self._end(a, a.outcome, False, now)

@@ -4,19 +4,22 @@ deferrable work items): the model hands idle agents to that work, the work hands
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
-
-import simpy
 
 from sim.engine.agents import Agent
 
 
 class Host(Protocol):
-    """What the model offers: the clock, the idle agents per group (longest idle first) and a way to hand an agent
-    back when its task ends (it then takes a waiting inbound call first)."""
+    """What the model offers: the clock, a way to act at a later instant, the idle agents per group (longest idle
+    first) and a way to hand an agent back when its task ends (it then takes a waiting inbound call first)."""
 
-    env: simpy.Environment
     idle: list[deque[Agent]]
+
+    @property
+    def now(self) -> float: ...
+
+    def call_at(self, when: float, action: Callable[[], None]) -> None: ...
 
     def release(self, agent: Agent, now: float) -> None: ...
 

@@ -72,6 +72,10 @@ class _Due(Event):
         self._ok = True
 
 
+def _act(event: Event) -> None:
+    event._value()
+
+
 class CallCenter:
     """One replication's contact center, wired into a SimPy environment."""
 
@@ -404,6 +408,15 @@ class CallCenter:
 
     release = _free_agent
     """An agent is done with an outbound call or a work item (``sim.engine.host.Host``)."""
+
+    @property
+    def now(self) -> float:
+        """The current instant (``sim.engine.host.Host``)."""
+        return float(self.env.now)
+
+    def call_at(self, when: float, action: Callable[[], None]) -> None:
+        """Run ``action()`` at instant ``when`` >= now (``sim.engine.host.Host``)."""
+        self._at(when, _act, action)
 
     def _serve_next(self, agent: Agent, now: float) -> bool:
         """Give ``agent``, free, the next waiting call it should take; False if none may."""

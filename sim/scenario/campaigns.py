@@ -119,6 +119,8 @@ class Campaign(Model):
     """An outbound campaign."""
 
     description: str = ""
+    client: Name | None = Field(None, description="whose campaign (needed with several clients): a team that only "
+                                                  "works it bills its hours to that client")
     groups: list[Name] = Field(min_length=1, description="agent groups working the campaign")
     reserve: int = Field(0, ge=0, le=MAX_AGENTS, description="in a group that also takes inbound calls, this many "
                                                              "agents stay idle for inbound: outbound only beyond it")

@@ -135,9 +135,16 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     works: dict[str, str] = {}
     busy: set[str] = set()
-    tasks = [("campaigns", n, c.groups) for n, c in (scenario.campaigns or {}).items()]
-    tasks += [("work", n, w.groups) for n, w in (scenario.work or {}).items()]
-    for key, name, names in tasks:
+    tasks = [("campaigns", n, c.groups, c.client) for n, c in (scenario.campaigns or {}).items()]
+    tasks += [("work", n, w.groups, w.client) for n, w in (scenario.work or {}).items()]
+    clients = list(scenario.client_map())
+    for key, name, names, client in tasks:
+        if client is None and len(clients) > 1:
+            problems.append(((key, name), f"give 'client': whose {'campaign' if key == 'campaigns' else 'work'} "
+                                          f"is it (the clients are {', '.join(clients)})"))
+        elif client is not None and client not in clients:
+            hint = did_you_mean(client, clients) or f"; the clients are {', '.join(clients)}"
+            problems.append(((key, name, "client"), f"unknown client '{client}'{hint}"))
         for i, gname in enumerate(names):
             where: Path = (key, name, "groups", i)
             if gname not in groups:

@@ -284,6 +284,8 @@ class WorkType(Model):
     """Deferrable work items (e-mails, social-media messages, back-office cases) worked by idle agents."""
 
     channel: Channel = Channel.email
+    client: Name | None = Field(None, description="whose work (needed with several clients): a team that only "
+                                                  "works such items bills its hours to that client")
     arrivals: Arrivals
     handle_time: Distribution
     groups: list[Name] = Field(min_length=1, description="agent groups that work these items")
