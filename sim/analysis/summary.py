@@ -9,7 +9,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from sim.analysis.campaign_kpis import campaign_kpis
+from sim.analysis.campaign_kpis import campaign_kpis, campaign_sums
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
@@ -83,6 +83,7 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
     resolved_needs = by_type[:, CALL_FIELDS.index("resolved_needs"), :].sum(axis=1)
     total.update(cost_kpis(money.sum(axis=2), answered, resolved_needs))
+    total.update(_outbound_totals(result))
     rows = [KpiRow("total", "all", total)]
     for c, name in enumerate(layout.client_names):
         x = by_type[:, :, client_of == c].sum(axis=2)
@@ -108,6 +109,19 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     rows += [KpiRow("campaign", name, kpis) for name, kpis in campaign_kpis(result.facts, layout).items()]
     rows += [KpiRow("work", name, kpis) for name, kpis in work_kpis(result.facts, layout).items()]
     return rows
+
+
+def _outbound_totals(result: RunResult) -> dict[str, Estimate]:
+    """Over all campaigns (none: {}): right-party contacts, sales and revenue, for the total row (sweeps and
+    comparisons of blending show them next to the inbound service level)."""
+    n = len(result.scenario.campaigns or {})
+    if not n:
+        return {}
+    sums = [campaign_sums(result.facts, result.layout, c) for c in range(n)]
+    ones = np.ones(len(result.facts))
+    return {name: ratio_estimate(np.sum([s[key] for s in sums], axis=0), ones)
+            for name, key in (("outbound_contacts", "right_party"), ("outbound_sales", "sales"),
+                              ("revenue", "revenue"))}
 
 
 def period_label(result: RunResult) -> str:
