@@ -194,6 +194,7 @@ def _task_owners(layout: Layout, g: int) -> np.ndarray:
     scenario, name = layout.scenario, layout.group_names[g]
     tasks = [(c.groups, c.client) for c in (scenario.campaigns or {}).values()]
     tasks += [(w.groups, w.client) for w in (scenario.work or {}).values()]
+    tasks += [(c.groups, c.client) for c in (scenario.chats or {}).values()]
     for groups, client in tasks:
         if name in groups:
             owners[0 if client is None else layout.client_names.index(client)] = True

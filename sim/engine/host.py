@@ -23,6 +23,10 @@ class Host(Protocol):
 
     def release(self, agent: Agent, now: float) -> None: ...
 
+    def leaving(self, g: int) -> int:
+        """Agents of group ``g`` due to log out when their task in hand ends."""
+        ...
+
 
 class IdleWork(Protocol):
     """Work that idle agents of some groups take: called whenever agents of group ``g`` are idle and no inbound

@@ -23,6 +23,8 @@ from simpy.events import NORMAL, Event
 from sim.engine.agents import Agent, Roster
 from sim.engine.backoffice import WorkQueue, freeze
 from sim.engine.callers import Callers
+from sim.engine.chat import ChatDesk
+from sim.engine.chat import freeze as freeze_chats
 from sim.engine.dialer import Campaigns
 from sim.engine.host import IdleWork
 from sim.engine.layout import Layout
@@ -115,21 +117,24 @@ class CallCenter:
             self.rec.start_at, self.rec.group, self.rec.outcome, self.rec.end_at, self.rec.agent)
         self.campaigns: Campaigns | None = None
         self.work: list[WorkQueue] = []
+        self.chats: list[ChatDesk] = []
         scenario = layout.scenario
-        if scenario.campaigns or scenario.work:
+        if scenario.campaigns or scenario.work or scenario.chats:
             if streams is None:
-                raise ValueError("a scenario with campaigns or work items needs the replication's streams")
+                raise ValueError("a scenario with campaigns, work items or chats needs the replication's streams")
+            self.chats = [ChatDesk(self, c, [layout.group_names.index(g) for g in c.groups], streams, name, run)
+                          for name, c in (scenario.chats or {}).items()]
             if scenario.campaigns:
                 self.campaigns = Campaigns(self, scenario.campaigns, layout.group_names, streams,
                                            run.start_day.number, run.days)
             self.work = [WorkQueue(self, w, [layout.group_names.index(g) for g in w.groups], streams, name, run)
                          for name, w in (scenario.work or {}).items()]
         self._idle_work: list[tuple[IdleWork, ...]] = [
-            (*(q for q in self.work if g in q.groups),
+            (*(d for d in self.chats if g in d.groups), *(q for q in self.work if g in q.groups),
              *((d,) if self.campaigns and (d := self.campaigns.by_group[g]) is not None else ()))
             for g in range(len(layout.groups))]
-        """Per group: what its idle agents take when no inbound call waits, in order: work items (in scenario
-        order), then its campaign."""
+        """Per group: what its idle agents take when no inbound call waits, in order: chats, work items (in
+        scenario order), then its campaign."""
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
@@ -141,7 +146,8 @@ class CallCenter:
         self.env.run(until=until)
         return self.rec.freeze(self.repeats.join(self.callers),
                                self.campaigns.freeze() if self.campaigns else None,
-                               freeze(self.work) if self.work else None)
+                               freeze(self.work) if self.work else None,
+                               freeze_chats(self.chats, until) if self.chats else None)
 
     # -- events ---------------------------------------------------------------------------------------------------
 
@@ -413,6 +419,10 @@ class CallCenter:
     def now(self) -> float:
         """The current instant (``sim.engine.host.Host``)."""
         return float(self.env.now)
+
+    def leaving(self, g: int) -> int:
+        """Agents of group ``g`` due to log out when their task in hand ends (``sim.engine.host.Host``)."""
+        return self.rosters[g].leaving
 
     def call_at(self, when: float, action: Callable[[], None]) -> None:
         """Run ``action()`` at instant ``when`` >= now (``sim.engine.host.Host``)."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from sim.engine.backoffice import Items
 from sim.engine.callers import Callers
+from sim.engine.chat import Chats
 from sim.engine.dialer import Attempts
 
 IN_SYSTEM = 0
@@ -56,9 +57,10 @@ class Recorder:
         self.agent.append(-1)
         return len(self.outcome) - 1
 
-    def freeze(self, callers: Callers, attempts: Attempts | None = None, items: Items | None = None) -> Records:
+    def freeze(self, callers: Callers, attempts: Attempts | None = None, items: Items | None = None,
+               chats: Chats | None = None) -> Records:
         """The finished columns as numpy arrays (no copy), joined with what the callers brought (and the
-        outbound attempts and work items, if the scenario has them)."""
+        outbound attempts, work items and chats, if the scenario has them)."""
         return Records(
             callers=callers,
             outcome=np.frombuffer(self.outcome, dtype=np.int8),
@@ -72,6 +74,7 @@ class Recorder:
             staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
             attempts=attempts,
             items=items,
+            chats=chats,
         )
 
 
@@ -106,6 +109,8 @@ class Records:
     """The outbound campaigns' attempts (``sim.engine.dialer``); None without campaigns."""
     items: Items | None = None
     """The deferrable work items (``sim.engine.backoffice``); None without work types."""
+    chats: Chats | None = None
+    """The chats (``sim.engine.chat``); None without chat types."""
 
     def block(self, lo: int, hi: int) -> Records:
         """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""

@@ -137,11 +137,14 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
     busy: set[str] = set()
     tasks = [("campaigns", n, c.groups, c.client) for n, c in (scenario.campaigns or {}).items()]
     tasks += [("work", n, w.groups, w.client) for n, w in (scenario.work or {}).items()]
+    tasks += [("chats", n, c.groups, c.client) for n, c in (scenario.chats or {}).items()]
+    chatting: dict[str, str] = {}
     clients = list(scenario.client_map())
     for key, name, names, client in tasks:
         if client is None and len(clients) > 1:
-            problems.append(((key, name), f"give 'client': whose {'campaign' if key == 'campaigns' else 'work'} "
-                                          f"is it (the clients are {', '.join(clients)})"))
+            what = {"campaigns": "campaign", "work": "work", "chats": "chats"}[key]
+            problems.append(((key, name), f"give 'client': whose {what} is it (the clients are "
+                                          f"{', '.join(clients)})"))
         elif client is not None and client not in clients:
             hint = did_you_mean(client, clients) or f"; the clients are {', '.join(clients)}"
             problems.append(((key, name, "client"), f"unknown client '{client}'{hint}"))
@@ -157,6 +160,14 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
             if site in sites and sites[site].kind == SiteKind.partner:
                 problems.append((where, f"'{gname}' works at partner site '{site}': partner contracts price inbound "
                                         "calls only, so this work would be free there; give it in-house groups"))
+            if key == "chats":
+                if groups[gname].skills:
+                    problems.append((where, f"'{gname}' takes phone calls: chats go to groups without skills "
+                                            "(a chat team)"))
+                if gname in chatting:
+                    problems.append((where, f"'{gname}' already takes chats '{chatting[gname]}': a group takes "
+                                            "one chat type"))
+                chatting.setdefault(gname, name)
             if key != "campaigns":
                 continue
             if gname in works:
@@ -170,7 +181,7 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
     for gname, group in groups.items():
         if not group.skills and gname not in busy:
             problems.append((("agent_groups", gname, "skills"), "a group needs at least one skill, or must work "
-                                                                "an outbound campaign or work items"))
+                                                                "an outbound campaign, work items or chats"))
     return problems
 
 

@@ -302,6 +302,32 @@ class WorkType(Model):
         return self
 
 
+class ChatType(Model):
+    """Chats (web chat, messaging): customers wait in a queue and may leave; an agent handles several at once."""
+
+    client: Name | None = Field(None, description="whose chats (needed with several clients)")
+    arrivals: Arrivals
+    handle_time: Distribution = Field(description="the chat's length while its agent has no other chat")
+    patience: Annotated[Distribution | None, BeforeValidator(_none_word)] = Field(
+        description="time a customer waits for an agent before leaving; 'none' for customers who never leave")
+    groups: list[Name] = Field(min_length=1, description="agent groups that take these chats (no phone skills)")
+    concurrency: int = Field(3, ge=1, le=20, description="chats an agent handles at once, at most")
+    stretch: list[PositiveFactor] | None = Field(
+        None, description="per number of chats an agent has (1, 2, ...): how much slower each chat progresses; "
+                          "default 1 throughout")
+    service_level: ServiceTarget = Field(default_factory=lambda: ServiceTarget.model_validate({"threshold": "60s"}),
+                                         description="default: 80 % answered within 60 s")
+
+    @model_validator(mode="after")
+    def _check(self) -> ChatType:
+        if self.stretch is not None and len(self.stretch) != self.concurrency:
+            raise ValueAtKey("stretch", f"needs one factor per chat up to concurrency ({self.concurrency}), got "
+                                        f"{len(self.stretch)}")
+        if len(set(self.groups)) != len(self.groups):
+            raise ValueAtKey("groups", "lists a group twice")
+        return self
+
+
 class Client(Model):
     description: str = ""
     call_types: dict[Name, CallType] = Field(min_length=1)
@@ -391,6 +417,7 @@ class Scenario(Model):
     campaigns: dict[Name, Campaign] | None = Field(None, description="outbound campaigns and the groups working them")
     work: dict[Name, WorkType] | None = Field(None, description="deferrable work (e-mail, back office) and the groups "
                                                                 "working it")
+    chats: dict[Name, ChatType] | None = Field(None, description="chat channels and the groups taking them")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
