@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analysis.campaign_kpis import campaign_sums
+from sim.analysis.chat_facts import CHAT_FIELDS
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
 from sim.analysis.risk import METHOD, invoice_totals, meeting_target
@@ -149,6 +150,8 @@ CHANNELS = (
     ("revenue", "Revenue", "money"), ("profit", "Revenue minus total cost", "money"),
     ("work_arrived", "Work items arrived", "count"), ("work_response_sl", "Work items answered in time", "pct"),
     ("work_backlog", "Mean backlog of work items", "num"),
+    ("chat_offered", "Chats offered", "count"), ("chat_sl", "Chat service level", "pct"),
+    ("chat_abandon_rate", "Chats left in the queue", "pct"),
 )
 """(key, label, kind) of the rows for campaigns and work items (all campaigns, all work types), shown where some
 scenario has them."""
@@ -168,11 +171,16 @@ def _channel_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]
     seconds = (result.layout.n_intervals - first) * result.scenario.run.interval
     money = np.stack([f.costs.by_client for f in result.facts]).sum(axis=(1, 2))
     w = {k: work[:, i] for i, k in enumerate(WORK_FIELDS)}
+    chats = np.stack([f.chats[:, first:, :].sum(axis=(1, 2)) for f in result.facts])
+    c = {k: chats[:, i] for i, k in enumerate(CHAT_FIELDS)}
     return {"attempts": (total("attempts"), ones), "right_party": (total("right_party"), ones),
             "silent_rate": (total("silent"), total("live_answers")), "sales": (total("sales"), ones),
             "revenue": (total("revenue"), ones), "profit": (total("revenue") - money, ones),
             "work_arrived": (w["arrived"], ones), "work_response_sl": (w["answered_within"], w["arrived"]),
-            "work_backlog": (w["backlog_area"] / seconds, ones)}
+            "work_backlog": (w["backlog_area"] / seconds, ones),
+            "chat_offered": (c["offered"], ones),
+            "chat_sl": (c["answered_within"], c["offered"] - c["abandoned_within"]),
+            "chat_abandon_rate": (c["abandoned"], c["offered"])}
 
 
 def _channel_rows(per: list[dict[str, tuple[np.ndarray, np.ndarray]]], period: str) -> list[CompareRow]:
@@ -181,10 +189,12 @@ def _channel_rows(per: list[dict[str, tuple[np.ndarray, np.ndarray]]], period: s
     def some(key: str) -> bool:
         return any(np.sum(p[key][0]) > 0 for p in per)
 
-    shown = {"attempts": some("attempts"), "revenue": some("revenue"), "work_arrived": some("work_arrived")}
+    shown = {"attempts": some("attempts"), "revenue": some("revenue"), "work_arrived": some("work_arrived"),
+             "chat_offered": some("chat_offered")}
     wanted = {"attempts": "attempts", "right_party": "attempts", "silent_rate": "attempts", "sales": "revenue",
               "revenue": "revenue", "profit": "revenue", "work_arrived": "work_arrived",
-              "work_response_sl": "work_arrived", "work_backlog": "work_arrived"}
+              "work_response_sl": "work_arrived", "work_backlog": "work_arrived", "chat_offered": "chat_offered",
+              "chat_sl": "chat_offered", "chat_abandon_rate": "chat_offered"}
     return [_row("all", key, f"{label} {period}" if kind == "money" else label, kind, per)
             for key, label, kind in CHANNELS if shown[wanted[key]]]
 

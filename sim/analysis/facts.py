@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analysis.campaign_facts import CAMPAIGN_FIELDS, campaign_facts, outbound_busy
+from sim.analysis.chat_facts import CHAT_FIELDS, chat_busy, chat_facts
 from sim.analysis.spans import spans_by_interval
 from sim.analysis.work_facts import AGE_PERCENTILES, WORK_FIELDS, work_busy, work_facts
 from sim.economics.billing import CostFacts, cost_facts
@@ -50,7 +51,7 @@ offer's ``within``, and the time from request to call back of those called back.
 of the number of waiting calls (transfer legs included) of the type over the interval (call-seconds); callers on
 virtual hold are not on the line and not in it."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
-                "wait_sum", "answered_within", "answered_on_line", "outbound_time", "work_time")
+                "wait_sum", "answered_within", "answered_on_line", "outbound_time", "work_time", "chat_time")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
 and ``busy_time`` the part of it spent on calls (or reserved for a call being transferred to it). The minutes an
 agent spends finishing the call in hand after the shift ended count in neither, so occupancy shows no false 100 %
@@ -59,8 +60,8 @@ answered call of a need (no answered call before it in its chain of repeats and 
 those resolved on that call (first-contact resolution); ``answered_on_line``: answered calls whose caller waited
 on the line (all but call-back legs); ``wait_sum``: their waiting time; ``answered_within``: those of them answered
 within their call type's service-level threshold. ``outbound_time`` and ``work_time``: the
-part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``) and on deferrable work items
-(``sim.analysis.work_facts``)."""
+part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``), on deferrable work items
+(``sim.analysis.work_facts``) and with at least one chat (``chat_time``, ``sim.analysis.chat_facts``)."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -86,6 +87,7 @@ class Facts:
     work: np.ndarray  # [len(WORK_FIELDS), intervals, work types]
     work_age_pct: np.ndarray  # [work types, len(AGE_PERCENTILES)]: age at answer, NaN where none was answered
     work_by_group: np.ndarray  # [work types, groups]: agent-seconds on each work type (after the warm-up)
+    chats: np.ndarray  # [len(CHAT_FIELDS), intervals, chat types]
 
 
 BLOCK = 1 << 18
@@ -110,7 +112,7 @@ def facts(records: Records, layout: Layout) -> Facts:
         _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
         first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
         answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep & first_leg, wait, np.nan)
-    campaigns, work, work_age_pct, work_by_group = _other_work(groups, records, layout, first)
+    campaigns, work, work_age_pct, work_by_group, chats = _other_work(groups, records, layout, first)
     logged_in = logged_in_time(records.staff_log, layout)
     on_shift = scheduled_time(layout)
     groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
@@ -122,12 +124,14 @@ def facts(records: Records, layout: Layout) -> Facts:
                  first_interval=first,
                  wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)),
                  costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first),
-                 campaigns=campaigns, work=work, work_age_pct=work_age_pct, work_by_group=work_by_group)
+                 campaigns=campaigns, work=work, work_age_pct=work_age_pct, work_by_group=work_by_group,
+                 chats=chats)
 
 
 def _other_work(groups: np.ndarray, records: Records, layout: Layout,
-                first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The facts of outbound campaigns and work items; their agent time is added to the groups' busy time."""
+                first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The facts of outbound campaigns, work items and chats; their agent time is added to the groups' busy
+    time."""
     n_int = layout.n_intervals
     scenario = layout.scenario
     campaigns = np.zeros((len(CAMPAIGN_FIELDS), n_int, len(scenario.campaigns or {})))
@@ -143,7 +147,12 @@ def _other_work(groups: np.ndarray, records: Records, layout: Layout,
         work, work_age_pct, work_by_group = work_facts(records.items, layout, first)
         groups[GROUP_FIELDS.index("work_time")] = work_busy(records.items, layout)
         busy += groups[GROUP_FIELDS.index("work_time")]
-    return campaigns, work, work_age_pct, work_by_group
+    chats = np.zeros((len(CHAT_FIELDS), n_int, len(scenario.chats or {})))
+    if records.chats is not None:
+        chats = chat_facts(records.chats, layout, first)
+        groups[GROUP_FIELDS.index("chat_time")] = chat_busy(records.chats, layout)
+        busy += groups[GROUP_FIELDS.index("chat_time")]
+    return campaigns, work, work_age_pct, work_by_group, chats
 
 
 def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,

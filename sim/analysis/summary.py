@@ -10,6 +10,7 @@ from typing import Any, overload
 import numpy as np
 
 from sim.analysis.campaign_kpis import campaign_kpis, campaign_sums
+from sim.analysis.chat_kpis import chat_kpis
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
@@ -108,6 +109,7 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
             rows.append(KpiRow("site", name, kpis))
     rows += [KpiRow("campaign", name, kpis) for name, kpis in campaign_kpis(result.facts, layout).items()]
     rows += [KpiRow("work", name, kpis) for name, kpis in work_kpis(result.facts, layout).items()]
+    rows += [KpiRow("chat", name, kpis) for name, kpis in chat_kpis(result.facts, layout).items()]
     return rows
 
 

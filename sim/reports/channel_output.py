@@ -1,5 +1,6 @@
-"""Outbound campaigns and deferrable work in the outputs: the terminal lines and the report's sections, from the
-summary's rows of level ``campaign`` (``sim.analysis.campaign_kpis``) and ``work`` (``sim.analysis.work_kpis``)."""
+"""Outbound campaigns, deferrable work and chat in the outputs: the terminal lines and the report's sections, from
+the summary's rows of level ``campaign``, ``work`` and ``chat`` (``sim.analysis.campaign_kpis``, ``work_kpis``,
+``chat_kpis``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from sim.analysis.stats import Estimate
 
-LEVELS = ("campaign", "work")
+LEVELS = ("campaign", "work", "chat")
 """Summary row levels of the work beside inbound calls (shown in their own tables, not the call KPI table)."""
 CAMPAIGN_COLUMNS = (
     ("attempts", "Attempts", "count"), ("live_answers", "Live answers", "count"),
@@ -31,6 +32,15 @@ WORK_COLUMNS = (
     ("cost_per_item", "Cost / item", "money"),
 )
 """(KPI, title, kind) of the work table, in order (docs/domain.md, Deferrable work)."""
+CHAT_COLUMNS = (
+    ("offered", "Offered", "count"), ("answered", "Answered", "count"), ("service_level", "Service level", "pct"),
+    ("abandon_rate", "Left the queue", "pct"), ("asa", "ASA (s)", "num"), ("aht", "Handle time (s)", "num"),
+    ("concurrency", "Chats per busy agent", "num"), ("agent_hours", "Agent hours", "num"),
+    ("chats_per_agent_hour", "Chats / agent hour", "num"), ("labour_cost", "Labour cost", "money"),
+    ("cost_per_chat", "Cost / chat", "money"),
+)
+"""(KPI, title, kind) of the chat table, in order (docs/domain.md, Chat)."""
+COLUMNS = {"campaign": CAMPAIGN_COLUMNS, "work": WORK_COLUMNS, "chat": CHAT_COLUMNS}
 
 
 def _text(mean: float, half: float, kind: str) -> str:
@@ -51,6 +61,12 @@ def terminal_lines(rows: list[tuple[str, str, dict[str, Estimate]]], currency: s
             e = k.get(key)
             return "-" if e is None else _text(float(e.mean), float(e.half_width), kind)
 
+        if level == "chat":
+            out.append(f"\nchat {name} ({period}): {t('offered', 'count')} chats, service level "
+                       f"{t('service_level', 'pct')}, {t('abandon_rate', 'pct')} left the queue, ASA {t('asa', 'num')} "
+                       f"s, {t('concurrency', 'num')} chats per busy agent, {t('chats_per_agent_hour', 'num')} per "
+                       f"agent hour, {t('cost_per_chat', 'money')} {currency} labour per chat")
+            continue
         if level == "work":
             out.append(f"\nwork {name} ({period}): {t('arrived', 'count')} arrived, {t('answered', 'count')} "
                        f"answered, {t('response_sl', 'pct')} in time, mean age at answer {t('mean_age_h', 'num')} h "
@@ -72,11 +88,11 @@ def terminal_lines(rows: list[tuple[str, str, dict[str, Estimate]]], currency: s
 
 
 def section_rows(rows: list[dict[str, Any]], level: str) -> tuple[list[str], list[list[str]]]:
-    """Header and cells of the report's table of ``level`` (campaign or work) from summary.json rows: one row per
-    KPI, one column per campaign or work type (KPIs none has are left out)."""
+    """Header and cells of the report's table of ``level`` (campaign, work or chat) from summary.json rows: one row
+    per KPI, one column per campaign, work type or chat type (KPIs none has are left out)."""
     header = ["KPI", *[r["name"] for r in rows]]
     cells = []
-    for key, title, kind in CAMPAIGN_COLUMNS if level == "campaign" else WORK_COLUMNS:
+    for key, title, kind in COLUMNS[level]:
         values = [r["kpis"].get(key) for r in rows]
         if all(v is None for v in values):
             continue

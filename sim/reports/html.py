@@ -273,7 +273,9 @@ def channel_sections(results: Results) -> list[str]:
              "no agent was free. Agent hours: all hours of a team that only works the campaign, the hours on "
              "outbound calls of a blended team (see docs/domain.md)."),
             ("work", "E-mail and back-office work", "Answered in time: finished within the response time of "
-             "arrival, of all items that arrived; age at answer: arrival to finish.")):
+             "arrival, of all items that arrived; age at answer: arrival to finish."),
+            ("chat", "Chat", "Service level: taken by an agent within the threshold, of the chats offered minus those "
+             "that left within it. Handle time as stretched by the agent's other chats.")):
         rows = [r for r in results.summary["rows"] if r["level"] == level]
         if rows:
             header, cells = section_rows(rows, level)
