@@ -137,3 +137,13 @@ work:
     checks.close("P(abandon)", mean_estimate(np.array(p_abandon)), theory.p_abandon)
     checks.close("e-mails started/s", mean_estimate(np.array(done)), theory.outbound)
     checks.verify()
+
+
+def test_a_reserve_binds_only_groups_that_take_calls() -> None:
+    """The reserve keeps agents of a group with phone skills free for calls; a back office (no skills) has no calls
+    to keep agents for: all 10 of its agents work the backlog even with reserve: 3, exactly as without it."""
+    plain = _items(_replications(scenario(MORNING_MAIL.replace("replications: 10", "replications: 1")))[0])
+    reserved = _items(_replications(scenario(MORNING_MAIL.replace("replications: 10", "replications: 1").replace(
+        "    groups: [back_office]\n", "    groups: [back_office]\n    reserve: 3\n")))[0])
+    assert np.array_equal(plain.start_at, reserved.start_at)
+    assert len(np.unique(plain.agent)) == 10

@@ -7,14 +7,15 @@ import numpy as np
 
 from sim.analysis.agent_time import task_hours
 from sim.analysis.chat_facts import CHAT_FIELDS
-from sim.analysis.facts import Facts
+from sim.analysis.facts import GROUP_FIELDS, Facts
 from sim.analysis.stats import Estimate, mean_estimate, ratio_estimate
 from sim.engine.layout import Layout
 
 
 def chat_kpis(facts: tuple[Facts, ...], layout: Layout) -> dict[str, dict[str, Estimate]]:
     """Per chat type name, its KPIs (warm-up excluded). ``service_level`` is answered within the threshold over
-    offered minus those who left within it (the scenario's default definition, ICMI)."""
+    offered minus those who left within it (the scenario's default definition, ICMI); ``concurrency`` the mean
+    number of chats of an agent while it has at least one."""
     first = facts[0].first_interval
     hours = task_hours(facts, layout)[2]  # [R, chat types, G]
     costs = np.asarray([g.cost_per_hour for g in layout.groups], dtype=float)
@@ -29,7 +30,10 @@ def chat_kpis(facts: tuple[Facts, ...], layout: Layout) -> dict[str, dict[str, E
         kpis["abandon_rate"] = ratio_estimate(f["abandoned"], f["offered"])
         kpis["asa"] = ratio_estimate(f["wait_sum"], f["answered"])
         kpis["aht"] = ratio_estimate(f["handle_sum"], f["finished"])
-        kpis["concurrency"] = ratio_estimate(f["handle_sum"], agent_hours * 3600.0)
+        index = [layout.group_names.index(g) for g in (layout.scenario.chats or {})[name].groups]
+        chatting = np.stack([one.groups[GROUP_FIELDS.index("chat_time"), first:, :][:, index].sum()
+                             for one in facts])
+        kpis["concurrency"] = ratio_estimate(f["handle_sum"], chatting)
         kpis["agent_hours"] = mean_estimate(agent_hours)
         kpis["chats_per_agent_hour"] = ratio_estimate(f["finished"], agent_hours)
         kpis["labour_cost"] = mean_estimate(labour)

@@ -89,7 +89,8 @@ class WorkQueue:
 
     def on_idle(self, g: int, now: float) -> None:
         """Idle agents of group ``g`` take the oldest items (``sim.engine.host.IdleWork``)."""
-        idle, reserve = self.host.idle[g], self.work.reserve
+        idle = self.host.idle[g]
+        reserve = self.work.reserve if self.host.takes_calls(g) else 0
         while self.open and self._backlog and len(idle) > reserve:
             agent = idle.pop()
             i = self._backlog.popleft()

@@ -221,7 +221,8 @@ class Dialer:
         if self.predictive:
             self._pace(now)
             return
-        idle, reserve = self.host.idle[g], self.campaign.reserve
+        idle = self.host.idle[g]
+        reserve = self.campaign.reserve if self.host.takes_calls(g) else 0
         while self.open and len(idle) > reserve and self._has_record():
             agent = idle.pop()
             a = self._next()

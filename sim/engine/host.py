@@ -23,6 +23,10 @@ class Host(Protocol):
 
     def release(self, agent: Agent, now: float) -> None: ...
 
+    def takes_calls(self, g: int) -> bool:
+        """Whether group ``g`` takes inbound calls (a reserve of idle agents applies only then)."""
+        ...
+
     def leaving(self, g: int) -> int:
         """Agents of group ``g`` due to log out when their task in hand ends."""
         ...

@@ -420,6 +420,10 @@ class CallCenter:
         """The current instant (``sim.engine.host.Host``)."""
         return float(self.env.now)
 
+    def takes_calls(self, g: int) -> bool:
+        """Whether group ``g`` takes inbound calls (``sim.engine.host.Host``)."""
+        return bool(self.layout.skills[g])
+
     def leaving(self, g: int) -> int:
         """Agents of group ``g`` due to log out when their task in hand ends (``sim.engine.host.Host``)."""
         return self.rosters[g].leaving
