@@ -113,6 +113,10 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     return rows
 
 
+OUTBOUND_TOTALS = ("outbound_contacts", "outbound_sales", "revenue")
+"""KPIs of the total row that only scenarios with campaigns have."""
+
+
 def _outbound_totals(result: RunResult) -> dict[str, Estimate]:
     """Over all campaigns (none: {}): right-party contacts, sales and revenue, for the total row (sweeps and
     comparisons of blending show them next to the inbound service level)."""
@@ -122,8 +126,7 @@ def _outbound_totals(result: RunResult) -> dict[str, Estimate]:
     sums = [campaign_sums(result.facts, result.layout, c) for c in range(n)]
     ones = np.ones(len(result.facts))
     return {name: ratio_estimate(np.sum([s[key] for s in sums], axis=0), ones)
-            for name, key in (("outbound_contacts", "right_party"), ("outbound_sales", "sales"),
-                              ("revenue", "revenue"))}
+            for name, key in zip(OUTBOUND_TOTALS, ("right_party", "sales", "revenue"), strict=True)}
 
 
 def period_label(result: RunResult) -> str:
