@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sim.analysis.budget import DEFAULT_MAX_CALLS, check_size
-from sim.analysis.facts import Facts, facts
+from sim.analysis.facts import Facts, FactsSum, facts
 from sim.engine.callers import draw_callers
 from sim.engine.layout import Layout, build_layout
-from sim.engine.model import simulate
+from sim.engine.model import simulate, stream
 from sim.engine.records import Records
 from sim.engine.streams import Streams
 from sim.errors import CcsimError
@@ -76,9 +76,12 @@ def replicate(scenario: Scenario, replication: int, records: RecordSink | None =
     simulated."""
     layout = build_layout(scenario)
     streams = Streams(scenario.run.seed, replication)
+    if records is None:  # the records are summed as they finish and freed: memory does not grow with the calls
+        total = FactsSum(layout)
+        calls, staff_log = stream(layout, streams, total.add)
+        return total.finish(staff_log), calls
     simulated = simulate(layout, draw_callers(layout, streams), streams)
-    if records is not None:
-        records(replication, simulated, layout)
+    records(replication, simulated, layout)
     return facts(simulated, layout), len(simulated.outcome)
 
 
