@@ -144,6 +144,10 @@ class CallCenter:
         self._only_queue = tuple(tiers[0][0][0] if built_in and len(tiers) == 1 and len(tiers[0]) == 1
                                  and not tiers[0][0][1] else -1 for tiers in queues_of)
         """Per group: the one queue its agents take calls from (no minimum wait), -1 if several."""
+        self._plain_take = tuple(0 <= q < n and q not in self.overflow_types[g] for g, q in enumerate(self._only_queue))
+        """Per group: its one queue is an ordinary queue none of whose calls overflow to the group."""
+        self._plain_wait = tuple(self._quick[t] and self._callbacks[t] is None for t in range(n))
+        """Per call type: a caller who finds no idle agent simply queues (no call-back offer, no overflow)."""
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
@@ -237,16 +241,19 @@ class CallCenter:
     def _admit(self, block: Block, c: Callers, closed: np.ndarray, start: int) -> None:
         """Admit callers ``c`` (records ``start``... of ``block``): before each arrival, handle every event due at
         or before its instant; then the call arrives at that instant (inline on the common path)."""
-        types, times, ivr, deflected, patience, closed_ = (
-            c.call_type.tolist(), c.arrival_at.tolist(), c.ivr_time.tolist(), c.deflected.tolist(),
-            c.patience.tolist(), closed.tolist())
-        work = (c.talk_time + c.wrap_up_time).tolist()
+        plain = (np.asarray(self._quick, dtype=bool)[c.call_type] & ~closed & ~c.deflected & ~(c.ivr_time > 0.0))
         queue, env, step, eid = self._queue, self.env, self.env.step, self._eid
-        quick, only_group, idle, factors = self._quick, self._only_group, self.idle, self.factors
-        pick_group = self.router.pick_group
+        only_group, idle, factors = self._only_group, self.idle, self.factors
+        tiers = self.router.groups[ORDINARY]
         start_at, group, agents = block.start_at, block.group, block.agent
         on_quick_end, lines, lo = self._on_quick_end, self.lines, block.lo
-        for k, now in enumerate(times):
+        plain_wait, queued, max_queue, queues, on_patience = (
+            self._plain_wait, self.queued, self.max_queue, self.queues, self._on_patience)
+        j = start - 1
+        for now, t, work, patience, simple in zip(c.arrival_at.tolist(), c.call_type.tolist(),
+                                                  (c.talk_time + c.wrap_up_time).tolist(), c.patience.tolist(),
+                                                  plain.tolist(), strict=True):
+            j += 1
             while queue:
                 top = queue[0]
                 if top[0] > now:
@@ -258,16 +265,17 @@ class CallCenter:
                     event[0](event, top[0])
                 else:
                     step()
-            j = start + k
-            if closed_[k]:
-                block.outcome[j] = CLOSED
-                block.end_at[j] = now
-                continue
-            t = types[k]
-            if quick[t] and not deflected[k] and not ivr[k] > 0.0 and self.in_system < lines:
+            if simple and self.in_system < lines:  # a type of the common path, open, no IVR (see _arrive)
                 g = only_group[t]
-                if g < 0:
-                    g = pick_group(t, idle)
+                if g < 0:  # Router.pick_group, inline
+                    for tier in tiers[t]:
+                        since = 0.0
+                        for h in tier:
+                            free = idle[h]
+                            if free and (g < 0 or free[0].since < since):
+                                g, since = h, free[0].since
+                        if g >= 0:
+                            break
                 elif not idle[g]:
                     g = -1
                 if g >= 0:
@@ -277,10 +285,27 @@ class CallCenter:
                     group[j] = g
                     agents[j] = agent.id
                     clock = env._now
-                    heappush(queue, (clock + ((now + work[k] * factors[g]) - clock), NORMAL, next(eid),
+                    heappush(queue, (clock + ((now + work * factors[g]) - clock), NORMAL, next(eid),
                                      (on_quick_end, lo + j, t, agent, block, j)))
                     continue
-            self._arrive(lo + j, t, now, ivr[k], deflected[k], work[k], patience[k], block, j)
+                if plain_wait[t] and queued[t] < max_queue[t]:  # what _enter_queue ... _wait do for this caller
+                    self.in_system += 1
+                    call = Call(lo + j, t, work, patience, block, j)
+                    call.queue_at = now
+                    call.state = WAITING
+                    call.queue = t
+                    queues[t].append(call)
+                    queued[t] += 1
+                    if patience != math.inf:
+                        clock = env._now
+                        heappush(queue, (clock + ((now + patience) - clock), NORMAL, next(eid), (on_patience, call)))
+                    continue
+            if closed[j - start]:
+                block.outcome[j] = CLOSED
+                block.end_at[j] = now
+            else:
+                k = j - start
+                self._arrive(lo + j, t, now, float(c.ivr_time[k]), bool(c.deflected[k]), work, patience, block, j)
 
     # -- events ---------------------------------------------------------------------------------------------------
 
@@ -302,10 +327,17 @@ class CallCenter:
             while queue and queue[0].state != WAITING:
                 queue.popleft()
             if queue:
+                if self._plain_take[g]:  # what _take does when neither an overflow mark nor a transfer applies
+                    self.queued[q] -= 1
+                    self._serve(queue.popleft(), agent, now)
+                else:
+                    self._take(q, agent, now)
+                return
+        else:
+            q = self.router.pick_queue(g, self.queues, now)
+            if q >= 0:
                 self._take(q, agent, now)
                 return
-        elif self._serve_next(agent, now):
-            return
         agent.since = now
         self.idle[g].append(agent)
 
@@ -478,7 +510,9 @@ class CallCenter:
             return
         if self._transfers[call.type]:  # its talk end comes first (scheduled first, at most as late as the end)
             self.at(now + self.repeats.talk_time(call.id) * self.factors[g], (self._on_talk_end, call))
-        self.at(now + call.work * self.factors[g], (self._on_service_end, call))
+            self.at(now + call.work * self.factors[g], (self._on_service_end, call))
+        else:  # never passed on: it ends as a call of the common path
+            self.at(now + call.work * self.factors[g], (self._on_quick_end, call.id, call.type, agent, rec, j))
 
     def _on_unreached(self, event: ModelEvent, now: float) -> None:
         """A call back rang out: the customer was not reached; the agent is free again."""
