@@ -167,7 +167,7 @@ def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: 
     cells = n_int * n_types
 
     def add(field: int, where: np.ndarray, values: np.ndarray) -> None:
-        calls[field] += np.bincount(where, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
+        calls[field] += cell_sums(where, values, cells + 1)[:cells].reshape(n_int, n_types)
 
     cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
     kind = part.callers.repeat_kind
@@ -187,13 +187,23 @@ def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: 
     calls[-1] += _queue_area(part, layout, wait)
 
 
+def cell_sums(cells: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """[n]: the sum of ``values`` per cell (``np.bincount`` with weights); a flag column is counted instead, the same
+    numbers (sums of ones are exact) for less work, and one without a flag set adds nothing."""
+    if values.dtype != np.bool_:
+        return np.bincount(cells, weights=values, minlength=n)
+    if not values.any():
+        return np.zeros(n)
+    return np.bincount(cells[values], minlength=n)
+
+
 def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
     """The per-call values summed into CALL_FIELDS (all but queue_area), one array at a time."""
     sl, c, out = layout.scenario.service_level, records.callers, records.outcome
     ans, abd = out == ANSWERED, out == ABANDONED
     threshold = np.asarray(layout.sl_thresholds)[c.call_type]
     factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield out == DEFLECTED
     yield out == BLOCKED
     yield out == CLOSED
@@ -226,7 +236,7 @@ def _callback_columns(records: Records, layout: Layout) -> Iterator[np.ndarray]:
     within = np.asarray([ct.callback.within if ct.callback else np.inf for ct in layout.call_types])
     delay = records.start_at - records.callers.arrival_at
     called = ~np.isnan(records.start_at)
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield out == ANSWERED
     yield out == UNREACHED
     yield called & (delay <= within[records.callers.call_type])
@@ -237,7 +247,7 @@ def _leg_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator
     """The per-leg values summed into the ``transfer_*`` CALL_FIELDS, one array at a time."""
     out = records.outcome
     ans, abd = out == ANSWERED, out == ABANDONED
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield ans
     yield ans & (wait <= np.asarray(layout.sl_thresholds)[records.callers.call_type])
     yield abd
@@ -296,8 +306,7 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     within = on_line & (wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]])
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
                       ("wait_sum", wait), ("answered_within", within), ("answered_on_line", on_line)):
-        groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
-            n_int, n_groups)
+        groups[GROUP_FIELDS.index(f)] += cell_sums(cell, values, n_int * n_groups).reshape(n_int, n_groups)
     busy_from = part.busy_from
     served = ~np.isnan(busy_from)
     stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
