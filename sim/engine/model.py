@@ -140,12 +140,16 @@ class CallCenter:
         """Per call type: whether its calls may take the inline common path (see the module docstring)."""
         self._only_group = tuple(tiers[0][0] if len(tiers) == 1 and len(tiers[0]) == 1 else -1 for tiers in ordinary)
         """Per call type: its one ordinary group, -1 if it has several (or none)."""
-        queues_of = self.router.queues_for_group if isinstance(self.router, Router) else []
-        self._only_queue = tuple(tiers[0][0][0] if built_in and len(tiers) == 1 and len(tiers[0]) == 1
-                                 and not tiers[0][0][1] else -1 for tiers in queues_of)
+        queues_of = self.router.queues_for_group if built_in and isinstance(self.router, Router) else \
+            [()] * len(layout.groups)
+        self._only_queue = tuple(tiers[0][0][0] if len(tiers) == 1 and len(tiers[0]) == 1 and not tiers[0][0][1]
+                                 else -1 for tiers in queues_of)
         """Per group: the one queue its agents take calls from (no minimum wait), -1 if several."""
-        self._plain_take = tuple(0 <= q < n and q not in self.overflow_types[g] for g, q in enumerate(self._only_queue))
-        """Per group: its one queue is an ordinary queue none of whose calls overflow to the group."""
+        self._ends = tuple((bool(self._unresolved[g]), self.rosters[g], self.queues[q] if q >= 0 else None,
+                            0 <= q < n and q not in self.overflow_types[g], self.idle[g])
+                           for g, q in enumerate(self._only_queue))
+        """Per group, what a service end looks at: whether its calls may stay unresolved, its roster, its one queue
+        (None if several), whether that is an ordinary queue none of whose calls overflow to it, its idle agents."""
         self._plain_wait = tuple(self._quick[t] and self._callbacks[t] is None for t in range(n))
         """Per call type: a caller who finds no idle agent simply queues (no call-back offer, no overflow)."""
         for g, steps in enumerate(layout.staffing):
@@ -310,24 +314,25 @@ class CallCenter:
     # -- events ---------------------------------------------------------------------------------------------------
 
     def _on_quick_end(self, event: ModelEvent, now: float) -> None:
-        """The service end of a call that took the common path: recorded; the agent takes the next call or idles."""
+        """The service end of a call that is not passed on (its type has no transfer rule) and not a call back
+        (``_on_service_end`` for such a call): recorded; the agent takes the next call or idles."""
         _, i, t, agent, block, j = event
         block.outcome[j] = ANSWERED
         block.end_at[j] = now
         self.in_system -= 1
         g = agent.group
-        if self._unresolved[g] and self.repeats.is_unresolved(i, g):
+        unresolved, roster, queue, plain, idle = self._ends[g]
+        if unresolved and self.repeats.is_unresolved(i, g):
             self.repeats.schedule(self, t, i, g, now)
-        if self.rosters[g].leaving:
+        if roster.leaving:
             self._free_agent(agent, now)
             return
-        q = self._only_queue[g]
-        if q >= 0:
-            queue = self.queues[q]
+        if queue is not None:  # the group's one queue: Router.pick_queue, inline
             while queue and queue[0].state != WAITING:
                 queue.popleft()
             if queue:
-                if self._plain_take[g]:  # what _take does when neither an overflow mark nor a transfer applies
+                q = self._only_queue[g]
+                if plain:  # what _take does when neither an overflow mark nor a transfer applies
                     self.queued[q] -= 1
                     self._serve(queue.popleft(), agent, now)
                 else:
@@ -339,7 +344,7 @@ class CallCenter:
                 self._take(q, agent, now)
                 return
         agent.since = now
-        self.idle[g].append(agent)
+        idle.append(agent)
 
     def _arrive(self, i: int, t: int, now: float, ivr: float, deflected: bool, work: float, patience: float,
                 block: Block, j: int) -> None:
