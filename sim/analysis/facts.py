@@ -285,10 +285,11 @@ def _queue_area(records: Records, layout: Layout, wait: np.ndarray) -> np.ndarra
     never_served = (out == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected
     queued = ((out == ANSWERED) | (out == ABANDONED) | never_served) & (records.callers.repeat_kind != CALLBACK_LEG)
     enter = records.queue_at
-    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(wait, nan=0.0))
+    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(wait, nan=0.0))[queued]
+    enter = enter[queued]
     run = layout.scenario.run
-    return spans_by_interval(enter[queued], leave[queued], records.callers.call_type[queued],
-                             len(layout.type_names), run.interval, layout.n_intervals)
+    return spans_by_interval(enter, leave, records.callers.call_type[queued], len(layout.type_names), run.interval,
+                             layout.n_intervals)
 
 
 def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval: np.ndarray,
@@ -307,11 +308,13 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
                       ("wait_sum", wait), ("answered_within", within), ("answered_on_line", on_line)):
         groups[GROUP_FIELDS.index(f)] += cell_sums(cell, values, n_int * n_groups).reshape(n_int, n_groups)
+    del cell, handle, first, on_line, wait, within  # the busy time's spans need room of their own
     busy_from = part.busy_from
     served = ~np.isnan(busy_from)
-    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
-    groups[2] += spans_by_interval(busy_from[served], stop[served], part.group[served].astype(np.int64),
-                                   n_groups, run.interval, n_int)
+    start = busy_from[served]
+    del busy_from
+    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)[served]
+    groups[2] += spans_by_interval(start, stop, part.group[served].astype(np.int64), n_groups, run.interval, n_int)
 
 
 def scheduled_time(layout: Layout) -> np.ndarray:
