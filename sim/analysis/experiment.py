@@ -1,4 +1,6 @@
-"""Replications of a scenario: sequential or in parallel processes, with identical results either way."""
+"""Replications of a scenario: sequential or in parallel processes, with identical results either way. A
+replication whose records nobody asked for is streamed (``sim.engine.model.stream``): its records are summed into
+facts block by block and freed, so its memory does not grow with its calls."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Pure numpy. A call counts in the interval in which it arrived. Intervals that start before the warm-up ends are
 dropped from every total (the warm-up is rounded up to an interval boundary). Time integrals (busy agents,
-logged-in agents, queue length) are split exactly at interval boundaries.
+logged-in agents, queue length) are split exactly at interval boundaries. ``FactsSum`` sums records block by
+block (a streamed run hands it each block as its calls finish); ``facts`` is the same over whole records.
 """
 
 from __future__ import annotations
