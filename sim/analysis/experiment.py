@@ -99,7 +99,7 @@ def run(scenario: Scenario, workers: int | None = None, on_done: Callable[[int, 
     ``records``, if given, receives every replication's records in the worker that simulated them."""
     reps = scenario.run.replications
     workers = max(1, min(workers or os.cpu_count() or 1, reps))
-    check_size(scenario, max_calls, workers)
+    check_size(scenario, max_calls, workers, records is not None)
     started = time.perf_counter()
     jobs: list[Job] = [(scenario, r, records) for r in range(reps)]
     done: list[tuple[Facts, int]] = []
