@@ -10,9 +10,10 @@ are a sorted stream that the run loop merges with the heap: each arrival is admi
 event due by then, so it costs no heap operation. Routing decisions are delegated to the scenario's routing policy
 (``sim.engine.routing``), agents' bookkeeping to their group's ``Roster`` (``sim.engine.agents``).
 
-The common path of a call (a type without overflow or transfer rule, no IVR, an idle agent at once) is handled
-inline in the run loop and its service end by ``_on_quick_end``, without a ``Call`` object; every other path
-goes through the methods below. Callers come in blocks of ``records.BLOCK`` calls in arrival order
+The common path of a call (a type without overflow or transfer rule, no IVR, a built-in routing policy) is
+handled inline in the run loop: an idle agent takes it at once, without a ``Call`` object, or its caller queues;
+``_on_quick_end`` ends every call without a transfer rule (but call backs) and gives the agent its group's next
+call; every other path goes through the methods below. Callers come in blocks of ``records.BLOCK`` calls in arrival order
 (``sim.engine.callers.CallerSource``); each block has its own record columns. A run keeps every block
 (``simulate``: the whole ``Records``), or (``stream``) hands each block whose calls have all left, in order, to
 a callback and frees it, so memory no longer grows with the calls.
@@ -183,12 +184,12 @@ class CallCenter:
         now = self.env._now
         heappush(self._queue, (now + (when - now), NORMAL, next(self._eid), event))
 
-    def _until(self, stop: float, before: bool) -> None:
-        """Handle every event due at or before ``stop`` (``before``: only those due before it)."""
+    def _drain(self, stop: float) -> None:
+        """Handle every event due before ``stop``; the clock then stands at ``stop`` (as simpy's ``run(until)``)."""
         queue, env = self._queue, self.env
         while queue:
             top = queue[0]
-            if top[0] > stop or (before and top[0] == stop):
+            if top[0] >= stop:
                 break
             event = top[3]
             if event.__class__ is tuple:
@@ -197,8 +198,7 @@ class CallCenter:
                 event[0](event, now)
             else:
                 env.step()
-        if before:
-            env._now = stop
+        env._now = stop
 
     def run(self, callers: Iterable[Callers], until: float, sink: BlockSink | None) -> Records:
         """Admit ``callers`` (blocks of BLOCK calls in arrival order), then run until ``until`` (horizon + drain).
@@ -214,7 +214,7 @@ class CallCenter:
                     self._release(sink)
                 self._admit(block, part.slice(start, start + _CHUNK), closed[start:start + _CHUNK], start)
             lo += len(part)
-        self._until(self.env._now + (until - self.env._now), True)  # where simpy's run(until) stops
+        self._drain(self.env._now + (until - self.env._now))  # where simpy's run(until) would stop
         log = staff_log_array(self.staff_log)
         parts = [b.records(b.callers, log) for b in self._blocks.values() if b.callers is not None]
         if len(self._born.outcome):
