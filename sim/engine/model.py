@@ -13,10 +13,12 @@ event due by then, so it costs no heap operation. Routing decisions are delegate
 The common path of a call (a type without overflow or transfer rule, no IVR, a built-in routing policy) is
 handled inline in the run loop: an idle agent takes it at once, without a ``Call`` object, or its caller queues;
 ``_on_quick_end`` ends every call without a transfer rule (but call backs) and gives the agent its group's next
-call; every other path goes through the methods below. Callers come in blocks of ``records.BLOCK`` calls in arrival order
-(``sim.engine.callers.CallerSource``); each block has its own record columns. A run keeps every block
-(``simulate``: the whole ``Records``), or (``stream``) hands each block whose calls have all left, in order, to
-a callback and frees it, so memory no longer grows with the calls.
+call; every other path goes through the methods below.
+
+Callers come in blocks of ``records.BLOCK`` calls in arrival order (``sim.engine.callers.CallerSource``); each
+block has its own record columns. A run keeps every block (``simulate``: the whole ``Records``), or (``stream``)
+hands each block whose calls have all left, in order, to a callback and frees it, so memory no longer grows with
+the calls.
 """
 
 from __future__ import annotations
