@@ -2,20 +2,33 @@
 
 Pure numpy. A call counts in the interval in which it arrived. Intervals that start before the warm-up ends are
 dropped from every total (the warm-up is rounded up to an interval boundary). Time integrals (busy agents,
-logged-in agents, queue length) are split exactly at interval boundaries.
+logged-in agents, queue length) are split exactly at interval boundaries. ``FactsSum`` sums records block by
+block (a streamed run hands it each block as its calls finish); ``facts`` is the same over whole records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
-from sim.economics.billing import CostFacts, cost_facts
+from sim.economics.billing import CostFacts, CostSums
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, IN_SYSTEM, UNREACHED, Records
+from sim.engine.records import (
+    ABANDONED,
+    ANSWERED,
+    BLOCK,
+    BLOCKED,
+    CALLBACK,
+    CLOSED,
+    DEFLECTED,
+    IN_SYSTEM,
+    UNREACHED,
+    Records,
+)
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 from sim.engine.repeats import LEGS, REDIAL, REPEAT, TRANSFER
 
@@ -79,58 +92,110 @@ class Facts:
     costs: CostFacts  # cost components per client and partner invoices
 
 
-BLOCK = 1 << 18
-"""Calls are aggregated this many at a time: the facts are sums, and blocks bound the temporary memory."""
+class FactsSum:
+    """One replication's facts, summed block by block of records (``sim.engine.records.BLOCK`` calls, in call
+    order, each block starting at a multiple of BLOCK): a run can hand its records over as they finish and free
+    them. Answered waits of 0 s are only counted; the others are kept (8 bytes and a cell each) for the exact
+    percentiles."""
+
+    def __init__(self, layout: Layout):
+        run = layout.scenario.run
+        self.layout = layout
+        self.first = int(np.ceil(run.warmup / run.interval - 1e-9))
+        n_int, n_types = layout.n_intervals, len(layout.type_names)
+        self.calls = np.zeros((len(CALL_FIELDS), n_int, n_types))
+        self.groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
+        self._cell_type = np.int32 if n_int * n_types < 2**31 else np.int64
+        self._zeros = np.zeros(n_int * n_types, dtype=np.int64)
+        """Answered waits of exactly 0 s per interval x call type."""
+        self._waits: list[np.ndarray] = []
+        self._cells: list[np.ndarray] = []
+        self._hist = np.zeros((n_types, len(WAIT_EDGES) + 1))
+        self.costs = CostSums(layout, self.first)
+
+    def add(self, records: Records, first_answer: np.ndarray) -> None:
+        """Add the records of consecutive calls from a multiple of BLOCK on (``first_answer``: per call, whether no
+        earlier call of its need was answered)."""
+        layout, run, n_int, first = self.layout, self.layout.scenario.run, self.layout.n_intervals, self.first
+        n_types = len(layout.type_names)
+        for lo in range(0, len(records.outcome), BLOCK):
+            part = records.block(lo, lo + BLOCK)
+            interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
+            keep = interval >= first
+            wait = part.wait
+            _add_call_facts(self.calls, part, layout, interval, keep, wait)
+            _add_group_facts(self.groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK], wait)
+            first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
+            counted = (part.outcome == ANSWERED) & keep & first_leg
+            types = part.callers.call_type[counted].astype(np.int64)
+            cell = interval[counted] * n_types + types
+            waits = wait[counted]
+            zero = waits == 0.0
+            self._zeros += np.bincount(cell[zero], minlength=len(self._zeros))
+            self._waits.append(waits[~zero])
+            self._cells.append(cell[~zero].astype(self._cell_type))
+            self._hist += wait_histogram(waits, types, n_types)
+            self.costs.add(part, wait)
+
+    def finish(self, staff_log: np.ndarray) -> Facts:
+        """The facts, given the run's staffing log (``Records.staff_log``)."""
+        layout, calls, groups, first = self.layout, self.calls, self.groups, self.first
+        logged_in = logged_in_time(staff_log, layout)
+        on_shift = scheduled_time(layout)
+        groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
+        groups[GROUP_FIELDS.index("staffed_time")] = on_shift
+        calls[:, :first, :] = 0.0
+        groups[:, :first, :] = 0.0
+        waits = np.concatenate(self._waits)
+        self._waits = []
+        cells = np.concatenate(self._cells)
+        self._cells = []
+        return Facts(calls, groups, *_percentiles(waits, cells, self._zeros, layout), first_interval=first,
+                     wait_hist=self._hist,
+                     costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")]))
 
 
 def facts(records: Records, layout: Layout) -> Facts:
     """Aggregate one replication's records."""
-    run = layout.scenario.run
-    n_int = layout.n_intervals
-    first = int(np.ceil(run.warmup / run.interval - 1e-9))
-    calls = np.zeros((len(CALL_FIELDS), n_int, len(layout.type_names)))
-    groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
-    answered_wait = np.empty(len(records.outcome))
-    first_answer = ~_after_answer(records.callers.repeat_kind, records.callers.repeat_of)
-    for lo in range(0, len(records.outcome), BLOCK):
-        part = records.block(lo, lo + BLOCK)
-        interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
-        keep = interval >= first
-        wait = part.wait
-        _add_call_facts(calls, part, layout, interval, keep, wait)
-        _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
-        first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
-        answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep & first_leg, wait, np.nan)
-    logged_in = logged_in_time(records.staff_log, layout)
-    on_shift = scheduled_time(layout)
-    groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
-    groups[GROUP_FIELDS.index("staffed_time")] = on_shift
-    calls[:, :first, :] = 0.0
-    groups[:, :first, :] = 0.0
-    interval = np.minimum((records.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
-    return Facts(calls, groups, *_percentiles(answered_wait, records.callers.call_type, interval, layout),
-                 first_interval=first,
-                 wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)),
-                 costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first))
+    total = FactsSum(layout)
+    total.add(records, ~_after_answer(records.callers.repeat_kind, records.callers.repeat_of))
+    return total.finish(records.staff_log)
 
 
 def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
                     wait: np.ndarray) -> None:
     n_int, n_types = calls.shape[1], calls.shape[2]
     cells = n_int * n_types
+
+    def add(field: int, where: np.ndarray, values: np.ndarray) -> None:
+        calls[field] += cell_sums(where, values, cells + 1)[:cells].reshape(n_int, n_types)
+
     cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
     kind = part.callers.repeat_kind
     leg = np.isin(kind, LEGS)
-    contact_cell, leg_cell = np.where(leg, cells, cell), np.where(leg, cell, cells)
-    transfer_cell, callback_cell = np.where(kind == TRANSFER, cell, cells), np.where(kind == CALLBACK_LEG, cell, cells)
-    columns = [(contact_cell, v) for v in _call_columns(part, layout, wait)]
-    columns += [(transfer_cell, v) for v in _leg_columns(part, layout, wait)]
-    columns += [(callback_cell, v) for v in _callback_columns(part, layout)]
-    columns.append((leg_cell, (part.outcome == ANSWERED) & resolved(part, layout)))  # a leg may end the need
-    fields = [*range(len(columns) - 1), CALL_FIELDS.index("resolved_needs")]
-    for f, (where, values) in zip(fields, columns, strict=True):
-        calls[f] += np.bincount(where, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
-    calls[-1] += _queue_area(part, layout)
+    if not leg.any():  # the leg fields would add nothing; one column at a time: bounded temporary memory
+        for f, values in enumerate(_call_columns(part, layout, wait)):
+            add(f, cell, values)
+    else:
+        contact_cell, leg_cell = np.where(leg, cells, cell), np.where(leg, cell, cells)
+        del cell
+        columns = chain(((contact_cell, v) for v in _call_columns(part, layout, wait)),
+                        ((np.where(kind == TRANSFER, leg_cell, cells), v) for v in _leg_columns(part, layout, wait)),
+                        ((np.where(kind == CALLBACK_LEG, leg_cell, cells), v) for v in _callback_columns(part, layout)))
+        for f, (where, values) in enumerate(columns):  # a field each, in order, up to (without) queue_area
+            add(f, where, values)
+        add(CALL_FIELDS.index("resolved_needs"), leg_cell, (part.outcome == ANSWERED) & resolved(part, layout))
+    calls[-1] += _queue_area(part, layout, wait)
+
+
+def cell_sums(cells: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """[n]: the sum of ``values`` per cell (``np.bincount`` with weights); a flag column is counted instead, the same
+    numbers (sums of ones are exact) for less work, and one without a flag set adds nothing."""
+    if values.dtype != np.bool_:
+        return np.bincount(cells, weights=values, minlength=n)
+    if not values.any():
+        return np.zeros(n)
+    return np.bincount(cells[values], minlength=n)
 
 
 def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
@@ -139,7 +204,7 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     ans, abd = out == ANSWERED, out == ABANDONED
     threshold = np.asarray(layout.sl_thresholds)[c.call_type]
     factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield out == DEFLECTED
     yield out == BLOCKED
     yield out == CLOSED
@@ -172,7 +237,7 @@ def _callback_columns(records: Records, layout: Layout) -> Iterator[np.ndarray]:
     within = np.asarray([ct.callback.within if ct.callback else np.inf for ct in layout.call_types])
     delay = records.start_at - records.callers.arrival_at
     called = ~np.isnan(records.start_at)
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield out == ANSWERED
     yield out == UNREACHED
     yield called & (delay <= within[records.callers.call_type])
@@ -183,7 +248,7 @@ def _leg_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator
     """The per-leg values summed into the ``transfer_*`` CALL_FIELDS, one array at a time."""
     out = records.outcome
     ans, abd = out == ANSWERED, out == ABANDONED
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield ans
     yield ans & (wait <= np.asarray(layout.sl_thresholds)[records.callers.call_type])
     yield abd
@@ -214,21 +279,22 @@ def _after_answer(kind: np.ndarray, origin: np.ndarray) -> np.ndarray:
         after = new
 
 
-def _queue_area(records: Records, layout: Layout) -> np.ndarray:
+def _queue_area(records: Records, layout: Layout, wait: np.ndarray) -> np.ndarray:
     """Integral of queue length per interval x call type."""
     end = layout.horizon + layout.scenario.run.drain
     out = records.outcome
     never_served = (out == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected
     queued = ((out == ANSWERED) | (out == ABANDONED) | never_served) & (records.callers.repeat_kind != CALLBACK_LEG)
     enter = records.queue_at
-    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(records.wait, nan=0.0))
+    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(wait, nan=0.0))[queued]
+    enter = enter[queued]
     run = layout.scenario.run
-    return spans_by_interval(enter[queued], leave[queued], records.callers.call_type[queued],
-                             len(layout.type_names), run.interval, layout.n_intervals)
+    return spans_by_interval(enter, leave, records.callers.call_type[queued], len(layout.type_names), run.interval,
+                             layout.n_intervals)
 
 
 def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval: np.ndarray,
-                     keep: np.ndarray, first_answer: np.ndarray) -> None:
+                     keep: np.ndarray, first_answer: np.ndarray, all_waits: np.ndarray) -> None:
     run = layout.scenario.run
     n_int, n_groups = groups.shape[1], groups.shape[2]
     done = (part.outcome == ANSWERED) & keep
@@ -238,17 +304,18 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
     first = first_answer[done]
     on_line = part.callers.repeat_kind[done] != CALLBACK_LEG  # a call-back leg's wait is not on the line
-    wait = np.where(on_line, part.wait[done], 0.0)
+    wait = np.where(on_line, all_waits[done], 0.0)
     within = on_line & (wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]])
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
                       ("wait_sum", wait), ("answered_within", within), ("answered_on_line", on_line)):
-        groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
-            n_int, n_groups)
+        groups[GROUP_FIELDS.index(f)] += cell_sums(cell, values, n_int * n_groups).reshape(n_int, n_groups)
+    del cell, handle, first, on_line, wait, within  # the busy time's spans need room of their own
     busy_from = part.busy_from
     served = ~np.isnan(busy_from)
-    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
-    groups[2] += spans_by_interval(busy_from[served], stop[served], part.group[served].astype(np.int64),
-                                   n_groups, run.interval, n_int)
+    start = busy_from[served]
+    del busy_from
+    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)[served]
+    groups[2] += spans_by_interval(start, stop, part.group[served].astype(np.int64), n_groups, run.interval, n_int)
 
 
 def scheduled_time(layout: Layout) -> np.ndarray:
@@ -291,38 +358,51 @@ def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_
     a full ``width`` each (through a running sum). Time outside [0, n*width] is ignored.
     """
     horizon = n * width
+    cells = n * n_keys
     s, e = np.clip(starts, 0.0, horizon), np.clip(ends, 0.0, horizon)
     js = np.minimum((s // width).astype(np.int64), n - 1)
     je = np.minimum((e // width).astype(np.int64), n - 1)
-    cells = n * n_keys
-    first, last = js * n_keys + keys, je * n_keys + keys
     same = js == je
+    first = js * n_keys + keys
     area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
-    cross = ~same
-    area += np.bincount(first[cross], weights=((js + 1) * width - s)[cross], minlength=cells)
-    area += np.bincount(last[cross], weights=(e - je * width)[cross], minlength=cells)
-    inside = np.bincount(first[cross] + n_keys, minlength=cells + n_keys)[:cells] - \
-        np.bincount(last[cross], minlength=cells)
+    cross = ~same  # from here on only the spans that cross a boundary, each array freed when done with
+    del same
+    first_cross = first[cross]
+    del first
+    area += np.bincount(first_cross, weights=(js[cross] + 1) * width - s[cross], minlength=cells)
+    del s, js
+    last_cross = je[cross] * n_keys + keys[cross]
+    area += np.bincount(last_cross, weights=e[cross] - je[cross] * width, minlength=cells)
+    del e, je
+    inside = np.bincount(first_cross + n_keys, minlength=cells + n_keys)[:cells] - \
+        np.bincount(last_cross, minlength=cells)
     full = np.cumsum(inside.reshape(n, n_keys), axis=0)  # spans covering whole intervals
     return area.reshape(n, n_keys) + full * width
 
 
-def _percentiles(answered_wait: np.ndarray, types: np.ndarray, interval: np.ndarray,
+def _percentiles(waits: np.ndarray, cells: np.ndarray, zeros: np.ndarray,
                  layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Wait percentiles of answered calls per call type, client and overall; p90 per interval x type."""
+    """Wait percentiles of answered calls per call type, client and overall; p90 per interval x type. ``waits``:
+    the waits other than 0 s, ``cells`` their interval x call type; ``zeros``: waits of 0 s per cell. One grouping
+    at a time: the temporary memory is a few arrays of the waits' length."""
     n_types, n_int = len(layout.type_names), layout.n_intervals
-    ok = ~np.isnan(answered_wait)
-    order = np.argsort(answered_wait[ok], kind="stable")
-    w, t, i = answered_wait[ok][order], types[ok][order], interval[ok][order]
+    order = np.argsort(waits, kind="stable")
+    w = waits[order]
+    del waits
+    c = cells[order]
+    del order, cells
+    zeros_by_type = zeros.reshape(n_int, n_types)
+    type_zeros = zeros_by_type.sum(axis=0)
+    client = np.asarray(layout.type_client, dtype=np.int64)
+    n_clients = len(layout.client_names)
     q = np.asarray(PERCENTILES)
-    by_type = segment_percentiles(t, w, n_types, q)
-    by_client = segment_percentiles(np.asarray(layout.type_client, dtype=np.int64)[t], w,
-                                    len(layout.client_names), q)
-    total = segment_percentiles(np.zeros(len(w), dtype=np.int64), w, 1, q)[0]
+    by_type = segment_percentiles(c % n_types, w, n_types, q, type_zeros)
+    client_zeros = np.bincount(client, weights=type_zeros, minlength=n_clients).astype(np.int64)
+    by_client = segment_percentiles(client[c % n_types], w, n_clients, q, client_zeros)
+    total = segment_percentiles(np.zeros(len(w), dtype=np.int64), w, 1, q, type_zeros.sum(keepdims=True))[0]
     p90 = np.empty((n_int, n_types + 1))
-    p90[:, :n_types] = segment_percentiles(i * n_types + t, w, n_int * n_types, np.array([90.0])).reshape(
-        n_int, n_types)
-    p90[:, n_types] = segment_percentiles(i, w, n_int, np.array([90.0]))[:, 0]
+    p90[:, :n_types] = segment_percentiles(c, w, n_int * n_types, np.array([90.0]), zeros).reshape(n_int, n_types)
+    p90[:, n_types] = segment_percentiles(c // n_types, w, n_int, np.array([90.0]), zeros_by_type.sum(axis=1))[:, 0]
     return by_type, by_client, total, p90
 
 
@@ -335,21 +415,38 @@ def wait_histogram(answered_wait: np.ndarray, types: np.ndarray, n_types: int) -
     return np.bincount(cells, minlength=n_types * width).reshape(n_types, width).astype(float)
 
 
-def segment_percentiles(keys: np.ndarray, values: np.ndarray, n_keys: int, q: np.ndarray) -> np.ndarray:
-    """Percentiles ``q`` (linear interpolation, as numpy's default) of ``values`` grouped by integer ``keys``.
+def segment_percentiles(keys: np.ndarray, values: np.ndarray, n_keys: int, q: np.ndarray,
+                        zeros: np.ndarray | None = None) -> np.ndarray:
+    """Percentiles ``q`` (linear interpolation, as numpy's default) of ``values`` grouped by integer ``keys``, each
+    group with ``zeros[key]`` more values of 0 that ``values`` leaves out (none if not given).
 
     ``values`` must be sorted ascending; returns [n_keys, len(q)], NaN for empty groups.
     """
-    order = np.argsort(keys, kind="stable")  # stable: values stay sorted within each key
-    v = values[order]
-    counts = np.bincount(keys, minlength=n_keys)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    if n_keys == 1:
+        v = values
+    else:
+        order = np.argsort(keys, kind="stable")  # stable: values stay sorted within each key
+        v = values[order]
+        del order
+    given = np.bincount(keys, minlength=n_keys)
+    zero = np.zeros(n_keys, dtype=np.int64) if zeros is None else zeros
+    below = np.bincount(keys[values < 0.0], minlength=n_keys)  # values before the zeros of their group
+    counts = given + zero
+    starts = np.concatenate(([0], np.cumsum(given)[:-1]))
     h = (q[None, :] / 100.0) * np.maximum(counts - 1, 0)[:, None]
     lo = np.floor(h).astype(np.int64)
     frac = h - lo
-    a = starts[:, None] + lo
-    b = np.minimum(a + 1, (starts + counts - 1)[:, None])
+    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0)[:, None])
     ok = counts > 0
+    padded = np.concatenate((v, [0.0]))  # the last entry stands in where a zero is meant
+
+    def value(rank: np.ndarray) -> np.ndarray:
+        """The ``rank``-th value of each group, its zeros counted in."""
+        neg, z = below[:, None], zero[:, None]
+        index = starts[:, None] + np.where(rank < neg, rank, rank - z)
+        return np.asarray(np.where((rank >= neg) & (rank < neg + z), 0.0, padded[np.clip(index, 0, len(v))]))
+
+    a, b = value(lo), value(hi)
     out = np.full((n_keys, len(q)), np.nan)
-    out[ok] = v[a[ok]] + frac[ok] * (v[b[ok]] - v[a[ok]])
+    out[ok] = a[ok] + frac[ok] * (b[ok] - a[ok])
     return out
