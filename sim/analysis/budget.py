@@ -22,7 +22,11 @@ from sim.units import DAY
 DEFAULT_MAX_CALLS = 500_000_000
 """Calls a run may simulate (all replications together) unless ``--max-calls`` says otherwise."""
 BYTES_PER_CALL = 160
-"""Peak memory per call of one replication (measured: about 140 MB per million calls on W1 and W2)."""
+"""Peak memory per call of one replication that keeps its records (``--records``; measured: about 140 MB per
+million calls on W1 and W2)."""
+STREAMED_BYTES_PER_CALL = 30
+"""The same for a replication whose records are summed block by block and freed (measured on W1 from 1M to 10M
+calls: about 22 MB per million calls, the results included)."""
 CALLS_PER_SECOND = 250_000
 """Calls simulated per second and core, for the time shown with a refusal (W1 on a 2-core CI machine)."""
 MEMORY_SHARE = 0.8
@@ -105,8 +109,10 @@ def _memory_bytes() -> float:
         return math.inf
 
 
-def check_size(scenario: Scenario, max_calls: float = DEFAULT_MAX_CALLS, workers: int = 1) -> RunSize:
-    """The run's size; RunTooLarge if it exceeds ``max_calls`` or the memory of ``workers`` replications at once."""
+def check_size(scenario: Scenario, max_calls: float = DEFAULT_MAX_CALLS, workers: int = 1,
+               records: bool = True) -> RunSize:
+    """The run's size; RunTooLarge if it exceeds ``max_calls`` or the memory of ``workers`` replications at once
+    (``records``: whether they keep their per-call records)."""
     size = estimate(scenario)
     why = f" ({size.reason})" if size.reason else ""
     if not size.total <= max_calls:
@@ -117,7 +123,8 @@ def check_size(scenario: Scenario, max_calls: float = DEFAULT_MAX_CALLS, workers
             f"replication(s) x {size.per_replication:,.0f}){why}, about {hours:,.1f} hours on {cores} core(s); "
             f"the limit is {max_calls:,.0f} calls: use fewer days or replications, or raise it with --max-calls")
     parallel = max(1, min(workers, size.replications))
-    need, have = size.per_replication * BYTES_PER_CALL * parallel, _memory_bytes() * MEMORY_SHARE
+    per_call = BYTES_PER_CALL if records else STREAMED_BYTES_PER_CALL
+    need, have = size.per_replication * per_call * parallel, _memory_bytes() * MEMORY_SHARE
     if need > have:
         raise RunTooLarge(
             f"{scenario.name}: one replication would simulate up to {size.per_replication:,.0f} calls{why}, "

@@ -1,4 +1,6 @@
-"""Replications of a scenario: sequential or in parallel processes, with identical results either way."""
+"""Replications of a scenario: sequential or in parallel processes, with identical results either way. A
+replication whose records nobody asked for is streamed (``sim.engine.model.stream``): its records are summed into
+facts block by block and freed, so its memory does not grow with its calls."""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sim.analysis.budget import DEFAULT_MAX_CALLS, check_size
-from sim.analysis.facts import Facts, facts
+from sim.analysis.facts import Facts, FactsSum, facts
 from sim.engine.callers import draw_callers
 from sim.engine.layout import Layout, build_layout
-from sim.engine.model import simulate
+from sim.engine.model import simulate, stream
 from sim.engine.records import Records
 from sim.engine.streams import Streams
 from sim.errors import CcsimError
@@ -76,9 +78,12 @@ def replicate(scenario: Scenario, replication: int, records: RecordSink | None =
     simulated."""
     layout = build_layout(scenario)
     streams = Streams(scenario.run.seed, replication)
+    if records is None:  # the records are summed as they finish and freed: memory does not grow with the calls
+        total = FactsSum(layout)
+        calls, staff_log = stream(layout, streams, total.add)
+        return total.finish(staff_log), calls
     simulated = simulate(layout, draw_callers(layout, streams), streams)
-    if records is not None:
-        records(replication, simulated, layout)
+    records(replication, simulated, layout)
     return facts(simulated, layout), len(simulated.outcome)
 
 
@@ -94,7 +99,7 @@ def run(scenario: Scenario, workers: int | None = None, on_done: Callable[[int, 
     ``records``, if given, receives every replication's records in the worker that simulated them."""
     reps = scenario.run.replications
     workers = max(1, min(workers or os.cpu_count() or 1, reps))
-    check_size(scenario, max_calls, workers)
+    check_size(scenario, max_calls, workers, records is not None)
     started = time.perf_counter()
     jobs: list[Job] = [(scenario, r, records) for r in range(reps)]
     done: list[tuple[Facts, int]] = []

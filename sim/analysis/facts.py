@@ -2,13 +2,15 @@
 
 Pure numpy. A call counts in the interval in which it arrived. Intervals that start before the warm-up ends are
 dropped from every total (the warm-up is rounded up to an interval boundary). Time integrals (busy agents,
-logged-in agents, queue length) are split exactly at interval boundaries.
+logged-in agents, queue length) are split exactly at interval boundaries. ``FactsSum`` sums records block by
+block (a streamed run hands it each block as its calls finish); ``facts`` is the same over whole records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -16,10 +18,21 @@ from sim.analysis.campaign_facts import CAMPAIGN_FIELDS, campaign_facts, outboun
 from sim.analysis.chat_facts import CHAT_FIELDS, chat_busy, chat_facts
 from sim.analysis.spans import spans_by_interval
 from sim.analysis.work_facts import AGE_PERCENTILES, WORK_FIELDS, work_busy, work_facts
-from sim.economics.billing import CostFacts, cost_facts
+from sim.economics.billing import CostFacts, CostSums
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, CLOSED, DEFLECTED, IN_SYSTEM, UNREACHED, Records
+from sim.engine.records import (
+    ABANDONED,
+    ANSWERED,
+    BLOCK,
+    BLOCKED,
+    CALLBACK,
+    CLOSED,
+    DEFLECTED,
+    IN_SYSTEM,
+    UNREACHED,
+    Records,
+)
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 from sim.engine.repeats import LEGS, REDIAL, REPEAT, TRANSFER
 
@@ -59,9 +72,9 @@ at shift ends; agent hours, labour cost and per-hour invoices are the scheduled 
 answered call of a need (no answered call before it in its chain of repeats and redials); ``first_resolved``:
 those resolved on that call (first-contact resolution); ``answered_on_line``: answered calls whose caller waited
 on the line (all but call-back legs); ``wait_sum``: their waiting time; ``answered_within``: those of them answered
-within their call type's service-level threshold. ``outbound_time`` and ``work_time``: the
-part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``), on deferrable work items
-(``sim.analysis.work_facts``) and with at least one chat (``chat_time``, ``sim.analysis.chat_facts``)."""
+within their call type's service-level threshold. ``outbound_time``, ``work_time`` and
+``chat_time``: the part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``), on
+deferrable work items (``sim.analysis.work_facts``) and with at least one chat (``sim.analysis.chat_facts``)."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -90,88 +103,143 @@ class Facts:
     chats: np.ndarray  # [len(CHAT_FIELDS), intervals, chat types]
 
 
-BLOCK = 1 << 18
-"""Calls are aggregated this many at a time: the facts are sums, and blocks bound the temporary memory."""
+class FactsSum:
+    """One replication's facts, summed block by block of records (``sim.engine.records.BLOCK`` calls, in call
+    order, each block starting at a multiple of BLOCK): a run can hand its records over as they finish and free
+    them. Answered waits of 0 s are only counted; the others are kept (8 bytes and a cell each) for the exact
+    percentiles."""
+
+    def __init__(self, layout: Layout):
+        run = layout.scenario.run
+        self.layout = layout
+        self.first = int(np.ceil(run.warmup / run.interval - 1e-9))
+        n_int, n_types = layout.n_intervals, len(layout.type_names)
+        self.calls = np.zeros((len(CALL_FIELDS), n_int, n_types))
+        self.groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
+        self._cell_type = np.int32 if n_int * n_types < 2**31 else np.int64
+        self._zeros = np.zeros(n_int * n_types, dtype=np.int64)
+        """Answered waits of exactly 0 s per interval x call type."""
+        self._waits: list[np.ndarray] = []
+        self._cells: list[np.ndarray] = []
+        self._hist = np.zeros((n_types, len(WAIT_EDGES) + 1))
+        self.costs = CostSums(layout, self.first)
+        self._channels: Records | None = None
+        """The records that carry the replication's campaigns, work items and chats (``Records.attempts`` ...)."""
+
+    def add(self, records: Records, first_answer: np.ndarray) -> None:
+        """Add the records of consecutive calls from a multiple of BLOCK on (``first_answer``: per call, whether no
+        earlier call of its need was answered)."""
+        layout, run, n_int, first = self.layout, self.layout.scenario.run, self.layout.n_intervals, self.first
+        n_types = len(layout.type_names)
+        if records.attempts is not None or records.items is not None or records.chats is not None:
+            self._channels = records
+        for lo in range(0, len(records.outcome), BLOCK):
+            part = records.block(lo, lo + BLOCK)
+            interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
+            keep = interval >= first
+            wait = part.wait
+            _add_call_facts(self.calls, part, layout, interval, keep, wait)
+            _add_group_facts(self.groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK], wait)
+            first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
+            counted = (part.outcome == ANSWERED) & keep & first_leg
+            types = part.callers.call_type[counted].astype(np.int64)
+            cell = interval[counted] * n_types + types
+            waits = wait[counted]
+            zero = waits == 0.0
+            self._zeros += np.bincount(cell[zero], minlength=len(self._zeros))
+            self._waits.append(waits[~zero])
+            self._cells.append(cell[~zero].astype(self._cell_type))
+            self._hist += wait_histogram(waits, types, n_types)
+            self.costs.add(part, wait)
+
+    def finish(self, staff_log: np.ndarray) -> Facts:
+        """The facts, given the run's staffing log (``Records.staff_log``)."""
+        layout, calls, groups, first = self.layout, self.calls, self.groups, self.first
+        channels = _channel_facts(groups, self._channels, layout, first)
+        logged_in = logged_in_time(staff_log, layout)
+        on_shift = scheduled_time(layout)
+        groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
+        groups[GROUP_FIELDS.index("staffed_time")] = on_shift
+        calls[:, :first, :] = 0.0
+        groups[:, :first, :] = 0.0
+        waits = np.concatenate(self._waits)
+        self._waits = []
+        cells = np.concatenate(self._cells)
+        self._cells = []
+        return Facts(calls, groups, *_percentiles(waits, cells, self._zeros, layout), first_interval=first,
+                     wait_hist=self._hist,
+                     costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")]), **channels)
+
+
+def _channel_facts(groups: np.ndarray, records: Records | None, layout: Layout, first: int) -> dict[str, np.ndarray]:
+    """The facts of outbound campaigns, work items and chats (the ``Facts`` fields); their agent time is added to
+    the groups' busy time."""
+    n_int, n_groups = layout.n_intervals, len(layout.group_names)
+    scenario = layout.scenario
+    n_camp, n_work, n_chat = len(scenario.campaigns or {}), len(scenario.work or {}), len(scenario.chats or {})
+    out = {"campaigns": np.zeros((len(CAMPAIGN_FIELDS), n_int, n_camp)),
+           "work": np.zeros((len(WORK_FIELDS), n_int, n_work)),
+           "work_age_pct": np.full((n_work, len(AGE_PERCENTILES)), np.nan),
+           "work_by_group": np.zeros((n_work, n_groups)), "chats": np.zeros((len(CHAT_FIELDS), n_int, n_chat))}
+    if records is None:
+        return out
+    busy = groups[GROUP_FIELDS.index("busy_time")]
+    if records.attempts is not None:
+        out["campaigns"] = campaign_facts(records.attempts, layout, first)
+        groups[GROUP_FIELDS.index("outbound_time")] = outbound_busy(records.attempts, layout)
+        busy += groups[GROUP_FIELDS.index("outbound_time")]
+    if records.items is not None:
+        out["work"], out["work_age_pct"], out["work_by_group"] = work_facts(records.items, layout, first)
+        groups[GROUP_FIELDS.index("work_time")] = work_busy(records.items, layout)
+        busy += groups[GROUP_FIELDS.index("work_time")]
+    if records.chats is not None:
+        out["chats"] = chat_facts(records.chats, layout, first)
+        groups[GROUP_FIELDS.index("chat_time")] = chat_busy(records.chats, layout)
+        busy += groups[GROUP_FIELDS.index("chat_time")]
+    return out
 
 
 def facts(records: Records, layout: Layout) -> Facts:
     """Aggregate one replication's records."""
-    run = layout.scenario.run
-    n_int = layout.n_intervals
-    first = int(np.ceil(run.warmup / run.interval - 1e-9))
-    calls = np.zeros((len(CALL_FIELDS), n_int, len(layout.type_names)))
-    groups = np.zeros((len(GROUP_FIELDS), n_int, len(layout.group_names)))
-    answered_wait = np.empty(len(records.outcome))
-    first_answer = ~_after_answer(records.callers.repeat_kind, records.callers.repeat_of)
-    for lo in range(0, len(records.outcome), BLOCK):
-        part = records.block(lo, lo + BLOCK)
-        interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
-        keep = interval >= first
-        wait = part.wait
-        _add_call_facts(calls, part, layout, interval, keep, wait)
-        _add_group_facts(groups, part, layout, interval, keep, first_answer[lo:lo + BLOCK])
-        first_leg = ~np.isin(part.callers.repeat_kind, LEGS)  # percentiles of contacts' waits, as SL and ASA
-        answered_wait[lo:lo + BLOCK] = np.where((part.outcome == ANSWERED) & keep & first_leg, wait, np.nan)
-    campaigns, work, work_age_pct, work_by_group, chats = _other_work(groups, records, layout, first)
-    logged_in = logged_in_time(records.staff_log, layout)
-    on_shift = scheduled_time(layout)
-    groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
-    groups[GROUP_FIELDS.index("staffed_time")] = on_shift
-    calls[:, :first, :] = 0.0
-    groups[:, :first, :] = 0.0
-    interval = np.minimum((records.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
-    return Facts(calls, groups, *_percentiles(answered_wait, records.callers.call_type, interval, layout),
-                 first_interval=first,
-                 wait_hist=wait_histogram(answered_wait, records.callers.call_type, len(layout.type_names)),
-                 costs=cost_facts(records, layout, groups[GROUP_FIELDS.index("staffed_time")], first),
-                 campaigns=campaigns, work=work, work_age_pct=work_age_pct, work_by_group=work_by_group,
-                 chats=chats)
-
-
-def _other_work(groups: np.ndarray, records: Records, layout: Layout,
-                first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The facts of outbound campaigns, work items and chats; their agent time is added to the groups' busy
-    time."""
-    n_int = layout.n_intervals
-    scenario = layout.scenario
-    campaigns = np.zeros((len(CAMPAIGN_FIELDS), n_int, len(scenario.campaigns or {})))
-    work = np.zeros((len(WORK_FIELDS), n_int, len(scenario.work or {})))
-    work_age_pct = np.full((len(scenario.work or {}), len(AGE_PERCENTILES)), np.nan)
-    work_by_group = np.zeros((len(scenario.work or {}), len(layout.group_names)))
-    busy = groups[GROUP_FIELDS.index("busy_time")]
-    if records.attempts is not None:
-        campaigns = campaign_facts(records.attempts, layout, first)
-        groups[GROUP_FIELDS.index("outbound_time")] = outbound_busy(records.attempts, layout)
-        busy += groups[GROUP_FIELDS.index("outbound_time")]
-    if records.items is not None:
-        work, work_age_pct, work_by_group = work_facts(records.items, layout, first)
-        groups[GROUP_FIELDS.index("work_time")] = work_busy(records.items, layout)
-        busy += groups[GROUP_FIELDS.index("work_time")]
-    chats = np.zeros((len(CHAT_FIELDS), n_int, len(scenario.chats or {})))
-    if records.chats is not None:
-        chats = chat_facts(records.chats, layout, first)
-        groups[GROUP_FIELDS.index("chat_time")] = chat_busy(records.chats, layout)
-        busy += groups[GROUP_FIELDS.index("chat_time")]
-    return campaigns, work, work_age_pct, work_by_group, chats
+    total = FactsSum(layout)
+    total.add(records, ~_after_answer(records.callers.repeat_kind, records.callers.repeat_of))
+    return total.finish(records.staff_log)
 
 
 def _add_call_facts(calls: np.ndarray, part: Records, layout: Layout, interval: np.ndarray, keep: np.ndarray,
                     wait: np.ndarray) -> None:
     n_int, n_types = calls.shape[1], calls.shape[2]
     cells = n_int * n_types
+
+    def add(field: int, where: np.ndarray, values: np.ndarray) -> None:
+        calls[field] += cell_sums(where, values, cells + 1)[:cells].reshape(n_int, n_types)
+
     cell = np.where(keep, interval * n_types + part.callers.call_type, cells)  # warm-up calls: a spare cell
     kind = part.callers.repeat_kind
     leg = np.isin(kind, LEGS)
-    contact_cell, leg_cell = np.where(leg, cells, cell), np.where(leg, cell, cells)
-    transfer_cell, callback_cell = np.where(kind == TRANSFER, cell, cells), np.where(kind == CALLBACK_LEG, cell, cells)
-    columns = [(contact_cell, v) for v in _call_columns(part, layout, wait)]
-    columns += [(transfer_cell, v) for v in _leg_columns(part, layout, wait)]
-    columns += [(callback_cell, v) for v in _callback_columns(part, layout)]
-    columns.append((leg_cell, (part.outcome == ANSWERED) & resolved(part, layout)))  # a leg may end the need
-    fields = [*range(len(columns) - 1), CALL_FIELDS.index("resolved_needs")]
-    for f, (where, values) in zip(fields, columns, strict=True):
-        calls[f] += np.bincount(where, weights=values, minlength=cells + 1)[:cells].reshape(n_int, n_types)
-    calls[-1] += _queue_area(part, layout)
+    if not leg.any():  # the leg fields would add nothing; one column at a time: bounded temporary memory
+        for f, values in enumerate(_call_columns(part, layout, wait)):
+            add(f, cell, values)
+    else:
+        contact_cell, leg_cell = np.where(leg, cells, cell), np.where(leg, cell, cells)
+        del cell
+        columns = chain(((contact_cell, v) for v in _call_columns(part, layout, wait)),
+                        ((np.where(kind == TRANSFER, leg_cell, cells), v) for v in _leg_columns(part, layout, wait)),
+                        ((np.where(kind == CALLBACK_LEG, leg_cell, cells), v) for v in _callback_columns(part, layout)))
+        for f, (where, values) in enumerate(columns):  # a field each, in order, up to (without) queue_area
+            add(f, where, values)
+        add(CALL_FIELDS.index("resolved_needs"), leg_cell, (part.outcome == ANSWERED) & resolved(part, layout))
+    calls[-1] += _queue_area(part, layout, wait)
+
+
+def cell_sums(cells: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """[n]: the sum of ``values`` per cell (``np.bincount`` with weights); a flag column is counted instead, the same
+    numbers (sums of ones are exact) for less work, and one without a flag set adds nothing."""
+    if values.dtype != np.bool_:
+        return np.bincount(cells, weights=values, minlength=n)
+    if not values.any():
+        return np.zeros(n)
+    return np.bincount(cells[values], minlength=n)
 
 
 def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator[np.ndarray]:
@@ -180,7 +248,7 @@ def _call_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterato
     ans, abd = out == ANSWERED, out == ABANDONED
     threshold = np.asarray(layout.sl_thresholds)[c.call_type]
     factor = np.asarray(layout.handle_factors)[np.maximum(records.group, 0)]
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield out == DEFLECTED
     yield out == BLOCKED
     yield out == CLOSED
@@ -213,7 +281,7 @@ def _callback_columns(records: Records, layout: Layout) -> Iterator[np.ndarray]:
     within = np.asarray([ct.callback.within if ct.callback else np.inf for ct in layout.call_types])
     delay = records.start_at - records.callers.arrival_at
     called = ~np.isnan(records.start_at)
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield out == ANSWERED
     yield out == UNREACHED
     yield called & (delay <= within[records.callers.call_type])
@@ -224,7 +292,7 @@ def _leg_columns(records: Records, layout: Layout, wait: np.ndarray) -> Iterator
     """The per-leg values summed into the ``transfer_*`` CALL_FIELDS, one array at a time."""
     out = records.outcome
     ans, abd = out == ANSWERED, out == ABANDONED
-    yield np.ones(len(out))
+    yield np.ones(len(out), dtype=bool)
     yield ans
     yield ans & (wait <= np.asarray(layout.sl_thresholds)[records.callers.call_type])
     yield abd
@@ -255,21 +323,22 @@ def _after_answer(kind: np.ndarray, origin: np.ndarray) -> np.ndarray:
         after = new
 
 
-def _queue_area(records: Records, layout: Layout) -> np.ndarray:
+def _queue_area(records: Records, layout: Layout, wait: np.ndarray) -> np.ndarray:
     """Integral of queue length per interval x call type."""
     end = layout.horizon + layout.scenario.run.drain
     out = records.outcome
     never_served = (out == IN_SYSTEM) & np.isnan(records.start_at) & ~records.callers.deflected
     queued = ((out == ANSWERED) | (out == ABANDONED) | never_served) & (records.callers.repeat_kind != CALLBACK_LEG)
     enter = records.queue_at
-    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(records.wait, nan=0.0))
+    leave = np.where(never_served, np.maximum(end, enter), enter + np.nan_to_num(wait, nan=0.0))[queued]
+    enter = enter[queued]
     run = layout.scenario.run
-    return spans_by_interval(enter[queued], leave[queued], records.callers.call_type[queued],
-                             len(layout.type_names), run.interval, layout.n_intervals)
+    return spans_by_interval(enter, leave, records.callers.call_type[queued], len(layout.type_names), run.interval,
+                             layout.n_intervals)
 
 
 def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval: np.ndarray,
-                     keep: np.ndarray, first_answer: np.ndarray) -> None:
+                     keep: np.ndarray, first_answer: np.ndarray, all_waits: np.ndarray) -> None:
     run = layout.scenario.run
     n_int, n_groups = groups.shape[1], groups.shape[2]
     done = (part.outcome == ANSWERED) & keep
@@ -279,17 +348,18 @@ def _add_group_facts(groups: np.ndarray, part: Records, layout: Layout, interval
     groups[1] += np.bincount(cell, weights=handle, minlength=n_int * n_groups).reshape(n_int, n_groups)
     first = first_answer[done]
     on_line = part.callers.repeat_kind[done] != CALLBACK_LEG  # a call-back leg's wait is not on the line
-    wait = np.where(on_line, part.wait[done], 0.0)
+    wait = np.where(on_line, all_waits[done], 0.0)
     within = on_line & (wait <= np.asarray(layout.sl_thresholds)[part.callers.call_type[done]])
     for f, values in (("first_answered", first), ("first_resolved", first & resolved(part, layout)[done]),
                       ("wait_sum", wait), ("answered_within", within), ("answered_on_line", on_line)):
-        groups[GROUP_FIELDS.index(f)] += np.bincount(cell, weights=values, minlength=n_int * n_groups).reshape(
-            n_int, n_groups)
+        groups[GROUP_FIELDS.index(f)] += cell_sums(cell, values, n_int * n_groups).reshape(n_int, n_groups)
+    del cell, handle, first, on_line, wait, within  # the busy time's spans need room of their own
     busy_from = part.busy_from
     served = ~np.isnan(busy_from)
-    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)
-    groups[2] += spans_by_interval(busy_from[served], stop[served], part.group[served].astype(np.int64),
-                                   n_groups, run.interval, n_int)
+    start = busy_from[served]
+    del busy_from
+    stop = np.where(np.isnan(part.end_at), layout.horizon + run.drain, part.end_at)[served]
+    groups[2] += spans_by_interval(start, stop, part.group[served].astype(np.int64), n_groups, run.interval, n_int)
 
 
 def scheduled_time(layout: Layout) -> np.ndarray:
@@ -324,22 +394,29 @@ def step_area(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.nd
     return np.diff(cumulative)
 
 
-def _percentiles(answered_wait: np.ndarray, types: np.ndarray, interval: np.ndarray,
+def _percentiles(waits: np.ndarray, cells: np.ndarray, zeros: np.ndarray,
                  layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Wait percentiles of answered calls per call type, client and overall; p90 per interval x type."""
+    """Wait percentiles of answered calls per call type, client and overall; p90 per interval x type. ``waits``:
+    the waits other than 0 s, ``cells`` their interval x call type; ``zeros``: waits of 0 s per cell. One grouping
+    at a time: the temporary memory is a few arrays of the waits' length."""
     n_types, n_int = len(layout.type_names), layout.n_intervals
-    ok = ~np.isnan(answered_wait)
-    order = np.argsort(answered_wait[ok], kind="stable")
-    w, t, i = answered_wait[ok][order], types[ok][order], interval[ok][order]
+    order = np.argsort(waits, kind="stable")
+    w = waits[order]
+    del waits
+    c = cells[order]
+    del order, cells
+    zeros_by_type = zeros.reshape(n_int, n_types)
+    type_zeros = zeros_by_type.sum(axis=0)
+    client = np.asarray(layout.type_client, dtype=np.int64)
+    n_clients = len(layout.client_names)
     q = np.asarray(PERCENTILES)
-    by_type = segment_percentiles(t, w, n_types, q)
-    by_client = segment_percentiles(np.asarray(layout.type_client, dtype=np.int64)[t], w,
-                                    len(layout.client_names), q)
-    total = segment_percentiles(np.zeros(len(w), dtype=np.int64), w, 1, q)[0]
+    by_type = segment_percentiles(c % n_types, w, n_types, q, type_zeros)
+    client_zeros = np.bincount(client, weights=type_zeros, minlength=n_clients).astype(np.int64)
+    by_client = segment_percentiles(client[c % n_types], w, n_clients, q, client_zeros)
+    total = segment_percentiles(np.zeros(len(w), dtype=np.int64), w, 1, q, type_zeros.sum(keepdims=True))[0]
     p90 = np.empty((n_int, n_types + 1))
-    p90[:, :n_types] = segment_percentiles(i * n_types + t, w, n_int * n_types, np.array([90.0])).reshape(
-        n_int, n_types)
-    p90[:, n_types] = segment_percentiles(i, w, n_int, np.array([90.0]))[:, 0]
+    p90[:, :n_types] = segment_percentiles(c, w, n_int * n_types, np.array([90.0]), zeros).reshape(n_int, n_types)
+    p90[:, n_types] = segment_percentiles(c // n_types, w, n_int, np.array([90.0]), zeros_by_type.sum(axis=1))[:, 0]
     return by_type, by_client, total, p90
 
 
@@ -352,21 +429,38 @@ def wait_histogram(answered_wait: np.ndarray, types: np.ndarray, n_types: int) -
     return np.bincount(cells, minlength=n_types * width).reshape(n_types, width).astype(float)
 
 
-def segment_percentiles(keys: np.ndarray, values: np.ndarray, n_keys: int, q: np.ndarray) -> np.ndarray:
-    """Percentiles ``q`` (linear interpolation, as numpy's default) of ``values`` grouped by integer ``keys``.
+def segment_percentiles(keys: np.ndarray, values: np.ndarray, n_keys: int, q: np.ndarray,
+                        zeros: np.ndarray | None = None) -> np.ndarray:
+    """Percentiles ``q`` (linear interpolation, as numpy's default) of ``values`` grouped by integer ``keys``, each
+    group with ``zeros[key]`` more values of 0 that ``values`` leaves out (none if not given).
 
     ``values`` must be sorted ascending; returns [n_keys, len(q)], NaN for empty groups.
     """
-    order = np.argsort(keys, kind="stable")  # stable: values stay sorted within each key
-    v = values[order]
-    counts = np.bincount(keys, minlength=n_keys)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    if n_keys == 1:
+        v = values
+    else:
+        order = np.argsort(keys, kind="stable")  # stable: values stay sorted within each key
+        v = values[order]
+        del order
+    given = np.bincount(keys, minlength=n_keys)
+    zero = np.zeros(n_keys, dtype=np.int64) if zeros is None else zeros
+    below = np.bincount(keys[values < 0.0], minlength=n_keys)  # values before the zeros of their group
+    counts = given + zero
+    starts = np.concatenate(([0], np.cumsum(given)[:-1]))
     h = (q[None, :] / 100.0) * np.maximum(counts - 1, 0)[:, None]
     lo = np.floor(h).astype(np.int64)
     frac = h - lo
-    a = starts[:, None] + lo
-    b = np.minimum(a + 1, (starts + counts - 1)[:, None])
+    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0)[:, None])
     ok = counts > 0
+    padded = np.concatenate((v, [0.0]))  # the last entry stands in where a zero is meant
+
+    def value(rank: np.ndarray) -> np.ndarray:
+        """The ``rank``-th value of each group, its zeros counted in."""
+        neg, z = below[:, None], zero[:, None]
+        index = starts[:, None] + np.where(rank < neg, rank, rank - z)
+        return np.asarray(np.where((rank >= neg) & (rank < neg + z), 0.0, padded[np.clip(index, 0, len(v))]))
+
+    a, b = value(lo), value(hi)
     out = np.full((n_keys, len(q)), np.nan)
-    out[ok] = v[a[ok]] + frac[ok] * (v[b[ok]] - v[a[ok]])
+    out[ok] = a[ok] + frac[ok] * (b[ok] - a[ok])
     return out

@@ -13,17 +13,23 @@ def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_
     a full ``width`` each (through a running sum). Time outside [0, n*width] is ignored.
     """
     horizon = n * width
+    cells = n * n_keys
     s, e = np.clip(starts, 0.0, horizon), np.clip(ends, 0.0, horizon)
     js = np.minimum((s // width).astype(np.int64), n - 1)
     je = np.minimum((e // width).astype(np.int64), n - 1)
-    cells = n * n_keys
-    first, last = js * n_keys + keys, je * n_keys + keys
     same = js == je
+    first = js * n_keys + keys
     area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
-    cross = ~same
-    area += np.bincount(first[cross], weights=((js + 1) * width - s)[cross], minlength=cells)
-    area += np.bincount(last[cross], weights=(e - je * width)[cross], minlength=cells)
-    inside = np.bincount(first[cross] + n_keys, minlength=cells + n_keys)[:cells] - \
-        np.bincount(last[cross], minlength=cells)
+    cross = ~same  # from here on only the spans that cross a boundary, each array freed when done with
+    del same
+    first_cross = first[cross]
+    del first
+    area += np.bincount(first_cross, weights=(js[cross] + 1) * width - s[cross], minlength=cells)
+    del s, js
+    last_cross = je[cross] * n_keys + keys[cross]
+    area += np.bincount(last_cross, weights=e[cross] - je[cross] * width, minlength=cells)
+    del e, je
+    inside = np.bincount(first_cross + n_keys, minlength=cells + n_keys)[:cells] - \
+        np.bincount(last_cross, minlength=cells)
     full = np.cumsum(inside.reshape(n, n_keys), axis=0)  # spans covering whole intervals
     return area.reshape(n, n_keys) + full * width

@@ -4,7 +4,7 @@ Shared costs are split among clients by the scenario's ``cost_allocation`` key o
 handled: an agent group's labour over the calls it answered, a partner site's invoice over the calls its agents
 answered. Telephony (and IVR minutes) are charged to the client of each call. Calls arriving in the warm-up are
 left out; logged-in time comes from the facts (warm-up intervals already dropped). Per-call work is summed block
-by block (the sums are all a bill needs), so memory stays bounded on long runs.
+by block (the sums are all a bill needs; ``CostSums``), so a run can hand its records over as they finish.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ import numpy as np
 from sim.economics.costs import Invoice, Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, DEFLECTED, Records
+from sim.engine.records import ABANDONED, ANSWERED, BLOCK, BLOCKED, CALLBACK, DEFLECTED, Records
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 
 COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour")
 """Cost components per client; penalties and credits paid by partners are negative. ``task_team_labour``: the
-labour of in-house groups that take no inbound calls (outbound and back-office teams), billed to the clients whose
-campaigns or work items they work; the cost per call KPIs leave it out (``inbound_cost``)."""
+labour of in-house groups that take no inbound calls (outbound, back-office and chat teams), billed to the clients
+whose campaigns, work items or chats they take; the cost per call KPIs leave it out (``inbound_cost``)."""
 INBOUND = [k for k, c in enumerate(COMPONENTS) if c != "task_team_labour"]
 """The components that inbound calls cost."""
-BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -54,23 +53,46 @@ class _Sums:
     line_seconds: np.ndarray  # [3, C]: talk, queue and IVR seconds per client
 
 
+class CostSums:
+    """One replication's costs, summed block by block of records (each block starting at a multiple of
+    ``sim.engine.records.BLOCK``)."""
+
+    def __init__(self, layout: Layout, first_interval: int):
+        n_g, n_c, n_s, n_i = len(layout.groups), len(layout.client_names), len(layout.site_names), layout.n_intervals
+        self.layout = layout
+        self.first_interval = first_interval
+        self.priced = _prices_anything(layout)
+        self.sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_c, n_i)),
+                          np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)))
+
+    def add(self, records: Records, wait: np.ndarray | None = None) -> None:
+        """Add the records of consecutive calls from a multiple of BLOCK on (``wait``: their ``Records.wait``, if
+        already computed)."""
+        if self.priced:
+            for lo in range(0, len(records.outcome), BLOCK):
+                part = records.block(lo, lo + BLOCK)
+                _add_block(self.sums, part, self.layout, self.first_interval,
+                           part.wait if wait is None else wait[lo:lo + BLOCK])
+
+    def finish(self, staffed: np.ndarray) -> CostFacts:
+        """The costs, given ``staffed[interval, group]``: agent-seconds on shift."""
+        layout, sums, first_interval = self.layout, self.sums, self.first_interval
+        out = np.zeros((len(COMPONENTS), len(layout.client_names)))
+        _add_labour(out, sums, layout, staffed)
+        invoices = {}
+        lines: dict[tuple[str, str], Invoice] = {}
+        for s, site in enumerate(layout.sites):
+            if site.contract is not None:
+                invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval, lines)
+        _add_telephony(out, sums, layout)
+        return CostFacts(out, invoices, lines, sums.site_scalars.sum(axis=1))
+
+
 def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
     """Costs of one replication; ``staffed[interval, group]``: agent-seconds on shift."""
-    n_g, n_c, n_s, n_i = len(layout.groups), len(layout.client_names), len(layout.site_names), layout.n_intervals
-    sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, n_i)),
-                 np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)))
-    if _prices_anything(layout):
-        for lo in range(0, len(records.outcome), BLOCK):
-            _add_block(sums, records.block(lo, lo + BLOCK), layout, first_interval)
-    out = np.zeros((len(COMPONENTS), n_c))
-    _add_labour(out, sums, layout, staffed)
-    invoices = {}
-    lines: dict[tuple[str, str], Invoice] = {}
-    for s, site in enumerate(layout.sites):
-        if site.contract is not None:
-            invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval, lines)
-    _add_telephony(out, sums, layout)
-    return CostFacts(out, invoices, lines, sums.site_scalars.sum(axis=1))
+    total = CostSums(layout, first_interval)
+    total.add(records)
+    return total.finish(staffed)
 
 
 def _prices_anything(layout: Layout) -> bool:
@@ -79,7 +101,7 @@ def _prices_anything(layout: Layout) -> bool:
             or s.telephony is not None or bool(s.ivr and s.ivr.cost_per_minute))
 
 
-def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) -> None:
+def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int, waits: np.ndarray) -> None:
     c, run = part.callers, layout.scenario.run
     interval = np.minimum((c.arrival_at // run.interval).astype(np.int64), layout.n_intervals - 1)
     keep = interval >= first_interval
@@ -88,7 +110,7 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int) 
     answered = (part.outcome == ANSWERED) & keep
     handle = np.where(answered, part.end_at - part.start_at, 0.0)
     on_line = c.repeat_kind != CALLBACK_LEG  # a call-back leg waits off the line (virtual hold)
-    wait = np.nan_to_num(part.wait, nan=0.0) * keep * on_line
+    wait = np.nan_to_num(waits, nan=0.0) * keep * on_line
     n_c = sums.handled_calls.shape[1]
     cell = np.maximum(group, 0) * n_c + client
     size = sums.handled_calls.size
@@ -189,7 +211,7 @@ def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarra
 
 
 def _task_owners(layout: Layout, g: int) -> np.ndarray:
-    """The clients whose campaigns or work items group ``g`` works (for a group that takes no inbound calls)."""
+    """The clients whose campaigns, work items or chats group ``g`` takes (for a group that takes no calls)."""
     owners = np.zeros(len(layout.client_names), dtype=bool)
     scenario, name = layout.scenario, layout.group_names[g]
     tasks = [(c.groups, c.client) for c in (scenario.campaigns or {}).values()]

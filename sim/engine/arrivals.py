@@ -5,10 +5,12 @@ Within a profile step the rate is constant; a day's rate is ``daily_volume x pro
 day-of-week factor x busyness x volume_factor x forecast multiplier``
 (the multiplier is drawn once per replication: the forecast is wrong for the whole horizon). A piecewise Poisson
 process is drawn exactly: a Poisson count per step, then that many uniform instants within the step.
+``ArrivalStream`` hands them out window by window (the model admits callers in blocks), bit-identical to one draw.
 """
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
 
 import numpy as np
@@ -80,15 +82,47 @@ def expected_calls(arrivals: Arrivals, run: RunSettings, call_type: str) -> floa
 
 def arrival_times(arrivals: Arrivals, run: RunSettings, streams: Streams, call_type: str) -> np.ndarray:
     """Sorted arrival instants (s) of one call type over the horizon ``[0, days)``."""
-    horizon = run.days * DAY
-    if arrivals.trace is not None:
-        times = read_trace(arrivals.trace, call_type)
-        return times[times < horizon]
-    factors = day_factors(arrivals, run, streams.get(f"busyness/{call_type}"))
-    factors = factors * forecast_multiplier(arrivals, streams, call_type)
-    starts, expected = rate_steps(arrivals, run, factors)
-    rng = streams.get(f"arrivals/{call_type}")
-    counts = rng.poisson(expected)
-    times = np.repeat(starts, counts) + rng.random(int(counts.sum())) * step_length(arrivals)
-    times.sort()
-    return times
+    return ArrivalStream(arrivals, run, streams, call_type).until(math.inf)
+
+
+class ArrivalStream:
+    """The sorted arrival instants of one call type, window after window, with the very numbers of one draw over
+    the whole horizon: the Poisson counts of every step are drawn first, then the uniform instants of the steps a
+    window needs from the same stream (consecutive draws of a numpy Generator continue one another)."""
+
+    def __init__(self, arrivals: Arrivals, run: RunSettings, streams: Streams, call_type: str):
+        horizon = run.days * DAY
+        self._carry = np.zeros(0)
+        """Instants drawn but not returned yet (a step can end after the window that drew it)."""
+        self._step = 0
+        if arrivals.trace is not None:
+            times = read_trace(arrivals.trace, call_type)
+            self._carry = times[times < horizon]
+            self._starts, self._counts, self._length = np.zeros(0), np.zeros(0, dtype=np.int64), 0.0
+            self._rng: np.random.Generator | None = None
+            self.total = len(self._carry)
+            return
+        factors = day_factors(arrivals, run, streams.get(f"busyness/{call_type}"))
+        factors = factors * forecast_multiplier(arrivals, streams, call_type)
+        self._starts, expected = rate_steps(arrivals, run, factors)
+        self._rng = streams.get(f"arrivals/{call_type}")
+        self._counts = self._rng.poisson(expected)
+        self._length = step_length(arrivals)
+        self.total = int(self._counts.sum())
+        """Calls of the whole horizon."""
+
+    def until(self, end: float) -> np.ndarray:
+        """The instants before ``end`` not returned yet, sorted."""
+        times = self._carry
+        stop = int(np.searchsorted(self._starts, end, side="left"))
+        if stop > self._step:
+            assert self._rng is not None
+            counts = self._counts[self._step:stop]
+            drawn = np.repeat(self._starts[self._step:stop], counts) + self._rng.random(int(counts.sum())) * \
+                self._length
+            self._step = stop
+            times = np.concatenate((times, drawn))
+            times.sort()
+        cut = int(np.searchsorted(times, end, side="left"))
+        self._carry = times[cut:]
+        return times[:cut]

@@ -2,18 +2,25 @@
 
 Arrival instants, IVR time, self-service outcome, work content and patience of every call are drawn per call type
 in numpy blocks, so routing and staffing never change what a caller brings: two scenarios run with one seed see
-the same callers (common random numbers).
+the same callers (common random numbers). ``CallerSource`` draws them day by day and hands them out in blocks of
+arrival order, so a run holds only the blocks still in the system; each attribute has its own stream and
+consecutive draws of a numpy Generator continue one another, so the blocks are bit-identical to one draw of the
+whole horizon (``draw_callers``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.engine.arrivals import arrival_times
+from sim.engine.arrivals import ArrivalStream
 from sim.engine.layout import Layout
 from sim.engine.streams import Streams
+from sim.scenario.distributions import Distribution
+from sim.units import DAY
 
 
 @dataclass(frozen=True)
@@ -35,36 +42,110 @@ class Callers:
     def __len__(self) -> int:
         return len(self.arrival_at)
 
+    def slice(self, lo: int, hi: int) -> Callers:
+        """Calls ``lo`` to ``hi`` (views)."""
+        return Callers(*(getattr(self, f.name)[lo:hi] for f in fields(Callers)))
+
+    def copy(self) -> Callers:
+        """The calls in arrays of their own (constant columns stay in no memory)."""
+        return Callers(*(a if (a := getattr(self, f.name)).strides == (0,) else a.copy() for f in fields(Callers)))
+
+
+def concatenate(parts: list[Callers]) -> Callers:
+    """The calls of ``parts``, one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    return Callers(*(joined(*(getattr(p, f.name) for p in parts)) for f in fields(Callers)))
+
+
+def constant(n: int, value: float | bool, dtype: type) -> np.ndarray:
+    """``n`` times ``value``, in no memory (a read-only view of one value)."""
+    return np.broadcast_to(np.array(value, dtype=dtype), (n,))
+
+
+def joined(*arrays: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """The arrays one after the other (then taken in ``order``); a constant column stays one in no memory."""
+    filled = [a for a in arrays if len(a)]
+    if filled and all(a.strides == (0,) for a in filled) and len({a[0].item() for a in filled}) == 1:
+        return constant(sum(len(a) for a in filled), filled[0][0].item(), filled[0].dtype.type)
+    whole = np.concatenate(arrays)
+    return whole if order is None else whole[order]
+class _TypeDraws:
+    """The streams of one call type: its arrivals and one stream per attribute."""
+
+    def __init__(self, layout: Layout, t: int, streams: Streams):
+        name, ct = layout.type_names[t], layout.call_types[t]
+        self.t = t
+        self.arrivals = ArrivalStream(ct.arrivals, layout.scenario.run, streams, name) if ct.arrivals else None
+        self.total = self.arrivals.total if self.arrivals else 0
+        ivr = ct.ivr_time or (layout.scenario.ivr.time if layout.scenario.ivr else None)
+        work = [(ct.handle_time, "handle"), (None, "")] if ct.handle_time is not None else \
+            [(ct.talk_time, "talk"), (ct.wrap_up, "wrap_up")]
+        self.samplers: list[tuple[Distribution | None, np.random.Generator | None]] = [
+            (dist, streams.get(f"{key}/{name}") if dist else None) for dist, key in (*work, (ivr, "ivr"))]
+        self.deflection = ct.deflection
+        self.deflection_rng = streams.get(f"deflection/{name}")
+        self.patience = ct.patience
+        self.patience_rng = streams.get(f"patience/{name}") if ct.patience else None
+        self.overflow_rng = streams.get(f"overflow/{name}")
+        self.resolution_rng = streams.get(f"resolution/{name}")
+
+    def until(self, end: float) -> Callers:
+        """This type's callers arriving before ``end`` not drawn yet (columns that cannot vary take no memory)."""
+        times = self.arrivals.until(end) if self.arrivals else np.zeros(0)
+        n = len(times)
+        talk, wrap, ivr = (dist.sample(rng, n) if dist and rng else constant(n, 0.0, np.float64)
+                           for dist, rng in self.samplers)
+        deflected = self.deflection_rng.random(n) < self.deflection if self.deflection else constant(n, False, np.bool_)
+        patience = self.patience.sample(self.patience_rng, n) if self.patience and self.patience_rng else \
+            constant(n, np.inf, np.float64)
+        return Callers(constant(n, self.t, np.int32), times, ivr, deflected, talk, wrap, patience,
+                       self.overflow_rng.random(n, dtype=np.float32), self.resolution_rng.random(n, dtype=np.float32),
+                       constant(n, -1, np.int32), constant(n, 0, np.int8))
+
+
+class CallerSource:
+    """The fresh callers of one replication, drawn a day at a time and handed out in blocks of arrival order."""
+
+    def __init__(self, layout: Layout, streams: Streams):
+        self._types = [_TypeDraws(layout, t, streams) for t in range(len(layout.type_names))]
+        self._days = layout.scenario.run.days
+        self.total = sum(d.total for d in self._types)
+        """Calls of the whole horizon (known before any is admitted: their counts are drawn first)."""
+
+    def _day(self, end: float) -> Callers:
+        """Every type's callers before ``end``, merged in order of arrival (ties: call type order)."""
+        parts = [d.until(end) for d in self._types]
+        filled = [p for p in parts if len(p)]
+        if len(filled) <= 1:
+            return filled[0] if filled else parts[0]
+        order = np.argsort(np.concatenate([p.arrival_at for p in parts]), kind="stable")
+        return Callers(*(joined(*(getattr(p, f.name) for p in parts), order=order) for f in fields(Callers)))
+
+    def blocks(self, size: int) -> Iterator[Callers]:
+        """All callers in order of arrival, ``size`` at a time (the last block may be shorter), each in arrays of
+        its own."""
+        pending: list[Callers] = []
+        held = 0
+        for day in range(self._days):
+            part = self._day((day + 1) * DAY if day < self._days - 1 else math.inf)
+            pending.append(part)
+            held += len(part)
+            while held >= size:
+                cut = size - (held - len(part))  # calls of the last part that fill this block
+                yield _own([*pending[:-1], part.slice(0, cut)])
+                part = part.slice(cut, len(part))
+                pending, held = [part], len(part)
+        if held or not self.total:
+            yield _own(pending) if pending else self._day(math.inf)
+
+
+def _own(parts: list[Callers]) -> Callers:
+    """The calls of ``parts`` in arrays of their own (not views of a larger day)."""
+    return parts[0].copy() if len(parts) == 1 else concatenate(parts)
+
 
 def draw_callers(layout: Layout, streams: Streams) -> Callers:
-    """Draw every call of one replication."""
-    parts: list[list[np.ndarray | None]] = [list(_draw_type(layout, t, streams))
-                                            for t in range(len(layout.type_names))]
-    order = np.argsort(np.concatenate([p[1] for p in parts]), kind="stable")
-    columns = []
-    for j in range(len(parts[0])):  # one column at a time, releasing its parts: bounded peak memory
-        columns.append(np.concatenate([p[j] for p in parts if p[j] is not None])[order])
-        for p in parts:
-            p[j] = None
-    return Callers(*columns)
-
-
-def _draw_type(layout: Layout, t: int, streams: Streams) -> tuple[np.ndarray, ...]:
-    name, ct = layout.type_names[t], layout.call_types[t]
-    times = arrival_times(ct.arrivals, layout.scenario.run, streams, name) if ct.arrivals else np.zeros(0)
-    n = len(times)
-    if ct.handle_time is not None:
-        talk = ct.handle_time.sample(streams.get(f"handle/{name}"), n)
-        wrap = np.zeros(n)
-    else:
-        assert ct.talk_time is not None
-        talk = ct.talk_time.sample(streams.get(f"talk/{name}"), n)
-        wrap = ct.wrap_up.sample(streams.get(f"wrap_up/{name}"), n) if ct.wrap_up else np.zeros(n)
-    ivr_dist = ct.ivr_time or (layout.scenario.ivr.time if layout.scenario.ivr else None)
-    ivr = ivr_dist.sample(streams.get(f"ivr/{name}"), n) if ivr_dist else np.zeros(n)
-    deflected = streams.get(f"deflection/{name}").random(n) < ct.deflection
-    patience = ct.patience.sample(streams.get(f"patience/{name}"), n) if ct.patience else np.full(n, np.inf)
-    overflow = streams.get(f"overflow/{name}").random(n, dtype=np.float32)
-    resolution = streams.get(f"resolution/{name}").random(n, dtype=np.float32)
-    return (np.full(n, t, dtype=np.int32), times, ivr, deflected, talk, wrap, patience, overflow, resolution,
-            np.full(n, -1, dtype=np.int32), np.zeros(n, dtype=np.int8))
+    """Draw every call of one replication at once."""
+    source = CallerSource(layout, streams)
+    return concatenate(list(source.blocks(max(source.total, 1))))

@@ -1,14 +1,19 @@
-"""What the model records: one entry per call (facts, not statistics) and the log of agents logging in/out."""
+"""What the model records: one entry per call (facts, not statistics) and the log of agents logging in/out.
+
+The model writes calls into blocks of BLOCK consecutive calls (``Block``); a finished block becomes ``Records``
+(the statistics of a run without per-call records are summed block by block and the block is freed).
+"""
 
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
 from sim.engine.backoffice import Items
-from sim.engine.callers import Callers
+from sim.engine.callers import Callers, concatenate, constant, joined
 from sim.engine.chat import Chats
 from sim.engine.dialer import Attempts
 
@@ -31,51 +36,88 @@ UNREACHED = 7
 OUTCOMES = ("in_system", "deflected", "blocked", "answered", "abandoned", "closed", "callback", "unreached")
 
 
-class Recorder:
-    """Preallocated, compact per-call columns the model writes into (array.array: fast scalar writes)."""
+BLOCK = 1 << 18
+"""Calls per record block: the model records and hands out calls this many at a time, and the statistics sum them
+block by block (the same blocks, so a streamed run and one over all records give the same sums)."""
 
-    def __init__(self, n: int):
+
+class Block:
+    """The record columns of consecutive calls (array.array: fast scalar writes), from global index ``lo``; a block
+    of fresh calls also holds their callers (a block of born calls grows call by call). Without ``rare`` (a
+    scenario without overflow or transfer rules) the columns only those write are left empty and read as their
+    defaults."""
+
+    __slots__ = ("lo", "callers", "outcome", "start_at", "end_at", "group", "overflow", "seized_at", "transferred",
+                 "agent", "rare")
+
+    def __init__(self, lo: int, n: int, callers: Callers | None, rare: bool):
+        self.lo = lo
+        self.callers = callers
+        self.rare = rare
         self.outcome = array("b", bytes(n))
         self.start_at = array("d", [np.nan]) * n
         self.end_at = array("d", [np.nan]) * n
         self.group = array("h", [-1]) * n
-        self.overflow = array("b", bytes(n))
-        self.seized_at = array("d", [np.nan]) * n
-        self.transferred = array("b", bytes(n))
         self.agent = array("i", [-1]) * n
-        self.staff_log: list[tuple[float, int, int]] = []
+        m = n if rare else 0
+        self.overflow = array("b", bytes(m))
+        self.seized_at = array("d", [np.nan]) * m
+        self.transferred = array("b", bytes(m))
 
     def add(self) -> int:
-        """Room for one more call (a repeat call born during the run); returns its index."""
+        """Room for one more call; returns its index in the block."""
         self.outcome.append(IN_SYSTEM)
         self.start_at.append(np.nan)
         self.end_at.append(np.nan)
         self.group.append(-1)
-        self.overflow.append(0)
-        self.seized_at.append(np.nan)
-        self.transferred.append(0)
         self.agent.append(-1)
+        if self.rare:
+            self.overflow.append(0)
+            self.seized_at.append(np.nan)
+            self.transferred.append(0)
         return len(self.outcome) - 1
 
-    def freeze(self, callers: Callers, attempts: Attempts | None = None, items: Items | None = None,
-               chats: Chats | None = None) -> Records:
-        """The finished columns as numpy arrays (no copy), joined with what the callers brought (and the
-        outbound attempts, work items and chats, if the scenario has them)."""
+    def finished(self) -> bool:
+        """Whether every call of the block has left (its record is final)."""
+        return bool(np.frombuffer(self.outcome, dtype=np.int8).all())
+
+    def records(self, callers: Callers, staff_log: np.ndarray) -> Records:
+        """The final columns as numpy arrays (no copy: the block no longer changes), with ``callers``."""
+        n = len(self.outcome)
+
+        def rare(column: array[Any], dtype: type, default: float) -> np.ndarray:
+            return np.frombuffer(column, dtype=dtype) if self.rare else constant(n, default, dtype)
+
         return Records(
             callers=callers,
             outcome=np.frombuffer(self.outcome, dtype=np.int8),
             start_at=np.frombuffer(self.start_at, dtype=np.float64),
             end_at=np.frombuffer(self.end_at, dtype=np.float64),
             group=np.frombuffer(self.group, dtype=np.int16),
-            overflow=np.frombuffer(self.overflow, dtype=np.int8),
-            seized_at=np.frombuffer(self.seized_at, dtype=np.float64),
-            transferred=np.frombuffer(self.transferred, dtype=np.bool_),
+            overflow=rare(self.overflow, np.int8, 0),
+            seized_at=rare(self.seized_at, np.float64, np.nan),
+            transferred=rare(self.transferred, np.bool_, False),
             agent=np.frombuffer(self.agent, dtype=np.int32),
-            staff_log=np.asarray(self.staff_log, dtype=float).reshape(-1, 3),
-            attempts=attempts,
-            items=items,
-            chats=chats,
+            staff_log=staff_log,
         )
+
+
+def staff_log_array(log: list[tuple[float, int, int]]) -> np.ndarray:
+    """The log of agents logging in and out as rows (instant, group, change)."""
+    return np.asarray(log, dtype=float).reshape(-1, 3)
+
+
+CHANNELS = ("attempts", "items", "chats")
+"""The fields of ``Records`` that hold a whole replication's channels beside calls (not per call)."""
+
+
+def concatenate_records(parts: list[Records]) -> Records:
+    """The records of ``parts``, one after the other (the staffing log of the first)."""
+    if len(parts) == 1:
+        return parts[0]
+    columns: dict[str, Any] = {f.name: joined(*(getattr(p, f.name) for p in parts)) for f in fields(Records)
+                               if f.name not in ("callers", "staff_log", *CHANNELS)}
+    return Records(callers=concatenate([p.callers for p in parts]), staff_log=parts[0].staff_log, **columns)
 
 
 @dataclass(frozen=True)
@@ -106,17 +148,15 @@ class Records:
     agent: np.ndarray
     staff_log: np.ndarray
     attempts: Attempts | None = None
-    """The outbound campaigns' attempts (``sim.engine.dialer``); None without campaigns."""
+    """The outbound campaigns' attempts (``sim.engine.dialer``); None without campaigns (and in blocks)."""
     items: Items | None = None
-    """The deferrable work items (``sim.engine.backoffice``); None without work types."""
+    """The deferrable work items (``sim.engine.backoffice``); None without work types (and in blocks)."""
     chats: Chats | None = None
-    """The chats (``sim.engine.chat``); None without chat types."""
+    """The chats (``sim.engine.chat``); None without chat types (and in blocks)."""
 
     def block(self, lo: int, hi: int) -> Records:
         """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""
-        c = self.callers
-        callers = Callers(*(getattr(c, f.name)[lo:hi] for f in fields(Callers)))
-        return Records(callers, self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
+        return Records(self.callers.slice(lo, hi), self.outcome[lo:hi], self.start_at[lo:hi], self.end_at[lo:hi],
                        self.group[lo:hi], self.overflow[lo:hi], self.seized_at[lo:hi], self.transferred[lo:hi],
                        self.agent[lo:hi], self.staff_log)
 

@@ -23,6 +23,7 @@ need), which never hangs up; whether the agent reaches the customer, the ringing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,10 +35,13 @@ from sim.scenario.distributions import Distribution
 from sim.scenario.schema import CallType
 
 if TYPE_CHECKING:
-    from sim.engine.model import Call, CallCenter
+    from sim.engine.model import CallCenter
 
 _COLUMNS = ("call_type", "arrival_at", "ivr_time", "deflected", "talk_time", "wrap_up_time", "patience",
             "overflow_draw", "resolution_draw", "repeat_of", "repeat_kind")
+_DTYPES = (np.int32, np.float64, np.float64, np.bool_, np.float64, np.float64, np.float64, np.float32, np.float32,
+           np.int32, np.int8)
+"""The dtypes of the ``Callers`` columns, as ``sim.engine.callers`` draws them."""
 FRESH, REPEAT, REDIAL, TRANSFER, CALLBACK = 0, 1, 2, 3, 4
 """Kinds of call (``Callers.repeat_kind``): an arrival from outside, a repeat of an unresolved call, a redial
 after abandoning or a busy signal, a transfer leg (the same contact passed on to another queue), a call-back leg
@@ -51,7 +55,9 @@ LEGS = (TRANSFER, CALLBACK)
 class Repeats:
     """The calls born during one replication, appended after the pre-drawn callers."""
 
-    def __init__(self, layout: Layout, streams: Streams | None, fresh: int):
+    def __init__(self, layout: Layout, streams: Streams | None, fresh: int, value: Callable[[str, int], Any]):
+        """``fresh``: calls drawn before the run (born calls are numbered after them); ``value(column, i)``: the
+        ``Callers`` column of fresh call ``i`` (while it is in the system)."""
         sites = layout.sites
         self.layout = layout
         self.fresh = fresh
@@ -74,10 +80,16 @@ class Repeats:
         self._contact = ContactStreams(streams) if streams else None
         self._draws: dict[int, int] = {}
         self._root: list[int] = []
+        self._first: list[int] = []
+        """Per born call: the call type of its contact's first leg (of the call it is a transfer leg of)."""
+        self.after: list[bool] = []
+        """Per born call: whether an earlier call of its need was answered (a repeat, a transfer leg, or a redial
+        or call-back leg of such a call)."""
+        self._fresh_value = value
         self.rows: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
 
-    def _value(self, callers: Callers, column: str, i: int) -> Any:
-        return getattr(callers, column)[i] if i < self.fresh else self.rows[column][i - self.fresh]
+    def _value(self, column: str, i: int) -> Any:
+        return self._fresh_value(column, i) if i < self.fresh else self.rows[column][i - self.fresh]
 
     def _rng(self, i: int) -> np.random.Generator:
         """The next stream of the contact that call ``i`` belongs to."""
@@ -87,40 +99,36 @@ class Repeats:
         assert self._contact is not None
         return self._contact.get(root, draw)
 
-    def overflow_draw(self, callers: Callers, i: int) -> float:
-        return float(self._value(callers, "overflow_draw", i))
+    def overflow_draw(self, i: int) -> float:
+        return float(self._value("overflow_draw", i))
 
-    def talk_time(self, callers: Callers, i: int) -> float:
+    def talk_time(self, i: int) -> float:
         """Talk time of call ``i`` at handle-time factor 1 (its whole handle time if drawn as one)."""
-        return float(self._value(callers, "talk_time", i))
+        return float(self._value("talk_time", i))
 
-    def is_unresolved(self, callers: Callers, i: int, group: int) -> bool:
+    def is_unresolved(self, i: int, group: int) -> bool:
         """Whether call ``i``, handled by ``group``, stays unresolved."""
-        return float(self._value(callers, "resolution_draw", i)) < self.unresolved[group]
+        return float(self._value("resolution_draw", i)) < self.unresolved[group]
 
-    def schedule(self, center: CallCenter, call: Call, now: float) -> None:
-        """Give birth to the repeat of ``call`` (handled and unresolved at ``now``) if it falls in the horizon."""
-        delay = self.layout.sites[self.site_of_group[call.group]].repeat_delay
+    def schedule(self, center: CallCenter, t: int, i: int, group: int, now: float) -> None:
+        """Give birth to the repeat of call ``i`` of type ``t`` (handled by ``group`` and unresolved at ``now``) if
+        it falls in the horizon."""
+        delay = self.layout.sites[self.site_of_group[group]].repeat_delay
         assert delay is not None
-        rng = self._rng(call.id)
-        self._give_birth(center, call.type, call.id, now + float(delay.sample(rng, 1)[0]), REPEAT, rng)
+        rng = self._rng(i)
+        self._give_birth(center, t, i, now + float(delay.sample(rng, 1)[0]), REPEAT, rng)
 
     def maybe_redial(self, center: CallCenter, t: int, i: int, now: float) -> None:
-        """A caller of type ``t`` (call ``i``) gave up at ``now``: perhaps it calls again."""
-        if self._value(center.callers, "repeat_kind", i) == TRANSFER:
-            t = self._first_type(center.callers, i)
+        """A caller of type ``t`` (call ``i``) gave up at ``now``: perhaps it calls again (a transfer leg's caller
+        calls the contact's first type)."""
+        if i >= self.fresh:
+            t = self._first[i - self.fresh]
         rule = self.redial[t]
         if rule is None:
             return
         rng = self._rng(i)
         if rng.random() < rule.share:
             self._give_birth(center, t, i, now + float(rule.delay.sample(rng, 1)[0]), REDIAL, rng)
-
-    def _first_type(self, callers: Callers, i: int) -> int:
-        """The call type of the first leg of the contact that call ``i`` is a transfer leg of."""
-        while self._value(callers, "repeat_kind", i) == TRANSFER:
-            i = int(self._value(callers, "repeat_of", i))
-        return int(self._value(callers, "call_type", i))
 
     def maybe_transfer(self, center: CallCenter, t: int, i: int, at: float) -> int:
         """The talk of call ``i`` of type ``t`` (a type with a transfer rule) ends at ``at``: the record of its
@@ -133,8 +141,7 @@ class Repeats:
         handle = self.layout.call_types[t].transfer
         assert handle is not None
         self._draw(rule[1], at, i, TRANSFER, rng, handle.handle_time)
-        self._root.append(i if i < self.fresh else self._root[i - self.fresh])
-        return center.rec.add()
+        return center.add_record()
 
     def maybe_callback(self, center: CallCenter, t: int, i: int, now: float) -> int:
         """Call ``i`` of type ``t`` is offered a call back at ``now``: the record of its call-back leg if the caller
@@ -147,14 +154,10 @@ class Repeats:
         ring = float(rule.ring_time.sample(rng, 1)[0]) if rule.ring_time else 0.0
         reached = bool(rng.random() < rule.reached)
         later = float(rule.later.sample(rng, 1)[0]) if rule.later else 0.0  # drawn after ring, reached
-        values = (t, now, 0.0, False, self._value(center.callers, "talk_time", i),
-                  self._value(center.callers, "wrap_up_time", i), np.inf,
-                  self._value(center.callers, "overflow_draw", i), self._value(center.callers, "resolution_draw", i),
-                  i, CALLBACK)
-        for column, value in zip(_COLUMNS, values, strict=True):
-            self.rows[column].append(value)
-        self._root.append(i if i < self.fresh else self._root[i - self.fresh])
-        leg = center.rec.add()
+        values = (t, now, 0.0, False, self._value("talk_time", i), self._value("wrap_up_time", i), np.inf,
+                  self._value("overflow_draw", i), self._value("resolution_draw", i), i, CALLBACK)
+        self._append(values)
+        leg = center.add_record()
         self._attempts[leg] = (ring, reached)
         if rule.later:
             self.later[leg] = later
@@ -169,8 +172,7 @@ class Repeats:
         if at >= self.layout.horizon:
             return
         self._draw(t, at, origin, kind, rng, None)
-        self._root.append(origin if origin < self.fresh else self._root[origin - self.fresh])
-        center._at(at, center.on_repeat_arrival, center.rec.add())
+        center.at(at, (center.on_repeat_arrival, center.add_record()))
 
     def _draw(self, t: int, at: float, origin: int, kind: int, rng: np.random.Generator,
               handle: Distribution | None) -> None:
@@ -181,20 +183,27 @@ class Repeats:
         values = (t, at, float(ivr.sample(rng, 1)[0]) if ivr else 0.0, False, talk, wrap,
                   float(ct.patience.sample(rng, 1)[0]) if ct.patience else np.inf,
                   float(rng.random()), float(rng.random()), origin, kind)
+        self._append(values)
+
+    def _append(self, values: tuple[Any, ...]) -> None:
+        """The columns of a born call, and what it inherits from the call ``values`` names as its origin."""
         for column, value in zip(_COLUMNS, values, strict=True):
             self.rows[column].append(value)
+        origin, kind, k = values[-2], values[-1], values[-2] - self.fresh
+        born = origin >= self.fresh
+        self._root.append(self._root[k] if born else origin)
+        self._first.append(self._first[k] if born and kind == TRANSFER else
+                           self._value("call_type", origin) if kind == TRANSFER else values[0])
+        self.after.append(kind in (REPEAT, TRANSFER) or (born and self.after[k]))
 
     def attributes(self, i: int) -> tuple[int, float, float, float]:
         """(call type, IVR time, work, patience) of born call ``i``."""
         k, r = i - self.fresh, self.rows
         return r["call_type"][k], r["ivr_time"][k], r["talk_time"][k] + r["wrap_up_time"][k], r["patience"][k]
 
-    def join(self, callers: Callers) -> Callers:
-        """The pre-drawn callers followed by the born calls (in order of birth)."""
-        if not self.rows["call_type"]:
-            return callers
-        return Callers(*(np.concatenate([old := getattr(callers, c), np.asarray(self.rows[c], dtype=old.dtype)])
-                         for c in _COLUMNS))
+    def born(self) -> Callers:
+        """The born calls, in order of birth."""
+        return Callers(*(np.asarray(self.rows[c], dtype=dtype) for c, dtype in zip(_COLUMNS, _DTYPES, strict=True)))
 
 
 def _work(ct: CallType, rng: np.random.Generator) -> tuple[float, float]:
