@@ -84,6 +84,17 @@ class Checks:
         if not ok:
             self.failures.append(line)
 
+    def at_least(self, kpi: str, estimate: Estimate, bound: float) -> None:
+        """sim >= bound - tolerance(estimate): a one-sided check against a theoretical lower bound."""
+        sim, hw = float(estimate.mean), float(estimate.half_width)
+        tol = tolerance(estimate)
+        ok = math.isfinite(sim) and math.isfinite(tol) and sim >= bound - tol
+        line = (f"{self.title:<34} {kpi:<26} sim={sim:<12.6g} bound={bound:<12.6g} "
+                f"sim-bound={sim - bound:<9.4g} tol={tol:<11.4g} (hw95={hw:.4g}) {'ok' if ok else 'FAIL'}")
+        self.lines.append(line)
+        if not ok:
+            self.failures.append(line)
+
     def verify(self) -> None:
         print("\n" + "\n".join(self.lines))
         assert not self.failures, "simulation disagrees with theory beyond 3 sigma:\n" + "\n".join(self.failures)

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.analysis.campaign_kpis import campaign_sums
+from sim.analysis.chat_facts import CHAT_FIELDS
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS
 from sim.analysis.risk import METHOD, invoice_totals, meeting_target
 from sim.analysis.stats import Estimate, call_ratios, handled_calls, paired_difference, ratio_estimate
 from sim.analysis.summary import period_label
-from sim.economics.billing import COMPONENTS
+from sim.analysis.work_facts import WORK_FIELDS
+from sim.economics.billing import COMPONENTS, inbound_cost
 
 COMPARED = (
     ("service_level", "Service level", "pct"), ("asa", "ASA", "sec"), ("abandon_rate", "Abandoned", "pct"),
@@ -81,9 +84,10 @@ def kpi_pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarr
     out["intervals_meeting_sl"] = meeting_target(result, "interval", client)
     out.update({c: (money[:, k], ones) for k, c in enumerate(COMPONENTS)})
     out["total_cost"] = (money.sum(axis=1), ones)
-    out["cost_per_call"] = (money.sum(axis=1), answered)
-    out["cost_per_offered"] = (money.sum(axis=1), x[:, CALL_FIELDS.index("offered")])
-    out["cost_per_resolved_need"] = (money.sum(axis=1), x[:, CALL_FIELDS.index("resolved_needs")])
+    inbound = inbound_cost(money)
+    out["cost_per_call"] = (inbound, answered)
+    out["cost_per_offered"] = (inbound, x[:, CALL_FIELDS.index("offered")])
+    out["cost_per_resolved_need"] = (inbound, x[:, CALL_FIELDS.index("resolved_needs")])
     return out
 
 
@@ -121,6 +125,7 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
             if key == "total_cost":
                 rows.append(_p90_row(scope, "total_cost_p90", f"Total cost P90 {period}",
                                      [p["total_cost"][0] for p in per]))
+    rows += _channel_rows([_channel_pairs(r) for r in results], period)
     sites = {s for r in results for s in r.layout.site_names}
     handled = [_site_pairs(r, "answered", None) for r in results]
     fcr = [_site_pairs(r, "first_resolved", "first_answered") for r in results]
@@ -137,6 +142,61 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
                              [{"invoice": (b, zero[1])} for b in paid]))
             rows.append(_p90_row(f"site {site}", "invoice_p90", f"Partner invoice P90 {period}", paid))
     return rows
+
+
+CHANNELS = (
+    ("attempts", "Outbound attempts", "count"), ("right_party", "Right-party contacts", "count"),
+    ("silent_rate", "Silent calls of live answers", "pct"), ("sales", "Sales", "count"),
+    ("revenue", "Revenue", "money"), ("profit", "Revenue minus total cost", "money"),
+    ("work_arrived", "Work items arrived", "count"), ("work_response_sl", "Work items answered in time", "pct"),
+    ("work_backlog", "Mean backlog of work items", "num"),
+    ("chat_offered", "Chats offered", "count"), ("chat_sl", "Chat service level", "pct"),
+    ("chat_abandon_rate", "Chats left in the queue", "pct"),
+)
+"""(key, label, kind) of the rows for campaigns and work items (all campaigns, all work types), shown where some
+scenario has them."""
+
+
+def _channel_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(numerator, denominator) per replication of the CHANNELS rows; 0 where the scenario has no such work."""
+    n = len(result.facts)
+    ones, zero = np.ones(n), np.zeros(n)
+    camp = [campaign_sums(result.facts, result.layout, c) for c in range(len(result.scenario.campaigns or {}))]
+
+    def total(key: str) -> np.ndarray:
+        return np.asarray(sum((c[key] for c in camp), zero))
+
+    first = result.facts[0].first_interval
+    work = np.stack([f.work[:, first:, :].sum(axis=(1, 2)) for f in result.facts])  # [R, WORK_FIELDS]
+    seconds = (result.layout.n_intervals - first) * result.scenario.run.interval
+    money = np.stack([f.costs.by_client for f in result.facts]).sum(axis=(1, 2))
+    w = {k: work[:, i] for i, k in enumerate(WORK_FIELDS)}
+    chats = np.stack([f.chats[:, first:, :].sum(axis=(1, 2)) for f in result.facts])
+    c = {k: chats[:, i] for i, k in enumerate(CHAT_FIELDS)}
+    return {"attempts": (total("attempts"), ones), "right_party": (total("right_party"), ones),
+            "silent_rate": (total("silent"), total("live_answers")), "sales": (total("sales"), ones),
+            "revenue": (total("revenue"), ones), "profit": (total("revenue") - money, ones),
+            "work_arrived": (w["arrived"], ones), "work_response_sl": (w["answered_within"], w["arrived"]),
+            "work_backlog": (w["backlog_area"] / seconds, ones),
+            "chat_offered": (c["offered"], ones),
+            "chat_sl": (c["answered_within"], c["offered"] - c["abandoned_within"]),
+            "chat_abandon_rate": (c["abandoned"], c["offered"])}
+
+
+def _channel_rows(per: list[dict[str, tuple[np.ndarray, np.ndarray]]], period: str) -> list[CompareRow]:
+    """The CHANNELS rows that some scenario has (campaign rows where some has attempts, work rows where some has
+    items; profit where some has revenue)."""
+    def some(key: str) -> bool:
+        return any(np.sum(p[key][0]) > 0 for p in per)
+
+    shown = {"attempts": some("attempts"), "revenue": some("revenue"), "work_arrived": some("work_arrived"),
+             "chat_offered": some("chat_offered")}
+    wanted = {"attempts": "attempts", "right_party": "attempts", "silent_rate": "attempts", "sales": "revenue",
+              "revenue": "revenue", "profit": "revenue", "work_arrived": "work_arrived",
+              "work_response_sl": "work_arrived", "work_backlog": "work_arrived", "chat_offered": "chat_offered",
+              "chat_sl": "chat_offered", "chat_abandon_rate": "chat_offered"}
+    return [_row("all", key, f"{label} {period}" if kind == "money" else label, kind, per)
+            for key, label, kind in CHANNELS if shown[wanted[key]]]
 
 
 def _invoice(result: RunResult, site: str) -> np.ndarray | None:

@@ -14,6 +14,10 @@ from itertools import chain
 
 import numpy as np
 
+from sim.analysis.campaign_facts import CAMPAIGN_FIELDS, campaign_facts, outbound_busy
+from sim.analysis.chat_facts import CHAT_FIELDS, chat_busy, chat_facts
+from sim.analysis.spans import spans_by_interval
+from sim.analysis.work_facts import AGE_PERCENTILES, WORK_FIELDS, work_busy, work_facts
 from sim.economics.billing import CostFacts, CostSums
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
@@ -60,7 +64,7 @@ offer's ``within``, and the time from request to call back of those called back.
 of the number of waiting calls (transfer legs included) of the type over the interval (call-seconds); callers on
 virtual hold are not on the line and not in it."""
 GROUP_FIELDS = ("answered", "handle_sum", "busy_time", "staffed_time", "first_answered", "first_resolved",
-                "wait_sum", "answered_within", "answered_on_line")
+                "wait_sum", "answered_within", "answered_on_line", "outbound_time", "work_time", "chat_time")
 """Per interval x agent group; ``staffed_time`` is the agent-seconds on shift within the interval (the schedule)
 and ``busy_time`` the part of it spent on calls (or reserved for a call being transferred to it). The minutes an
 agent spends finishing the call in hand after the shift ended count in neither, so occupancy shows no false 100 %
@@ -68,7 +72,9 @@ at shift ends; agent hours, labour cost and per-hour invoices are the scheduled 
 answered call of a need (no answered call before it in its chain of repeats and redials); ``first_resolved``:
 those resolved on that call (first-contact resolution); ``answered_on_line``: answered calls whose caller waited
 on the line (all but call-back legs); ``wait_sum``: their waiting time; ``answered_within``: those of them answered
-within their call type's service-level threshold."""
+within their call type's service-level threshold. ``outbound_time``, ``work_time`` and
+``chat_time``: the part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``), on
+deferrable work items (``sim.analysis.work_facts``) and with at least one chat (``sim.analysis.chat_facts``)."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -90,6 +96,11 @@ class Facts:
     first_interval: int  # intervals before this one lie in the warm-up
     wait_hist: np.ndarray  # [call types, len(WAIT_EDGES) + 1]: answered calls by wait (see WAIT_EDGES)
     costs: CostFacts  # cost components per client and partner invoices
+    campaigns: np.ndarray  # [len(CAMPAIGN_FIELDS), intervals, campaigns]
+    work: np.ndarray  # [len(WORK_FIELDS), intervals, work types]
+    work_age_pct: np.ndarray  # [work types, len(AGE_PERCENTILES)]: age at answer, NaN where none was answered
+    work_by_group: np.ndarray  # [work types, groups]: agent-seconds on each work type (after the warm-up)
+    chats: np.ndarray  # [len(CHAT_FIELDS), intervals, chat types]
 
 
 class FactsSum:
@@ -112,12 +123,16 @@ class FactsSum:
         self._cells: list[np.ndarray] = []
         self._hist = np.zeros((n_types, len(WAIT_EDGES) + 1))
         self.costs = CostSums(layout, self.first)
+        self._channels: Records | None = None
+        """The records that carry the replication's campaigns, work items and chats (``Records.attempts`` ...)."""
 
     def add(self, records: Records, first_answer: np.ndarray) -> None:
         """Add the records of consecutive calls from a multiple of BLOCK on (``first_answer``: per call, whether no
         earlier call of its need was answered)."""
         layout, run, n_int, first = self.layout, self.layout.scenario.run, self.layout.n_intervals, self.first
         n_types = len(layout.type_names)
+        if records.attempts is not None or records.items is not None or records.chats is not None:
+            self._channels = records
         for lo in range(0, len(records.outcome), BLOCK):
             part = records.block(lo, lo + BLOCK)
             interval = np.minimum((part.callers.arrival_at // run.interval).astype(np.int64), n_int - 1)
@@ -140,6 +155,7 @@ class FactsSum:
     def finish(self, staff_log: np.ndarray) -> Facts:
         """The facts, given the run's staffing log (``Records.staff_log``)."""
         layout, calls, groups, first = self.layout, self.calls, self.groups, self.first
+        channels = _channel_facts(groups, self._channels, layout, first)
         logged_in = logged_in_time(staff_log, layout)
         on_shift = scheduled_time(layout)
         groups[GROUP_FIELDS.index("busy_time")] -= np.maximum(logged_in - on_shift, 0.0)
@@ -152,7 +168,35 @@ class FactsSum:
         self._cells = []
         return Facts(calls, groups, *_percentiles(waits, cells, self._zeros, layout), first_interval=first,
                      wait_hist=self._hist,
-                     costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")]))
+                     costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")]), **channels)
+
+
+def _channel_facts(groups: np.ndarray, records: Records | None, layout: Layout, first: int) -> dict[str, np.ndarray]:
+    """The facts of outbound campaigns, work items and chats (the ``Facts`` fields); their agent time is added to
+    the groups' busy time."""
+    n_int, n_groups = layout.n_intervals, len(layout.group_names)
+    scenario = layout.scenario
+    n_camp, n_work, n_chat = len(scenario.campaigns or {}), len(scenario.work or {}), len(scenario.chats or {})
+    out = {"campaigns": np.zeros((len(CAMPAIGN_FIELDS), n_int, n_camp)),
+           "work": np.zeros((len(WORK_FIELDS), n_int, n_work)),
+           "work_age_pct": np.full((n_work, len(AGE_PERCENTILES)), np.nan),
+           "work_by_group": np.zeros((n_work, n_groups)), "chats": np.zeros((len(CHAT_FIELDS), n_int, n_chat))}
+    if records is None:
+        return out
+    busy = groups[GROUP_FIELDS.index("busy_time")]
+    if records.attempts is not None:
+        out["campaigns"] = campaign_facts(records.attempts, layout, first)
+        groups[GROUP_FIELDS.index("outbound_time")] = outbound_busy(records.attempts, layout)
+        busy += groups[GROUP_FIELDS.index("outbound_time")]
+    if records.items is not None:
+        out["work"], out["work_age_pct"], out["work_by_group"] = work_facts(records.items, layout, first)
+        groups[GROUP_FIELDS.index("work_time")] = work_busy(records.items, layout)
+        busy += groups[GROUP_FIELDS.index("work_time")]
+    if records.chats is not None:
+        out["chats"] = chat_facts(records.chats, layout, first)
+        groups[GROUP_FIELDS.index("chat_time")] = chat_busy(records.chats, layout)
+        busy += groups[GROUP_FIELDS.index("chat_time")]
+    return out
 
 
 def facts(records: Records, layout: Layout) -> Facts:
@@ -348,36 +392,6 @@ def step_area(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.nd
     k = np.searchsorted(t, edges, side="right")
     cumulative = edges * level[k] - moment[k]  # integral of the level from -inf to each edge
     return np.diff(cumulative)
-
-
-def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_keys: int, width: float,
-                      n: int) -> np.ndarray:
-    """[n, n_keys]: time that spans [start, end) of each key cover within each interval [j*width, (j+1)*width).
-
-    O(number of spans), no sorting: a span's first and last intervals get their parts, the intervals in between
-    a full ``width`` each (through a running sum). Time outside [0, n*width] is ignored.
-    """
-    horizon = n * width
-    cells = n * n_keys
-    s, e = np.clip(starts, 0.0, horizon), np.clip(ends, 0.0, horizon)
-    js = np.minimum((s // width).astype(np.int64), n - 1)
-    je = np.minimum((e // width).astype(np.int64), n - 1)
-    same = js == je
-    first = js * n_keys + keys
-    area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
-    cross = ~same  # from here on only the spans that cross a boundary, each array freed when done with
-    del same
-    first_cross = first[cross]
-    del first
-    area += np.bincount(first_cross, weights=(js[cross] + 1) * width - s[cross], minlength=cells)
-    del s, js
-    last_cross = je[cross] * n_keys + keys[cross]
-    area += np.bincount(last_cross, weights=e[cross] - je[cross] * width, minlength=cells)
-    del e, je
-    inside = np.bincount(first_cross + n_keys, minlength=cells + n_keys)[:cells] - \
-        np.bincount(last_cross, minlength=cells)
-    full = np.cumsum(inside.reshape(n, n_keys), axis=0)  # spans covering whole intervals
-    return area.reshape(n, n_keys) + full * width
 
 
 def _percentiles(waits: np.ndarray, cells: np.ndarray, zeros: np.ndarray,

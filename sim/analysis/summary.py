@@ -9,6 +9,8 @@ from typing import Any, overload
 
 import numpy as np
 
+from sim.analysis.campaign_kpis import campaign_kpis, campaign_sums
+from sim.analysis.chat_kpis import chat_kpis
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
@@ -21,7 +23,8 @@ from sim.analysis.stats import (
     percentile_kpis,
     ratio_estimate,
 )
-from sim.economics.billing import COMPONENTS
+from sim.analysis.work_kpis import work_kpis
+from sim.economics.billing import COMPONENTS, inbound_cost
 from sim.economics.costs import LABELS
 from sim.scenario.contract import SLACredit
 from sim.units import DAY, format_clock
@@ -81,6 +84,7 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
     resolved_needs = by_type[:, CALL_FIELDS.index("resolved_needs"), :].sum(axis=1)
     total.update(cost_kpis(money.sum(axis=2), answered, resolved_needs))
+    total.update(_outbound_totals(result))
     rows = [KpiRow("total", "all", total)]
     for c, name in enumerate(layout.client_names):
         x = by_type[:, :, client_of == c].sum(axis=2)
@@ -103,7 +107,26 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
             site_hours = by_group[:, staffed_at, :][:, mine] / 3600.0
             kpis["labour_cost"] = mean_estimate((site_hours * costs[mine]).sum(axis=1))
             rows.append(KpiRow("site", name, kpis))
+    rows += [KpiRow("campaign", name, kpis) for name, kpis in campaign_kpis(result.facts, layout).items()]
+    rows += [KpiRow("work", name, kpis) for name, kpis in work_kpis(result.facts, layout).items()]
+    rows += [KpiRow("chat", name, kpis) for name, kpis in chat_kpis(result.facts, layout).items()]
     return rows
+
+
+OUTBOUND_TOTALS = ("outbound_contacts", "outbound_sales", "revenue")
+"""KPIs of the total row that only scenarios with campaigns have."""
+
+
+def _outbound_totals(result: RunResult) -> dict[str, Estimate]:
+    """Over all campaigns (none: {}): right-party contacts, sales and revenue, for the total row (sweeps and
+    comparisons of blending show them next to the inbound service level)."""
+    n = len(result.scenario.campaigns or {})
+    if not n:
+        return {}
+    sums = [campaign_sums(result.facts, result.layout, c) for c in range(n)]
+    ones = np.ones(len(result.facts))
+    return {name: ratio_estimate(np.sum([s[key] for s in sums], axis=0), ones)
+            for name, key in zip(OUTBOUND_TOTALS, ("right_party", "sales", "revenue"), strict=True)}
 
 
 def period_label(result: RunResult) -> str:
@@ -121,11 +144,12 @@ def period_label(result: RunResult) -> str:
 
 def cost_kpis(money: np.ndarray, answered: np.ndarray, resolved: np.ndarray) -> dict[str, Estimate]:
     """``money[r, component]`` (COMPONENTS) -> each component, ``total_cost``, ``cost_per_call`` (per handled
-    call) and ``cost_per_resolved_need`` (per customer need that ended resolved, CALL_FIELDS ``resolved_needs``)."""
+    call) and ``cost_per_resolved_need`` (per customer need that ended resolved, CALL_FIELDS ``resolved_needs``);
+    the per-call figures count what inbound calls cost (``billing.inbound_cost``)."""
     out = {name: mean_estimate(money[:, k]) for k, name in enumerate(COMPONENTS)}
     out["total_cost"] = mean_estimate(money.sum(axis=1))
-    out["cost_per_call"] = ratio_estimate(money.sum(axis=1), answered)
-    out["cost_per_resolved_need"] = ratio_estimate(money.sum(axis=1), resolved)
+    out["cost_per_call"] = ratio_estimate(inbound_cost(money), answered)
+    out["cost_per_resolved_need"] = ratio_estimate(inbound_cost(money), resolved)
     return out
 
 

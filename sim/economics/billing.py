@@ -20,8 +20,12 @@ from sim.engine.overflow import NONE, REFUSED, WAIT
 from sim.engine.records import ABANDONED, ANSWERED, BLOCK, BLOCKED, CALLBACK, DEFLECTED, Records
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 
-COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony")
-"""Cost components per client; penalties and credits paid by partners are negative."""
+COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour")
+"""Cost components per client; penalties and credits paid by partners are negative. ``task_team_labour``: the
+labour of in-house groups that take no inbound calls (outbound, back-office and chat teams), billed to the clients
+whose campaigns, work items or chats they take; the cost per call KPIs leave it out (``inbound_cost``)."""
+INBOUND = [k for k, c in enumerate(COMPONENTS) if c != "task_team_labour"]
+"""The components that inbound calls cost."""
 
 
 @dataclass(frozen=True)
@@ -200,9 +204,28 @@ def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarra
     partner = layout.group_is_partner
     for g, group in enumerate(layout.groups):
         amount = float(staffed[:, g].sum()) / 3600.0 * group.cost_per_hour
-        component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour")
-        _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g],
-               _clients_served(layout, np.array([g])))
+        component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour" if group.skills
+                                     else "task_team_labour")
+        served = _clients_served(layout, np.array([g])) if group.skills else _task_owners(layout, g)
+        _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g], served)
+
+
+def _task_owners(layout: Layout, g: int) -> np.ndarray:
+    """The clients whose campaigns, work items or chats group ``g`` takes (for a group that takes no calls)."""
+    owners = np.zeros(len(layout.client_names), dtype=bool)
+    scenario, name = layout.scenario, layout.group_names[g]
+    tasks = [(c.groups, c.client) for c in (scenario.campaigns or {}).values()]
+    tasks += [(w.groups, w.client) for w in (scenario.work or {}).values()]
+    tasks += [(c.groups, c.client) for c in (scenario.chats or {}).values()]
+    for groups, client in tasks:
+        if name in groups:
+            owners[0 if client is None else layout.client_names.index(client)] = True
+    return owners
+
+
+def inbound_cost(money: np.ndarray) -> np.ndarray:
+    """``money[..., component]`` -> what inbound calls cost (every component but ``task_team_labour``)."""
+    return np.asarray(money[..., INBOUND].sum(axis=-1))
 
 
 def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, s: int,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import replace
 from heapq import heappop, heappush
 from typing import Any
 
@@ -34,7 +35,12 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from sim.engine.agents import Agent, Roster
+from sim.engine.backoffice import WorkQueue, freeze
 from sim.engine.callers import Callers, CallerSource
+from sim.engine.chat import ChatDesk
+from sim.engine.chat import freeze as freeze_chats
+from sim.engine.dialer import Campaigns
+from sim.engine.host import IdleWork
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT, OverflowPolicy
 from sim.engine.records import (
@@ -97,6 +103,11 @@ ModelEvent = tuple[Any, ...]
 """A model event on SimPy's heap: (handler, values...); the handler is called as ``handler(event, now)``."""
 
 
+def _act(event: ModelEvent, now: float) -> None:
+    """A channel's action (``CallCenter.call_at``)."""
+    event[1]()
+
+
 class CallCenter:
     """One replication's contact center, wired into a SimPy environment."""
 
@@ -155,6 +166,27 @@ class CallCenter:
         (None if several), whether that is an ordinary queue none of whose calls overflow to it, its idle agents."""
         self._plain_wait = tuple(self._quick[t] and self._callbacks[t] is None for t in range(n))
         """Per call type: a caller who finds no idle agent simply queues (no call-back offer, no overflow)."""
+        self.campaigns: Campaigns | None = None
+        self.work: list[WorkQueue] = []
+        self.chats: list[ChatDesk] = []
+        scenario = layout.scenario
+        if scenario.campaigns or scenario.work or scenario.chats:
+            if streams is None:
+                raise ValueError("a scenario with campaigns, work items or chats needs the replication's streams")
+            run = scenario.run
+            self.chats = [ChatDesk(self, c, [layout.group_names.index(g) for g in c.groups], streams, name, run)
+                          for name, c in (scenario.chats or {}).items()]
+            self.work = [WorkQueue(self, w, [layout.group_names.index(g) for g in w.groups], streams, name, run)
+                         for name, w in (scenario.work or {}).items()]
+            if scenario.campaigns:
+                self.campaigns = Campaigns(self, scenario.campaigns, layout.group_names, streams,
+                                           run.start_day.number, run.days)
+        self._idle_work: list[tuple[IdleWork, ...]] = [
+            (*(d for d in self.chats if g in d.groups), *(q for q in self.work if g in q.groups),
+             *((d,) if self.campaigns and (d := self.campaigns.by_group[g]) is not None else ()))
+            for g in range(len(layout.groups))]
+        """Per group: what its idle agents take when no call waits, in order: chats, work items (in scenario
+        order), then its campaign (``sim.engine.host``)."""
         for g, steps in enumerate(layout.staffing):
             self._change_staff(g, steps[0][1])
             if len(steps) > 1:
@@ -221,7 +253,13 @@ class CallCenter:
         parts = [b.records(b.callers, log) for b in self._blocks.values() if b.callers is not None]
         if len(self._born.outcome):
             parts.append(self._born.records(self.repeats.born(), log))
-        return concatenate_records(parts)
+        return replace(concatenate_records(parts), **self._channels(until))
+
+    def _channels(self, end: float) -> dict[str, Any]:
+        """The records of the channels beside calls (``Records.attempts``, ``items``, ``chats``)."""
+        return {"attempts": self.campaigns.freeze() if self.campaigns else None,
+                "items": freeze(self.work) if self.work else None,
+                "chats": freeze_chats(self.chats, end) if self.chats else None}
 
     def first_answer(self, part: Records) -> np.ndarray:
         """Per record of ``part`` (what ``run`` returned): whether no earlier call of its need was answered."""
@@ -347,6 +385,8 @@ class CallCenter:
                 return
         agent.since = now
         idle.append(agent)
+        for work in self._idle_work[g]:
+            work.on_idle(g, now)
 
     def _arrive(self, i: int, t: int, now: float, ivr: float, deflected: bool, work: float, patience: float,
                 block: Block, j: int) -> None:
@@ -589,6 +629,28 @@ class CallCenter:
         elif not self._serve_next(agent, now):
             agent.since = now
             self.idle[agent.group].append(agent)
+            for work in self._idle_work[agent.group]:
+                work.on_idle(agent.group, now)
+
+    release = _free_agent
+    """An agent is done with an outbound call, a work item or its last chat (``sim.engine.host.Host``)."""
+
+    @property
+    def now(self) -> float:
+        """The current instant (``sim.engine.host.Host``)."""
+        return float(self.env._now)
+
+    def call_at(self, when: float, action: Callable[[], None]) -> None:
+        """Run ``action()`` at instant ``when`` >= now (``sim.engine.host.Host``)."""
+        self.at(when, (_act, action))
+
+    def takes_calls(self, g: int) -> bool:
+        """Whether group ``g`` takes inbound calls (``sim.engine.host.Host``)."""
+        return bool(self.layout.skills[g])
+
+    def leaving(self, g: int) -> int:
+        """Agents of group ``g`` due to log out when their task in hand ends (``sim.engine.host.Host``)."""
+        return self.rosters[g].leaving
 
     def _serve_next(self, agent: Agent, now: float) -> bool:
         """Give ``agent``, free, the next waiting call it should take; False if none may."""
@@ -641,6 +703,8 @@ class CallCenter:
             idle = roster.idle
             while idle and self._serve_next(idle[0], now):
                 idle.popleft()
+            for work in self._idle_work[g]:
+                work.on_idle(g, now)
         elif delta < 0:
             gone = roster.log_out(-delta)
             if gone:

@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.backoffice import Items
 from sim.engine.callers import Callers, concatenate, constant, joined
+from sim.engine.chat import Chats
+from sim.engine.dialer import Attempts
 
 IN_SYSTEM = 0
 """Still in the IVR, queue or talking when the run ended."""
@@ -104,12 +107,16 @@ def staff_log_array(log: list[tuple[float, int, int]]) -> np.ndarray:
     return np.asarray(log, dtype=float).reshape(-1, 3)
 
 
+CHANNELS = ("attempts", "items", "chats")
+"""The fields of ``Records`` that hold a whole replication's channels beside calls (not per call)."""
+
+
 def concatenate_records(parts: list[Records]) -> Records:
     """The records of ``parts``, one after the other (the staffing log of the first)."""
     if len(parts) == 1:
         return parts[0]
-    columns = {f.name: joined(*(getattr(p, f.name) for p in parts)) for f in fields(Records)
-               if f.name not in ("callers", "staff_log")}
+    columns: dict[str, Any] = {f.name: joined(*(getattr(p, f.name) for p in parts)) for f in fields(Records)
+                               if f.name not in ("callers", "staff_log", *CHANNELS)}
     return Records(callers=concatenate([p.callers for p in parts]), staff_log=parts[0].staff_log, **columns)
 
 
@@ -140,6 +147,12 @@ class Records:
     transferred: np.ndarray
     agent: np.ndarray
     staff_log: np.ndarray
+    attempts: Attempts | None = None
+    """The outbound campaigns' attempts (``sim.engine.dialer``); None without campaigns (and in blocks)."""
+    items: Items | None = None
+    """The deferrable work items (``sim.engine.backoffice``); None without work types (and in blocks)."""
+    chats: Chats | None = None
+    """The chats (``sim.engine.chat``); None without chat types (and in blocks)."""
 
     def block(self, lo: int, hi: int) -> Records:
         """The records of calls ``lo`` to ``hi`` (views, no copy); the staffing log stays whole."""

@@ -35,8 +35,9 @@ class ContactStreams:
     few microseconds, paid only where a contact can give birth to another call.
     """
 
-    def __init__(self, streams: Streams):
-        seq = np.random.SeedSequence(streams.seed, spawn_key=(streams.replication, zlib.crc32(b"contact")))
+    def __init__(self, streams: Streams, name: str = "contact"):
+        """``name`` keys the generator: distinct names give independent families (e.g. one per campaign)."""
+        seq = np.random.SeedSequence(streams.seed, spawn_key=(streams.replication, zlib.crc32(name.encode())))
         self._bits = np.random.Philox(key=seq.generate_state(2, np.uint64))
         self._rng = np.random.Generator(self._bits)
         self._key = self._bits.state["state"]["key"]

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.risk import REPORT_HEADER, report_rows
+from sim.reports.channel_output import LEVELS as CHANNEL_LEVELS
+from sim.reports.channel_output import section_rows
 from sim.reports.results import MAX_DAY_PANELS, SL_FORMULAS, Results, cost_by, requirement
 
 KPI_COLUMNS = (
@@ -263,6 +265,24 @@ def site_section(results: Results) -> str:
                      "Occ %", f"Cost ({currency})", "Cost basis"], cells))
 
 
+def channel_sections(results: Results) -> list[str]:
+    """The tables of outbound campaigns and deferrable work (one column each), if the scenario has them."""
+    parts = []
+    for level, title, note in (
+            ("campaign", "Outbound campaigns", "Attempts by the interval of the dial. Silent: a person answered and "
+             "no agent was free. Agent hours: all hours of a team that only works the campaign, the hours on "
+             "outbound calls of a blended team (see docs/domain.md)."),
+            ("work", "E-mail and back-office work", "Answered in time: finished within the response time of "
+             "arrival, of all items that arrived; age at answer: arrival to finish."),
+            ("chat", "Chat", "Service level: taken by an agent within the threshold, of the chats offered minus those "
+             "that left within it. Handle time as stretched by the agent's other chats.")):
+        rows = [r for r in results.summary["rows"] if r["level"] == level]
+        if rows:
+            header, cells = section_rows(rows, level)
+            parts += [f"<h2>{esc(title)}</h2>", f"<p class=\"note\">{esc(note)}</p>", table(header, cells)]
+    return parts
+
+
 def assumptions(results: Results) -> str:
     """Everything a reader needs to reproduce or judge the numbers."""
     run = results.run
@@ -300,7 +320,8 @@ def report_html(results: Results, charts: dict[str, bytes]) -> str:
     run = results.run
     name, currency = results.name, str(run.get("currency", ""))
     clients = [r for r in results.summary["rows"] if r["level"] == "client"]
-    rows = [r for r in results.summary["rows"] if r["level"] != "client" or len(clients) > 1]
+    rows = [r for r in results.summary["rows"] if (r["level"] != "client" or len(clients) > 1)
+            and r["level"] not in CHANNEL_LEVELS]
     parts = [f"<h1>{esc(name)}</h1>",
              f"<p>{esc(run.get('description') or '')}</p>",
              f"<p class=\"meta\">{esc(run.get('replications'))} replications x {esc(run.get('days'))} day(s), "
@@ -315,6 +336,7 @@ def report_html(results: Results, charts: dict[str, bytes]) -> str:
                   table(REPORT_HEADER, report_rows(results.summary["risk"], len(clients) > 1))]
     if charts:
         parts += ["<h2>Charts</h2>", _figures(charts)]
+    parts += channel_sections(results)
     parts += ["<h2>Cost breakdown</h2>", cost_section(results), site_section(results)]
     if results.intervals:
         parts += ["<h2>Intervals</h2>", "<p class=\"note\">All call types together; intervals without calls "

@@ -42,10 +42,13 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
 FORMAT = "ccsim-baseline/1"
-LEVELS = ("total", "client", "call_type", "group")
+LEVELS = ("total", "client", "call_type", "group", "campaign", "work", "chat")
 KPIS = ("service_level", "asa", "abandon_rate", "blocking_rate", "deflection_rate", "mean_wait", "occupancy",
         "agent_hours", "labour_cost", "cost_per_call", "transfer_rate", "transfer_sl", "transfer_abandon_rate",
-        "callback_rate", "callback_sl")
+        "callback_rate", "callback_sl",
+        "attempts", "right_party", "right_party_rate", "silent_rate", "sales", "revenue",
+        "right_party_per_agent_hour", "list_penetration",
+        "response_sl", "mean_age_h", "mean_backlog", "items_per_agent_hour", "concurrency", "chats_per_agent_hour")
 ENVIRONMENT = ("python", "numpy")
 SETTINGS = ("seed", "replications", "days")
 MAX_REPLICATIONS = 10_000

@@ -45,6 +45,8 @@ from sim.analysis.summary import (
 )
 from sim.analysis.theory import analytic_twin, comparison_rows
 from sim.economics.billing import COMPONENTS
+from sim.reports.channel_output import LEVELS as CHANNEL_LEVELS
+from sim.reports.channel_output import terminal_lines as channel_lines
 from sim.reports.folders import Staged, staged_folder
 
 PACKAGES = ("ccsim", "simpy", "numpy", "scipy", "pydantic", "pyyaml", "matplotlib", "openpyxl", "distributed")
@@ -277,7 +279,8 @@ def _fmt(e: Estimate | None, kind: str) -> str:
 def terminal_table(summary: Summary, result: RunResult) -> str:
     """A compact KPI table (means ± 95% CI half-widths) for the terminal."""
     s = result.scenario
-    rows = [r for r in summary.rows if r.level != "client" or len(result.layout.client_names) > 1]
+    rows = [r for r in summary.rows if (r.level != "client" or len(result.layout.client_names) > 1)
+            and r.level not in CHANNEL_LEVELS]
     cells = [["", "", *[title for _, title, _ in TERMINAL_COLUMNS]]]
     for r in rows:
         cells.append([r.level, r.name, *[_fmt(r.kpis.get(key), kind) for key, _, kind in TERMINAL_COLUMNS]])
@@ -294,7 +297,10 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     period = period_label(result)
     risk = cost_risk_text(cost_risk(result), period.removeprefix("per "), s.currency)
     cost = _cost_line(total.kpis, s.currency, period, risk)
-    return head + "\n" + "\n".join(lines) + cost + _site_lines(result, s.currency) + terminal_lines(summary.risk)
+    channels = channel_lines([(r.level, r.name, r.kpis) for r in summary.rows if r.level in CHANNEL_LEVELS],
+                             s.currency, period)
+    return (head + "\n" + "\n".join(lines) + cost + _site_lines(result, s.currency) + channels
+            + terminal_lines(summary.risk))
 
 
 def _site_lines(result: RunResult, currency: str) -> str:

@@ -21,9 +21,10 @@ _SECONDS = ("asa", "mean_wait", "mean_time_to_abandon", "aht", "wait_p50", "wait
 _COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_within", "abandoned", "abandoned_short",
            "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "agent_hours",
            "avg_queue_length", "transferred", "transfer_legs", "transfer_answered", "transfer_abandoned",
-           "transfer_blocked", "callbacks", "callback_legs", "callback_reached", "callback_unreached")
-_MONEY = ("labour_cost", "in_house_labour", "partner_fees", "penalties_credits", "telephony", "total_cost",
-          "cost_per_call", "cost_per_resolved_need")
+           "transfer_blocked", "callbacks", "callback_legs", "callback_reached", "callback_unreached",
+           "outbound_contacts", "outbound_sales")
+_MONEY = ("labour_cost", "in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour",
+          "total_cost", "cost_per_call", "cost_per_resolved_need", "revenue")
 _PERCENT = ("service_level", "sl_answered_of_offered", "sl_answered_of_answered", "sl_answered_of_offered_minus_short",
             "sl_answered_of_offered_minus_abandoned_within", "p_wait", "abandon_rate", "blocking_rate",
             "deflection_rate", "closed_rate", "overflow_rate", "repeat_rate", "redial_rate", "partner_share",

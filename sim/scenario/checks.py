@@ -4,6 +4,7 @@ warnings about what is valid but probably not meant."""
 from __future__ import annotations
 
 from sim.errors import TraceError, did_you_mean
+from sim.scenario.campaigns import Dialing
 from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, CallType, Scenario
 from sim.scenario.traces import Trace, load_trace
@@ -16,6 +17,7 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     problems += _unique_call_types(scenario)
     problems += _site_problems(scenario)
+    problems += _campaign_problems(scenario)
     known = list(scenario.all_call_types())
     traces: dict[str, Trace | None] = {}
     for gname, group in scenario.agent_groups.items():
@@ -122,6 +124,64 @@ def _site_problems(scenario: Scenario) -> list[tuple[Path, str]]:
         elif group.site is not None and group.site not in sites:
             hint = did_you_mean(group.site, list(sites)) or f"; the sites are {', '.join(sites)}"
             problems.append((("agent_groups", gname, "site"), f"unknown site '{group.site}'{hint}"))
+    return problems
+
+
+def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
+    """A campaign's or work type's groups exist and work in-house (partner contracts price inbound calls only);
+    each group works at most one campaign; predictive dialing only with groups that take no inbound calls; a
+    group without skills must work a campaign or work items."""
+    groups = scenario.agent_groups
+    problems: list[tuple[Path, str]] = []
+    works: dict[str, str] = {}
+    busy: set[str] = set()
+    tasks = [("campaigns", n, c.groups, c.client) for n, c in (scenario.campaigns or {}).items()]
+    tasks += [("work", n, w.groups, w.client) for n, w in (scenario.work or {}).items()]
+    tasks += [("chats", n, c.groups, c.client) for n, c in (scenario.chats or {}).items()]
+    chatting: dict[str, str] = {}
+    clients = list(scenario.client_map())
+    for key, name, names, client in tasks:
+        if client is None and len(clients) > 1:
+            what = {"campaigns": "campaign", "work": "work", "chats": "chats"}[key]
+            problems.append(((key, name), f"give 'client': whose {what} is it (the clients are "
+                                          f"{', '.join(clients)})"))
+        elif client is not None and client not in clients:
+            hint = did_you_mean(client, clients) or f"; the clients are {', '.join(clients)}"
+            problems.append(((key, name, "client"), f"unknown client '{client}'{hint}"))
+        for i, gname in enumerate(names):
+            where: Path = (key, name, "groups", i)
+            if gname not in groups:
+                hint = did_you_mean(gname, list(groups)) or f"; the groups are {', '.join(groups)}"
+                problems.append((where, f"unknown agent group '{gname}'{hint}"))
+                continue
+            busy.add(gname)
+            site = _site_name(scenario, gname)
+            sites = scenario.site_map()
+            if site in sites and sites[site].kind == SiteKind.partner:
+                problems.append((where, f"'{gname}' works at partner site '{site}': partner contracts price inbound "
+                                        "calls only, so this work would be free there; give it in-house groups"))
+            if key == "chats":
+                if groups[gname].skills:
+                    problems.append((where, f"'{gname}' takes phone calls: chats go to groups without skills "
+                                            "(a chat team)"))
+                if gname in chatting:
+                    problems.append((where, f"'{gname}' already takes chats '{chatting[gname]}': a group takes "
+                                            "one chat type"))
+                chatting.setdefault(gname, name)
+            if key != "campaigns":
+                continue
+            if gname in works:
+                problems.append((where, f"'{gname}' already works campaign '{works[gname]}': a group works at "
+                                        "most one campaign"))
+            works.setdefault(gname, name)
+            campaign = (scenario.campaigns or {})[name]
+            if campaign.dialing == Dialing.predictive and groups[gname].skills:
+                problems.append((where, f"'{gname}' also takes inbound calls: predictive dialing needs groups "
+                                        "that only work the campaign (use progressive or preview for blending)"))
+    for gname, group in groups.items():
+        if not group.skills and gname not in busy:
+            problems.append((("agent_groups", gname, "skills"), "a group needs at least one skill, or must work "
+                                                                "an outbound campaign, work items or chats"))
     return problems
 
 

@@ -86,3 +86,19 @@ def is_open(t: float, start_day: int, windows: Windows | None) -> bool:
     day = int(t // DAY)
     clock = t - day * DAY
     return any(opens <= clock < closes for opens, closes in windows[(day + start_day) % 7])
+
+
+def spans(windows: Windows | None, start_day: int, days: int) -> list[tuple[float, float]]:
+    """The (open, close) instants of every window in ``days`` days from day 0 (weekday ``start_day``), in time
+    order; windows that touch (one closes as the next opens) are merged. None: one span over all days."""
+    if windows is None:
+        return [(0.0, days * DAY)]
+    out: list[tuple[float, float]] = []
+    for day in range(days):
+        for opens, closes in windows[(day + start_day) % 7]:
+            a, b = day * DAY + opens, day * DAY + closes
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+    return out

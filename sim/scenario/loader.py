@@ -54,7 +54,7 @@ def scenario_json_schema() -> dict[str, Any]:
         value["anyOf"] = [a for a in value["anyOf"] if a != {"type": "null"}] + [{"const": "none"}]
     skills = props["AgentGroup"]["properties"]["skills"]
     ranked = {k: skills.pop(k) for k in ("patternProperties", "propertyNames", "type")}
-    skills["anyOf"] = [ranked, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+    skills["anyOf"] = [ranked, {"type": "array", "items": {"type": "string"}}]
     return _with_extends(schema)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from sim.errors import ValueAtKey, shown
+from sim.scenario.campaigns import Campaign
 from sim.scenario.contract import AllocationKey, Telephony
 from sim.scenario.distributions import Delay, Distribution
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
@@ -263,6 +264,70 @@ class CallType(Model):
         return self
 
 
+class ResponseTarget(Model):
+    """The response-time goal of deferrable work: this share answered (finished) within this time of arrival."""
+
+    within: PositiveDuration = Field(86400.0, description="e.g. 24h")
+    target: Share = 0.9
+
+
+class Channel(StrEnum):
+    """What kind of deferrable work (a label for the reports)."""
+
+    email = "email"
+    social = "social"
+    letter = "letter"
+    backoffice = "backoffice"
+
+
+class WorkType(Model):
+    """Deferrable work items (e-mails, social-media messages, back-office cases) worked by idle agents."""
+
+    channel: Channel = Channel.email
+    client: Name | None = Field(None, description="whose work (needed with several clients): a team that only "
+                                                  "works such items bills its hours to that client")
+    arrivals: Arrivals
+    handle_time: Distribution
+    groups: list[Name] = Field(min_length=1, description="agent groups that work these items")
+    reserve: int = Field(0, ge=0, le=MAX_AGENTS, description="in a group that also takes inbound calls, this many "
+                                                             "agents stay idle for inbound: items only beyond it")
+    hours: OpeningHours = Field(None, description="when agents work on these items, e.g. {mon-fri: "
+                                                  "'08:00-18:00'}; omit: whenever they are logged in")
+    response: ResponseTarget = ResponseTarget()
+
+    @model_validator(mode="after")
+    def _check(self) -> WorkType:
+        if len(set(self.groups)) != len(self.groups):
+            raise ValueAtKey("groups", "lists a group twice")
+        return self
+
+
+class ChatType(Model):
+    """Chats (web chat, messaging): customers wait in a queue and may leave; an agent handles several at once."""
+
+    client: Name | None = Field(None, description="whose chats (needed with several clients)")
+    arrivals: Arrivals
+    handle_time: Distribution = Field(description="the chat's length while its agent has no other chat")
+    patience: Annotated[Distribution | None, BeforeValidator(_none_word)] = Field(
+        description="time a customer waits for an agent before leaving; 'none' for customers who never leave")
+    groups: list[Name] = Field(min_length=1, description="agent groups that take these chats (no phone skills)")
+    concurrency: int = Field(3, ge=1, le=20, description="chats an agent handles at once, at most")
+    stretch: list[PositiveFactor] | None = Field(
+        None, description="per number of chats an agent has (1, 2, ...): how much slower each chat progresses; "
+                          "default 1 throughout")
+    service_level: ServiceTarget = Field(default_factory=lambda: ServiceTarget.model_validate({"threshold": "60s"}),
+                                         description="default: 80 % answered within 60 s")
+
+    @model_validator(mode="after")
+    def _check(self) -> ChatType:
+        if self.stretch is not None and len(self.stretch) != self.concurrency:
+            raise ValueAtKey("stretch", f"needs one factor per chat up to concurrency ({self.concurrency}), got "
+                                        f"{len(self.stretch)}")
+        if len(set(self.groups)) != len(self.groups):
+            raise ValueAtKey("groups", "lists a group twice")
+        return self
+
+
 class Client(Model):
     description: str = ""
     call_types: dict[Name, CallType] = Field(min_length=1)
@@ -304,7 +369,8 @@ class StaffingTable(Model):
 
 class AgentGroup(Model):
     skills: Annotated[dict[Name, Rank], BeforeValidator(_ranked)] = Field(
-        description="call types served; a mapping gives each a rank (1 = first choice), a list ranks all 1")
+        description="call types served; a mapping gives each a rank (1 = first choice), a list ranks all 1; "
+                    "empty ([]) for a group that only works outbound campaigns")
     agents: Agents | None = Field(None, description="agents logged in around the clock")
     shifts: list[Shift] | None = None
     staffing: list[StaffingTable] | None = None
@@ -318,8 +384,6 @@ class AgentGroup(Model):
         if len(given) != 1:
             raise ValueError("give exactly one of 'agents', 'shifts' or 'staffing'"
                              + (f" (got {', '.join(given)})" if given else ""))
-        if not self.skills:
-            raise ValueAtKey("skills", "a group needs at least one skill")
         return self
 
 
@@ -350,6 +414,10 @@ class Scenario(Model):
     call_types: dict[Name, CallType] | None = Field(None, min_length=1,
                                                     description="single-client shorthand for clients")
     agent_groups: dict[Name, AgentGroup] = Field(min_length=1)
+    campaigns: dict[Name, Campaign] | None = Field(None, description="outbound campaigns and the groups working them")
+    work: dict[Name, WorkType] | None = Field(None, description="deferrable work (e-mail, back office) and the groups "
+                                                                "working it")
+    chats: dict[Name, ChatType] | None = Field(None, description="chat channels and the groups taking them")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -1,0 +1,71 @@
+"""Outbound attempts of one replication -> per-interval facts per campaign, and the agent time campaigns take
+from each group. Pure numpy.
+
+An attempt counts in the interval in which it was dialled (as a call counts where it arrived); the agent time is
+split exactly at interval boundaries. Intervals in the warm-up are zeroed, as for calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from sim.analysis.spans import spans_by_interval
+from sim.engine.dialer import ATTEMPT_OUTCOMES, Attempts
+from sim.engine.layout import Layout
+from sim.scenario.campaigns import refills
+from sim.units import DAY
+
+CAMPAIGN_FIELDS = (
+    "attempts", *ATTEMPT_OUTCOMES, "sales", "revenue", "agent_time", "talk_time", "first_attempts", "finished",
+    "added",
+)
+"""Per interval x campaign: attempts dialled, then by outcome (``no_answer``, ``busy``, ``machine``,
+``right_party``, ``wrong_party``: put through to an agent, ``silent``: a live answer with no agent free), sales and
+their revenue, the agent-seconds spent on the campaign's attempts (preview, ringing, talk, after-call work), the
+part of it talking to live answers, records dialled for the first time (list penetration), records finished
+(reached, or their last attempt made) and records added to the list (the start list at 00:00 of day 1, each
+calling day's new records at its 00:00)."""
+
+
+def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> np.ndarray:
+    """[len(CAMPAIGN_FIELDS), intervals, campaigns]."""
+    run = layout.scenario.run
+    n_int = layout.n_intervals
+    campaigns = layout.scenario.campaigns or {}
+    n = len(campaigns)
+    out = np.zeros((len(CAMPAIGN_FIELDS), n_int, n))
+    interval = np.minimum((attempts.dial_at // run.interval).astype(np.int64), n_int - 1)
+    cell = interval * n + attempts.campaign
+    revenue = np.asarray([c.sale.revenue if c.sale else 0.0 for c in campaigns.values()])
+    for f, values in enumerate(_columns(attempts, revenue)):
+        out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
+    per_day = round(DAY / run.interval)
+    for c, campaign in enumerate(campaigns.values()):
+        out[CAMPAIGN_FIELDS.index("added"), ::per_day, c] = refills(campaign, run.start_day.number, run.days)
+    out[:, :first_interval, :] = 0.0
+    return out
+
+
+def _columns(a: Attempts, revenue: np.ndarray) -> Iterator[np.ndarray]:
+    """The per-attempt values summed into CAMPAIGN_FIELDS, in order."""
+    yield np.ones(len(a))
+    for k in range(len(ATTEMPT_OUTCOMES)):
+        yield a.outcome == k
+    yield a.sale
+    yield np.where(a.sale, revenue[a.campaign], 0.0)
+    has_agent = ~np.isnan(a.busy_from)
+    yield np.where(has_agent, a.end_at - a.busy_from, 0.0)
+    live = has_agent & np.isin(a.outcome, [ATTEMPT_OUTCOMES.index("right_party"),
+                                           ATTEMPT_OUTCOMES.index("wrong_party")])
+    yield np.where(live, a.end_at - np.fmax(a.busy_from, a.rang_at), 0.0)
+    yield a.attempt == 1
+    yield a.final
+
+
+def outbound_busy(attempts: Attempts, layout: Layout) -> np.ndarray:
+    """[intervals, groups]: agent-seconds each group spent on outbound attempts, split at interval boundaries."""
+    has = ~np.isnan(attempts.busy_from)
+    return spans_by_interval(attempts.busy_from[has], attempts.end_at[has], attempts.group[has].astype(np.int64),
+                             len(layout.group_names), layout.scenario.run.interval, layout.n_intervals)
