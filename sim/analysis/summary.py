@@ -303,12 +303,23 @@ class IntervalTable(Sequence[dict[str, Any]]):
                 **{c: v[i, k] for c, v in self.calls.items()}, **{c: v[i] for c, v in self.groups.items()}}
 
 
+_INTERVAL_CHUNK = 2048
+"""Intervals whose KPIs ``interval_table`` computes at once (the estimators are per interval)."""
+
+
 def interval_table(result: RunResult) -> IntervalTable:
     """The interval table of a run (see IntervalTable); group columns per interval."""
     layout, run = result.layout, result.scenario.run
     calls, groups, first = _stack(result)
-    with_all = np.concatenate([calls, calls.sum(axis=3, keepdims=True)], axis=3)  # [R, F, I, K+1]
-    kpis = call_kpis(with_all, run.interval, result.scenario.service_level)
+    wanted = (*INTERVAL_COUNTS, *INTERVAL_KPIS, "aht")
+    parts: list[dict[str, Estimate]] = []
+    for lo in range(0, calls.shape[2], _INTERVAL_CHUNK):  # every KPI of a chunk at a time: bounded memory
+        part = calls[:, :, lo:lo + _INTERVAL_CHUNK, :]
+        with_all = np.concatenate([part, part.sum(axis=3, keepdims=True)], axis=3)  # [R, F, I, K+1]
+        chunk = call_kpis(with_all, run.interval, result.scenario.service_level)
+        parts.append({k: chunk[k] for k in wanted})
+    kpis = {k: Estimate(np.concatenate([p[k].mean for p in parts]), np.concatenate([p[k].half_width for p in parts]))
+            for k in wanted}
     p90 = mean_estimate(np.stack([f.wait_p90_interval for f in result.facts]))
     busy, staffed = groups[:, GROUP_FIELDS.index("busy_time")], groups[:, GROUP_FIELDS.index("staffed_time")]
     occupancy = ratio_estimate(busy, staffed)

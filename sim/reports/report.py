@@ -146,18 +146,27 @@ def write_csv(path: Path, header: list[str], rows: Iterable[dict[str, Any]]) -> 
 
 def write_intervals(path: Path, table: IntervalTable) -> None:
     """intervals.csv: the table's rows as write_csv writes them, the group cells of an interval formatted once for
-    all its rows."""
+    all its rows; written ``_ROWS_AT_ONCE`` intervals at a time (the cells of a long run would not fit at once)."""
     types = [_quoted(name) for name in table.call_types]
-    calls = [",".join(cells) for cells in zip(*(_numbers(v.ravel()) for v in table.calls.values()), strict=True)]
-    groups = ["," + ",".join(cells) for cells in zip(*map(_numbers, table.groups.values()), strict=True)] \
-        if table.groups else [""] * len(table.starts)
-    lines, row = [], 0
-    for (day, weekday, start), tail in zip(table.starts, groups, strict=True):
-        head = f"{day},{_quoted(weekday)},{_quoted(start)},"
-        for name in types:
-            lines.append(f"{head}{name},{calls[row]}{tail}")
-            row += 1
-    _write_lines(path, table.header, lines)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        handle.write(",".join(map(_quoted, table.header)) + "\r\n")
+        for lo in range(0, len(table.starts), _ROWS_AT_ONCE):
+            hi = min(lo + _ROWS_AT_ONCE, len(table.starts))
+            calls = [",".join(cells) for cells in zip(*(_numbers(v[lo:hi].ravel()) for v in table.calls.values()),
+                                                      strict=True)]
+            groups = ["," + ",".join(cells) for cells in zip(*(_numbers(v[lo:hi]) for v in table.groups.values()),
+                                                             strict=True)] if table.groups else [""] * (hi - lo)
+            lines, row = [], 0
+            for (day, weekday, start), tail in zip(table.starts[lo:hi], groups, strict=True):
+                head = f"{day},{_quoted(weekday)},{_quoted(start)},"
+                for name in types:
+                    lines.append(f"{head}{name},{calls[row]}{tail}")
+                    row += 1
+            handle.write("\r\n".join(lines) + "\r\n")
+
+
+_ROWS_AT_ONCE = 4096
+"""Intervals of intervals.csv formatted at a time."""
 
 
 def _write_lines(path: Path, header: list[str], lines: list[str]) -> None:
