@@ -18,6 +18,11 @@ import numpy as np
 from sim.analysis.experiment import RunResult, run
 from sim.analysis.stats import Estimate
 from sim.analysis.summary import KpiRow, Summary, kpi_rows
+from sim.engine.callers import draw_callers
+from sim.engine.layout import build_layout
+from sim.engine.model import simulate
+from sim.engine.records import Records
+from sim.engine.streams import Streams
 from sim.scenario.loader import parse_scenario
 from sim.scenario.schema import Scenario
 
@@ -54,6 +59,16 @@ def simulate_kpis(s: Scenario, workers: int = WORKERS) -> tuple[RunResult, dict[
     """Run every replication and return the result and the whole-run KPI rows keyed by (level, name)."""
     result = run(s, workers=workers)
     return result, {(row.level, row.name): row for row in kpi_rows(result)}
+
+
+def replication_records(s: Scenario) -> list[Records]:
+    """The whole records of each replication of ``s`` (1, 2, ...), simulated one after the other."""
+    layout = build_layout(s)
+    out = []
+    for rep in range(1, s.run.replications + 1):
+        streams = Streams(s.run.seed, rep)
+        out.append(simulate(layout, draw_callers(layout, streams), streams))
+    return out
 
 
 def tolerance(estimate: Estimate, eps: float = 0.0) -> float:

@@ -12,30 +12,17 @@ import math
 
 import numpy as np
 import pytest
-from helpers import Checks, scenario
+from helpers import Checks, replication_records, scenario
 
 from sim.analysis.chains import blended, dialer
 from sim.analysis.stats import mean_estimate
-from sim.engine.callers import draw_callers
 from sim.engine.dialer import ATTEMPT_OUTCOMES, SILENT, Attempts
-from sim.engine.layout import build_layout
-from sim.engine.model import simulate
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
-from sim.engine.streams import Streams
 from sim.scenario.schema import Scenario
 from sim.units import DAY
 
 WARMUP = 2 * 3600.0
 RIGHT, WRONG, NO_ANSWER = (ATTEMPT_OUTCOMES.index(o) for o in ("right_party", "wrong_party", "no_answer"))
-
-
-def _replications(s: Scenario) -> list[Records]:
-    layout = build_layout(s)
-    out = []
-    for rep in range(1, s.run.replications + 1):
-        streams = Streams(s.run.seed, rep)
-        out.append(simulate(layout, draw_callers(layout, streams), streams))
-    return out
 
 
 def _attempts(r: Records) -> Attempts:
@@ -85,7 +72,7 @@ campaigns:
 def _dialer_checks(s: Scenario, title: str, agents: int, ratio: float | None) -> Checks:
     theory = dialer(agents, 20.0, 0.3, 180.0, ratio=ratio)
     lo, hi = _window(s)
-    runs = [_attempts(r) for r in _replications(s)]
+    runs = [_attempts(r) for r in replication_records(s)]
     seconds = hi - lo
 
     def per_rep(f: object) -> np.ndarray:
@@ -126,7 +113,7 @@ def test_preview_dialing_is_a_renewal_cycle() -> None:
     s = _telesales("preview", 6, 2, 8, 33, "    preview_time: {dist: exponential, mean: 30s}")
     lo, hi = _window(s)
     cycle = 30.0 + 20.0 + 0.3 * 180.0
-    runs = [_attempts(r) for r in _replications(s)]
+    runs = [_attempts(r) for r in replication_records(s)]
     checks = Checks("preview c=6", s.run.replications)
     checks.close("attempts/s", mean_estimate(np.array(
         [((a.dial_at >= lo) & (a.dial_at < hi)).sum() / (hi - lo) for a in runs])), 6 / cycle)
@@ -164,7 +151,7 @@ campaigns:
     theory = blended(8, reserve, 80 / 3600, 240.0, 300.0, max_queue=3, mean_patience=120.0)
     lo, hi = _window(s)
     p_wait, p_block, p_abandon, wait, outbound = [], [], [], [], []
-    for r in _replications(s):
+    for r in replication_records(s):
         c = r.callers
         inside = (c.arrival_at >= lo) & (c.arrival_at < hi)
         n = inside.sum()
@@ -214,7 +201,7 @@ campaigns:
 
 
 def _list_run(agents: int) -> Attempts:
-    return _attempts(_replications(scenario(LIST_RULES.replace("AGENTS", str(agents))))[0])
+    return _attempts(replication_records(scenario(LIST_RULES.replace("AGENTS", str(agents))))[0])
 
 
 def test_attempts_keep_the_list_rules() -> None:
@@ -259,7 +246,7 @@ def test_adaptive_pacing_keeps_silent_calls_under_the_limit() -> None:
     limited = _telesales("predictive", 10, 4, 1, 34, "    pacing: {ratio: 3.0, max_abandoned: 0.03}")
     fixed = _telesales("predictive", 10, 4, 1, 34, "    pacing: {ratio: 3.0}")
     progressive = _telesales("progressive", 10, 4, 1, 34)
-    (a,), (b,), (p,) = (([_attempts(r) for r in _replications(x)]) for x in (limited, fixed, progressive))
+    (a,), (b,), (p,) = (([_attempts(r) for r in replication_records(x)]) for x in (limited, fixed, progressive))
     day = (a.dial_at // DAY).astype(int)
     live = (a.outcome == RIGHT) | (a.outcome == SILENT)
     for d in range(4):

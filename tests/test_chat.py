@@ -4,17 +4,13 @@ the agents' own chain, and the rules chats keep."""
 from __future__ import annotations
 
 import numpy as np
-from helpers import Checks, scenario
+from helpers import Checks, replication_records, scenario
 
 from sim.analysis.analytic import erlang_a
 from sim.analysis.chains import stationary
 from sim.analysis.stats import mean_estimate
-from sim.engine.callers import draw_callers
 from sim.engine.chat import Chats
-from sim.engine.layout import build_layout
-from sim.engine.model import simulate
 from sim.engine.records import Records
-from sim.engine.streams import Streams
 from sim.scenario.schema import Scenario
 
 HOUR = 3600.0
@@ -44,15 +40,6 @@ chats:
 """)
 
 
-def _replications(s: Scenario) -> list[Records]:
-    layout = build_layout(s)
-    out = []
-    for rep in range(1, s.run.replications + 1):
-        streams = Streams(s.run.seed, rep)
-        out.append(simulate(layout, draw_callers(layout, streams), streams))
-    return out
-
-
 def _chats(r: Records) -> Chats:
     assert r.chats is not None
     return r.chats
@@ -62,7 +49,7 @@ def _measure(s: Scenario, threshold: float) -> dict[str, np.ndarray]:
     lo, hi = 2 * HOUR, s.run.days * 86400.0
     out: dict[str, list[float]] = {"p_wait": [], "p_abandon": [], "sl": [], "mean_wait": [], "handle": [],
                                    "agents_busy": []}
-    for r in _replications(s):
+    for r in replication_records(s):
         c = _chats(r)
         inside = (c.arrival_at >= lo) & (c.arrival_at < hi)
         n = inside.sum()
@@ -136,7 +123,7 @@ def test_load_dependent_stretch_matches_the_agents_chain() -> None:
 
 def test_chats_keep_first_in_first_out_and_the_concurrency() -> None:
     s = _chat_scenario(60, 3, 3, "[1.0, 1.1, 1.25]", "{dist: exponential, mean: 60s}", 1, 1, 73)
-    c = _chats(_replications(s)[0])
+    c = _chats(replication_records(s)[0])
     started = ~np.isnan(c.start_at)
     waited = started & (c.start_at > c.arrival_at)
     order = np.argsort(c.arrival_at[waited], kind="stable")

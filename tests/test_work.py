@@ -4,17 +4,12 @@ chain, and the rules items keep (first in, first out; working hours; handle time
 from __future__ import annotations
 
 import numpy as np
-from helpers import Checks, scenario
+from helpers import Checks, replication_records, scenario
 
 from sim.analysis.chains import blended, fluid_backlog
 from sim.analysis.stats import mean_estimate
 from sim.engine.backoffice import Items
-from sim.engine.callers import draw_callers
-from sim.engine.layout import build_layout
-from sim.engine.model import simulate
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
-from sim.engine.streams import Streams
-from sim.scenario.schema import Scenario
 
 HOUR = 3600.0
 
@@ -40,15 +35,6 @@ work:
 """
 
 
-def _replications(s: Scenario) -> list[Records]:
-    layout = build_layout(s)
-    out = []
-    for rep in range(1, s.run.replications + 1):
-        streams = Streams(s.run.seed, rep)
-        out.append(simulate(layout, draw_callers(layout, streams), streams))
-    return out
-
-
 def _items(r: Records) -> Items:
     assert r.items is not None
     return r.items
@@ -71,7 +57,7 @@ def test_mail_backlog_is_bounded_by_its_fluid_and_moves_at_its_rates() -> None:
     fluid = fluid_backlog([0.0] * 8 + [150 / HOUR] * 8 + [0.0] * 8, [0.0] * 8 + [100 / HOUR] * 12 + [0.0] * 4,
                           HOUR).backlog[hours]
     assert fluid.tolist() == [50.0 * min(h - 8, 8) - 100.0 * max(h - 16, 0) for h in hours]
-    runs = [_items(r) for r in _replications(s)]
+    runs = [_items(r) for r in replication_records(s)]
     backlog = np.array([[_backlog(a, h * HOUR) for h in hours] for a in runs], dtype=float)
     checks = Checks("fluid backlog", s.run.replications)
     for j, h in enumerate(hours):
@@ -86,7 +72,7 @@ def test_items_keep_first_in_first_out_and_the_working_hours() -> None:
     s = scenario(MORNING_MAIL.replace("    response:", '    hours: {mon-sun: ["08:00-12:00", "13:00-20:00"]}\n'
                                                         "    response:").replace("replications: 10",
                                                                                  "replications: 1"))
-    a = _items(_replications(s)[0])
+    a = _items(replication_records(s)[0])
     started = ~np.isnan(a.start_at)
     assert started.all()
     assert (np.diff(a.start_at) >= 0).all(), "an item overtook an older one"
@@ -121,7 +107,7 @@ work:
     theory = blended(8, 2, 80 / HOUR, 240.0, 300.0, max_queue=3, mean_patience=120.0)
     lo, hi = 2 * HOUR, 2 * 86400.0
     p_wait, p_block, p_abandon, done = [], [], [], []
-    for r in _replications(s):
+    for r in replication_records(s):
         c = r.callers
         inside = (c.arrival_at >= lo) & (c.arrival_at < hi)
         n = inside.sum()
@@ -142,8 +128,8 @@ work:
 def test_a_reserve_binds_only_groups_that_take_calls() -> None:
     """The reserve keeps agents of a group with phone skills free for calls; a back office (no skills) has no calls
     to keep agents for: all 10 of its agents work the backlog even with reserve: 3, exactly as without it."""
-    plain = _items(_replications(scenario(MORNING_MAIL.replace("replications: 10", "replications: 1")))[0])
-    reserved = _items(_replications(scenario(MORNING_MAIL.replace("replications: 10", "replications: 1").replace(
+    plain = _items(replication_records(scenario(MORNING_MAIL.replace("replications: 10", "replications: 1")))[0])
+    reserved = _items(replication_records(scenario(MORNING_MAIL.replace("replications: 10", "replications: 1").replace(
         "    groups: [back_office]\n", "    groups: [back_office]\n    reserve: 3\n")))[0])
     assert np.array_equal(plain.start_at, reserved.start_at)
     assert len(np.unique(plain.agent)) == 10
