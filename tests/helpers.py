@@ -21,7 +21,7 @@ from sim.analysis.summary import KpiRow, Summary, kpi_rows
 from sim.engine.callers import draw_callers
 from sim.engine.layout import build_layout
 from sim.engine.model import simulate
-from sim.engine.records import Records
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
 from sim.engine.streams import Streams
 from sim.scenario.loader import parse_scenario
 from sim.scenario.schema import Scenario
@@ -69,6 +69,20 @@ def replication_records(s: Scenario) -> list[Records]:
         streams = Streams(s.run.seed, rep)
         out.append(simulate(layout, draw_callers(layout, streams), streams))
     return out
+
+
+def inbound_shares(r: Records, lo: float, hi: float) -> dict[str, float]:
+    """Of the calls arriving in [lo, hi): the shares that waited (answered after their arrival or hung up), got a
+    busy signal and hung up, and the mean wait of all of them (0 for those answered at once or blocked)."""
+    c = r.callers
+    inside = (c.arrival_at >= lo) & (c.arrival_at < hi)
+    n = inside.sum()
+    answered, abandoned = r.outcome == ANSWERED, r.outcome == ABANDONED
+    left = np.where(answered, r.start_at, np.where(abandoned, r.end_at, c.arrival_at))
+    return {"p_wait": float((inside & (abandoned | (answered & (r.start_at > c.arrival_at)))).sum() / n),
+            "p_blocked": float((inside & (r.outcome == BLOCKED)).sum() / n),
+            "p_abandon": float((inside & abandoned).sum() / n),
+            "mean_wait": float((left - c.arrival_at)[inside].sum()) / n}
 
 
 def tolerance(estimate: Estimate, eps: float = 0.0) -> float:

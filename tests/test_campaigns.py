@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 import pytest
-from helpers import Checks, replication_records, scenario
+from helpers import Checks, inbound_shares, replication_records, scenario
 
 from sim.analysis.chains import blended, dialer
 from sim.analysis.stats import mean_estimate
 from sim.engine.dialer import ATTEMPT_OUTCOMES, SILENT, Attempts
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
+from sim.engine.records import Records
 from sim.scenario.schema import Scenario
 from sim.units import DAY
 
@@ -150,24 +150,15 @@ campaigns:
 """)
     theory = blended(8, reserve, 80 / 3600, 240.0, 300.0, max_queue=3, mean_patience=120.0)
     lo, hi = _window(s)
-    p_wait, p_block, p_abandon, wait, outbound = [], [], [], [], []
+    shares, outbound = [], []
     for r in replication_records(s):
-        c = r.callers
-        inside = (c.arrival_at >= lo) & (c.arrival_at < hi)
-        n = inside.sum()
-        waited = (r.outcome == ABANDONED) | ((r.outcome == ANSWERED) & (r.start_at > c.arrival_at))
-        p_wait.append((inside & waited).sum() / n)
-        p_block.append((inside & (r.outcome == BLOCKED)).sum() / n)
-        p_abandon.append((inside & (r.outcome == ABANDONED)).sum() / n)
-        left = np.where(r.outcome == ANSWERED, r.start_at, np.where(r.outcome == ABANDONED, r.end_at, c.arrival_at))
-        wait.append(float((left - c.arrival_at)[inside].sum()) / n)
+        shares.append(inbound_shares(r, lo, hi))
         a = _attempts(r)
         outbound.append(((a.dial_at >= lo) & (a.dial_at < hi)).sum() / (hi - lo))
     checks = Checks(f"blended c=8 reserve {reserve}", s.run.replications)
-    checks.close("P(wait > 0)", mean_estimate(np.array(p_wait)), theory.p_wait)
-    checks.close("P(blocked)", mean_estimate(np.array(p_block)), theory.p_blocked)
-    checks.close("P(abandon)", mean_estimate(np.array(p_abandon)), theory.p_abandon)
-    checks.close("mean wait (all arrivals)", mean_estimate(np.array(wait)), theory.mean_wait)
+    for key, label in (("p_wait", "P(wait > 0)"), ("p_blocked", "P(blocked)"), ("p_abandon", "P(abandon)"),
+                       ("mean_wait", "mean wait (all arrivals)")):
+        checks.close(label, mean_estimate(np.array([x[key] for x in shares])), getattr(theory, key))
     checks.close("outbound calls/s", mean_estimate(np.array(outbound)), theory.outbound)
     checks.verify()
 

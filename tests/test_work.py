@@ -4,12 +4,12 @@ chain, and the rules items keep (first in, first out; working hours; handle time
 from __future__ import annotations
 
 import numpy as np
-from helpers import Checks, replication_records, scenario
+from helpers import Checks, inbound_shares, replication_records, scenario
 
 from sim.analysis.chains import blended, fluid_backlog
 from sim.analysis.stats import mean_estimate
 from sim.engine.backoffice import Items
-from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, Records
+from sim.engine.records import Records
 
 HOUR = 3600.0
 
@@ -106,21 +106,14 @@ work:
 """)
     theory = blended(8, 2, 80 / HOUR, 240.0, 300.0, max_queue=3, mean_patience=120.0)
     lo, hi = 2 * HOUR, 2 * 86400.0
-    p_wait, p_block, p_abandon, done = [], [], [], []
+    shares, done = [], []
     for r in replication_records(s):
-        c = r.callers
-        inside = (c.arrival_at >= lo) & (c.arrival_at < hi)
-        n = inside.sum()
-        waited = (r.outcome == ABANDONED) | ((r.outcome == ANSWERED) & (r.start_at > c.arrival_at))
-        p_wait.append((inside & waited).sum() / n)
-        p_block.append((inside & (r.outcome == BLOCKED)).sum() / n)
-        p_abandon.append((inside & (r.outcome == ABANDONED)).sum() / n)
+        shares.append(inbound_shares(r, lo, hi))
         a = _items(r)
         done.append(((a.start_at >= lo) & (a.start_at < hi)).sum() / (hi - lo))
     checks = Checks("blended e-mail c=8 reserve 2", s.run.replications)
-    checks.close("P(wait > 0)", mean_estimate(np.array(p_wait)), theory.p_wait)
-    checks.close("P(blocked)", mean_estimate(np.array(p_block)), theory.p_blocked)
-    checks.close("P(abandon)", mean_estimate(np.array(p_abandon)), theory.p_abandon)
+    for key, label in (("p_wait", "P(wait > 0)"), ("p_blocked", "P(blocked)"), ("p_abandon", "P(abandon)")):
+        checks.close(label, mean_estimate(np.array([x[key] for x in shares])), getattr(theory, key))
     checks.close("e-mails started/s", mean_estimate(np.array(done)), theory.outbound)
     checks.verify()
 
