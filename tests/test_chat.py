@@ -4,12 +4,15 @@ the agents' own chain, and the rules chats keep."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import Checks, replication_records, scenario
 
 from sim.analysis.analytic import erlang_a
 from sim.analysis.chains import stationary
+from sim.analysis.facts import GROUP_FIELDS, facts
 from sim.analysis.stats import mean_estimate
 from sim.engine.chat import Chats
+from sim.engine.layout import build_layout
 from sim.engine.records import Records
 from sim.scenario.schema import Scenario
 
@@ -135,3 +138,36 @@ def test_chats_keep_first_in_first_out_and_the_concurrency() -> None:
                                  np.stack([c.end_at[mine], -np.ones(mine.sum())], axis=1)])
         events = events[np.lexsort((events[:, 1], events[:, 0]))]
         assert np.cumsum(events[:, 1]).max() <= 3, f"agent {agent} had more than 3 chats at once"
+
+
+def test_chat_agents_whose_shift_ended_take_no_new_chats_and_log_out() -> None:
+    """A chat team on shift 00:00-12:00 under a queue that never empties: after 12:00 no chat starts, every agent
+    finishes its chats (6 min each) and logs out, and the facts of spans that all cross interval boundaries add up."""
+    s = scenario("""
+name: chat_shift
+run: {days: 1, replications: 1, seed: 74, drain: 0s}
+call_types:
+  hotline:
+    arrivals: {rate_per_hour: 1}
+    handle_time: {dist: exponential, mean: 3min}
+    patience: none
+agent_groups:
+  service: {skills: [hotline], agents: 1}
+  chat_team: {skills: [], shifts: [{start: "00:00", end: "12:00", agents: 4}]}
+chats:
+  web:
+    arrivals: {rate_per_hour: 200}
+    handle_time: {dist: deterministic, value: 6min}
+    patience: none
+    groups: [chat_team]
+    concurrency: 2
+""")
+    r = replication_records(s)[0]
+    c = _chats(r)
+    assert not (c.start_at >= 12 * HOUR).any(), "an agent off shift took a chat"
+    assert (c.busy[:, 2] <= 12 * HOUR + 360.0 + 1e-6).all()
+    log = r.staff_log
+    assert log[log[:, 1] == 1, 2].sum() == 0, "every chat agent who logged in logged out"
+    f = facts(r, build_layout(s))
+    busy = f.groups[GROUP_FIELDS.index("chat_time"), :, 1].sum()
+    assert busy == pytest.approx((c.busy[:, 2] - c.busy[:, 1]).sum())

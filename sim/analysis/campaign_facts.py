@@ -15,6 +15,7 @@ from sim.analysis.spans import spans_by_interval
 from sim.engine.dialer import ATTEMPT_OUTCOMES, Attempts
 from sim.engine.layout import Layout
 from sim.scenario.campaigns import refills
+from sim.scenario.hours import spans
 from sim.units import DAY
 
 CAMPAIGN_FIELDS = (
@@ -25,8 +26,8 @@ CAMPAIGN_FIELDS = (
 ``right_party``, ``wrong_party``: put through to an agent, ``silent``: a live answer with no agent free), sales and
 their revenue, the agent-seconds spent on the campaign's attempts (preview, ringing, talk, after-call work), the
 part of it talking to live answers, records dialled for the first time (list penetration), records finished
-(reached, or their last attempt made) and records added to the list (the start list at 00:00 of day 1, each
-calling day's new records at its 00:00)."""
+(reached, or their last attempt made) and records added to the list (the start list and each calling day's new
+records, counted in the interval in which that day's calling starts)."""
 
 
 def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> np.ndarray:
@@ -41,9 +42,12 @@ def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> n
     revenue = np.asarray([c.sale.revenue if c.sale else 0.0 for c in campaigns.values()])
     for f, values in enumerate(_columns(attempts, revenue)):
         out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
-    per_day = round(DAY / run.interval)
     for c, campaign in enumerate(campaigns.values()):
-        out[CAMPAIGN_FIELDS.index("added"), ::per_day, c] = refills(campaign, run.start_day.number, run.days)
+        opens = [a for a, _ in spans(campaign.hours, run.start_day.number, run.days)]
+        for day, added in enumerate(refills(campaign, run.start_day.number, run.days)):
+            if added:  # booked when the day's calling starts, so a warm-up drops lists and first dials together
+                at = next((a for a in opens if day * DAY <= a < (day + 1) * DAY), day * DAY)
+                out[CAMPAIGN_FIELDS.index("added"), min(int(at // run.interval), n_int - 1), c] += added
     out[:, :first_interval, :] = 0.0
     return out
 

@@ -19,7 +19,8 @@ def spans_by_interval(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, n_
     je = np.minimum((e // width).astype(np.int64), n - 1)
     same = js == je
     first = js * n_keys + keys
-    area = np.bincount(first[same], weights=(e - s)[same], minlength=cells)
+    area = np.zeros(cells)  # float even where no span stays within one interval (bincount of nothing is int)
+    area += np.bincount(first[same], weights=(e - s)[same], minlength=cells)
     cross = ~same  # from here on only the spans that cross a boundary, each array freed when done with
     del same
     first_cross = first[cross]

@@ -92,7 +92,7 @@ class WorkQueue:
         idle = self.host.idle[g]
         reserve = self.work.reserve if self.host.takes_calls(g) else 0
         while self.open and self._backlog and len(idle) > reserve:
-            agent = idle.pop()
+            agent = idle.popleft()
             i = self._backlog.popleft()
             self.start_at[i] = now
             self.group[i] = g

@@ -183,7 +183,8 @@ class ChatDesk:
         seat.chats.remove(i)
         self.state[i] = DONE
         self.end_at[i] = now
-        self._fill(seat, now)
+        if seat.chats or not self.host.leaving(seat.agent.group):  # an agent due to log out leaves when free
+            self._fill(seat, now)
         if seat.chats:
             self._schedule(seat, now)
             return

@@ -224,7 +224,7 @@ class Dialer:
         idle = self.host.idle[g]
         reserve = self.campaign.reserve if self.host.takes_calls(g) else 0
         while self.open and len(idle) > reserve and self._has_record():
-            agent = idle.pop()
+            agent = idle.popleft()
             a = self._next()
             a.agent, a.busy_from = agent, now
             self._draw(a)
