@@ -4,11 +4,15 @@ chain, and the rules items keep (first in, first out; working hours; handle time
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import Checks, inbound_shares, replication_records, scenario
 
 from sim.analysis.chains import blended, fluid_backlog
+from sim.analysis.facts import facts
 from sim.analysis.stats import mean_estimate
+from sim.economics.billing import COMPONENTS
 from sim.engine.backoffice import Items
+from sim.engine.layout import build_layout
 from sim.engine.records import Records
 
 HOUR = 3600.0
@@ -126,3 +130,36 @@ def test_a_reserve_binds_only_groups_that_take_calls() -> None:
         "    groups: [back_office]\n", "    groups: [back_office]\n    reserve: 3\n")))[0])
     assert np.array_equal(plain.start_at, reserved.start_at)
     assert len(np.unique(plain.agent)) == 10
+
+
+def test_a_shared_back_office_bills_each_client_the_time_its_items_took() -> None:
+    """One back office works the e-mails of two clients, 9 to 1 in volume: its labour (task_team_labour) is split
+    by the agent time each client's items took, so about 90 / 10, and adds up to the team's whole cost."""
+    s = scenario("""
+name: shared_office
+run: {days: 2, replications: 1, seed: 63}
+clients:
+  big:
+    call_types:
+      big_line: {arrivals: {rate_per_hour: 2}, handle_time: {dist: exponential, mean: 3min}, patience: none}
+  small:
+    call_types:
+      small_line: {arrivals: {rate_per_hour: 2}, handle_time: {dist: exponential, mean: 3min}, patience: none}
+agent_groups:
+  service: {skills: [big_line, small_line], agents: 1}
+  back_office: {skills: [], agents: 4, cost_per_hour: 40}
+work:
+  big_mail: {client: big, arrivals: {rate_per_hour: 18}, handle_time: {dist: exponential, mean: 6min},
+             groups: [back_office]}
+  small_mail: {client: small, arrivals: {rate_per_hour: 2}, handle_time: {dist: exponential, mean: 6min},
+               groups: [back_office]}
+""")
+    layout = build_layout(s)
+    r = replication_records(s)[0]
+    f = facts(r, layout)
+    task = f.costs.by_client[COMPONENTS.index("task_team_labour")]
+    assert task.sum() == pytest.approx(4 * 48 * 40.0)
+    items = _items(r)
+    time = [float(np.nansum((items.end_at - items.start_at)[items.work == k])) for k in range(2)]
+    assert task[0] / task.sum() == pytest.approx(time[0] / sum(time), rel=1e-6)
+    assert 0.85 < task[0] / task.sum() < 0.95

@@ -168,7 +168,31 @@ class FactsSum:
         self._cells = []
         return Facts(calls, groups, *_percentiles(waits, cells, self._zeros, layout), first_interval=first,
                      wait_hist=self._hist,
-                     costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")]), **channels)
+                     costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")],
+                                             _task_time(groups, channels["work_by_group"], layout)),
+                     **channels)
+
+
+def _task_time(groups: np.ndarray, work_by_group: np.ndarray, layout: Layout) -> np.ndarray | None:
+    """[groups, clients]: agent-seconds each client's campaigns, work items and chats took in each group (warm-up
+    excluded: ``groups`` is already zeroed there); None without such work."""
+    scenario = layout.scenario
+    if not (scenario.campaigns or scenario.work or scenario.chats):
+        return None
+    out = np.zeros((len(layout.group_names), len(layout.client_names)))
+
+    def owner(client: str | None) -> int:
+        return 0 if client is None else layout.client_names.index(client)
+
+    for field, tasks in (("outbound_time", scenario.campaigns), ("chat_time", scenario.chats)):
+        time = groups[GROUP_FIELDS.index(field)].sum(axis=0)  # a group works one campaign and one chat type
+        for task in (tasks or {}).values():
+            for name in task.groups:
+                g = layout.group_names.index(name)
+                out[g, owner(task.client)] += time[g]
+    for k, work in enumerate((scenario.work or {}).values()):
+        out[:, owner(work.client)] += work_by_group[k]
+    return out
 
 
 def _channel_facts(groups: np.ndarray, records: Records | None, layout: Layout, first: int) -> dict[str, np.ndarray]:

@@ -74,11 +74,12 @@ class CostSums:
                 _add_block(self.sums, part, self.layout, self.first_interval,
                            part.wait if wait is None else wait[lo:lo + BLOCK])
 
-    def finish(self, staffed: np.ndarray) -> CostFacts:
-        """The costs, given ``staffed[interval, group]``: agent-seconds on shift."""
+    def finish(self, staffed: np.ndarray, task_time: np.ndarray | None = None) -> CostFacts:
+        """The costs, given ``staffed[interval, group]``: agent-seconds on shift, and ``task_time[group, client]``:
+        agent-seconds each client's campaigns, work items and chats took in each group (None: no such work)."""
         layout, sums, first_interval = self.layout, self.sums, self.first_interval
         out = np.zeros((len(COMPONENTS), len(layout.client_names)))
-        _add_labour(out, sums, layout, staffed)
+        _add_labour(out, sums, layout, staffed, task_time)
         invoices = {}
         lines: dict[tuple[str, str], Invoice] = {}
         for s, site in enumerate(layout.sites):
@@ -200,14 +201,26 @@ def _clients_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
     return served
 
 
-def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray) -> None:
+def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray,
+                task_time: np.ndarray | None) -> None:
+    """Each group's scheduled hours at its cost per hour, split among the clients it serves by the allocation key;
+    a group that takes no calls (a task team) split by the time its clients' tasks took there."""
     partner = layout.group_is_partner
     for g, group in enumerate(layout.groups):
         amount = float(staffed[:, g].sum()) / 3600.0 * group.cost_per_hour
-        component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour" if group.skills
-                                     else "task_team_labour")
-        served = _clients_served(layout, np.array([g])) if group.skills else _task_owners(layout, g)
-        _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g], served)
+        if group.skills or partner[g]:
+            component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour")
+            _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g],
+                   _clients_served(layout, np.array([g])))
+            continue
+        owners = _task_owners(layout, g)
+        used = task_time[g] if task_time is not None else np.zeros(len(layout.client_names))
+        if amount == 0.0 or not owners.any():
+            continue
+        names = [layout.client_names[c] for c in np.flatnonzero(owners)]
+        weights = dict(zip(names, used[owners].tolist(), strict=True))  # all 0 (no task done): an equal split
+        for name, part in allocate(amount, weights).items():
+            out[COMPONENTS.index("task_team_labour"), layout.client_names.index(name)] += part
 
 
 def _task_owners(layout: Layout, g: int) -> np.ndarray:
