@@ -295,7 +295,8 @@ def test_campaign_mistakes_are_named_with_their_key_paths() -> None:
     text = str(second.value)
     for expected in ("campaigns.winback.groups[0]: unknown agent group 'telesale' (did you mean 'telesales'?)",
                      "campaigns.winback.groups[1]: 'service' also takes inbound calls: predictive dialing needs",
-                     "campaigns.winback.groups[2]: 'partner_team' works at partner site 'bpo'",
+                     "campaigns.winback.groups[2]: 'partner_team' works at partner site 'bpo', whose contract pays "
+                     "nothing",
                      "agent_groups.idle_team.skills: a group needs at least one skill, or must work an outbound"):
         assert expected in text
     for key, value, message in (

@@ -351,7 +351,7 @@ def test_invoice_keys_depend_on_the_contract_only() -> None:
 
 
 @pytest.mark.parametrize("terms, message", [
-    ({}, "a contract needs at least one price: per_hour, per_fte_month, per_minute, per_call or monthly_fee"),
+    ({}, "a contract needs at least one price: per_hour, per_fte_month, per_minute, per_call, monthly_fee, per_sale"),
     ({"monthly_minimum": 500}, "a contract needs at least one price"),
     ({"per_hour": -1}, "greater than or equal to 0"),
     ({"per_hour": 20, "surcharges": [{"percent": 25, "from": "25:00", "to": "06:00"}]}, "not a clock time"),

@@ -68,7 +68,7 @@ def test_the_inline_path_records_what_the_general_one_does(path: str, rule: Rout
 
 
 @pytest.mark.parametrize("path", [*SCENARIOS, "scenarios/blended_team.yaml", "scenarios/telesales_predictive.yaml",
-                                  "scenarios/service_desk.yaml"])
+                                  "scenarios/service_desk.yaml", "scenarios/care2sale_partner.yaml"])
 def test_a_streamed_replication_has_the_facts_of_its_whole_records(path: str) -> None:
     s = with_overrides(load_scenario(path), days=6 if "w2" in path else 3)  # W2: 310,000 calls, two blocks
     streamed, calls = replicate(s, 1)
@@ -78,6 +78,7 @@ def test_a_streamed_replication_has_the_facts_of_its_whole_records(path: str) ->
     whole = facts(records, layout)
     assert calls == len(records.outcome)
     for f in ("calls", "groups", "wait_pct_type", "wait_pct_client", "wait_pct_total", "wait_p90_interval",
-              "wait_hist", "campaigns", "work", "work_age_pct", "work_by_group", "chats"):
+              "wait_hist", "campaigns", "work", "work_age_pct", "work_by_group", "chats", "sales"):
         assert _same(getattr(streamed, f), getattr(whole, f)), f
     assert _same(streamed.costs.by_client, whole.costs.by_client)
+    assert streamed.costs.invoices == whole.costs.invoices

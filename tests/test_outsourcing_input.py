@@ -96,7 +96,8 @@ def test_the_good_scenario_loads(tmp_path: Path) -> None:
 CASES = [
     # id, text, key path, line needle, message (exact; a str ending in '...' is a prefix)
     pytest.param(edit("      per_minute: 0.85\n", ""), "sites.bpo.contract", "contract:",
-                 "a contract needs at least one price: per_hour, per_fte_month, per_minute, per_call or monthly_fee",
+                 "a contract needs at least one price: per_hour, per_fte_month, per_minute, per_call, monthly_fee, "
+                 "per_sale, revenue_share, per_chat, per_item or per_contact",
                  id="contract-without-a-price"),
     pytest.param(edit("to: [bpo_team]", "to: [home_team]"), "call_types.service.overflow.to[0]", "to: [home_team]",
                  "'home_team' is not a partner group: overflow goes to groups at a site with kind: partner",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sim.analysis.experiment import with_overrides
-from sim.analysis.summary import OUTBOUND_TOTALS, kpi_rows
+from sim.analysis.summary import OPTIONAL_TOTALS, kpi_rows
 from sim.analysis.sweep import list_axis, range_axis, run_sweep, split_values, variants
 from sim.cli.app import main
 from sim.errors import CcsimError
@@ -46,11 +46,11 @@ def test_value_lists_and_ranges() -> None:
 
 
 def test_the_kpi_kinds_cover_the_total_row(queue: Path) -> None:
-    """Every whole-run KPI can be chosen with --kpi and is formatted by its kind (the outbound totals exist only
-    with campaigns)."""
+    """Every whole-run KPI can be chosen with --kpi and is formatted by its kind (the outbound and sales totals
+    exist only with campaigns or sales offers)."""
     scenario = with_overrides(load_scenario(queue), replications=2, days=1)
     sweep = run_sweep([], variants([list_axis("run.seed=12")], lambda o: scenario))
-    assert set(sweep.totals()[0]) == set(KINDS) - set(OUTBOUND_TOTALS)
+    assert set(sweep.totals()[0]) == set(KINDS) - set(OPTIONAL_TOTALS)
 
 
 def test_sl_rises_with_agents_in_every_replication(queue: Path) -> None:

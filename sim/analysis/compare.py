@@ -146,15 +146,17 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
 
 CHANNELS = (
     ("attempts", "Outbound attempts", "count"), ("right_party", "Right-party contacts", "count"),
-    ("silent_rate", "Silent calls of live answers", "pct"), ("sales", "Sales", "count"),
+    ("silent_rate", "Silent calls of live answers", "pct"),
+    ("offers", "Sales offers on service calls", "count"), ("offer_conversion", "Offers that sold", "pct"),
+    ("sales", "Sales (outbound and on service calls)", "count"),
     ("revenue", "Revenue", "money"), ("profit", "Revenue minus total cost", "money"),
     ("work_arrived", "Work items arrived", "count"), ("work_response_sl", "Work items answered in time", "pct"),
     ("work_backlog", "Mean backlog of work items", "num"),
     ("chat_offered", "Chats offered", "count"), ("chat_sl", "Chat service level", "pct"),
     ("chat_abandon_rate", "Chats left in the queue", "pct"),
 )
-"""(key, label, kind) of the rows for campaigns and work items (all campaigns, all work types), shown where some
-scenario has them."""
+"""(key, label, kind) of the rows for campaigns, sales offers on inbound calls (Care2Sale), work items and chats
+(all campaigns, all work and chat types), shown where some scenario has them."""
 
 
 def _channel_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -173,9 +175,12 @@ def _channel_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]
     w = {k: work[:, i] for i, k in enumerate(WORK_FIELDS)}
     chats = np.stack([f.chats[:, first:, :].sum(axis=(1, 2)) for f in result.facts])
     c = {k: chats[:, i] for i, k in enumerate(CHAT_FIELDS)}
+    offers, sold, inbound_revenue = np.stack([f.sales.sum(axis=(1, 2)) for f in result.facts]).T
+    revenue = total("revenue") + inbound_revenue
     return {"attempts": (total("attempts"), ones), "right_party": (total("right_party"), ones),
-            "silent_rate": (total("silent"), total("live_answers")), "sales": (total("sales"), ones),
-            "revenue": (total("revenue"), ones), "profit": (total("revenue") - money, ones),
+            "silent_rate": (total("silent"), total("live_answers")),
+            "offers": (offers, ones), "offer_conversion": (sold, offers), "sales": (total("sales") + sold, ones),
+            "revenue": (revenue, ones), "profit": (revenue - money, ones),
             "work_arrived": (w["arrived"], ones), "work_response_sl": (w["answered_within"], w["arrived"]),
             "work_backlog": (w["backlog_area"] / seconds, ones),
             "chat_offered": (c["offered"], ones),
@@ -189,9 +194,10 @@ def _channel_rows(per: list[dict[str, tuple[np.ndarray, np.ndarray]]], period: s
     def some(key: str) -> bool:
         return any(np.sum(p[key][0]) > 0 for p in per)
 
-    shown = {"attempts": some("attempts"), "revenue": some("revenue"), "work_arrived": some("work_arrived"),
-             "chat_offered": some("chat_offered")}
-    wanted = {"attempts": "attempts", "right_party": "attempts", "silent_rate": "attempts", "sales": "revenue",
+    shown = {"attempts": some("attempts"), "offers": some("offers"), "revenue": some("revenue"),
+             "work_arrived": some("work_arrived"), "chat_offered": some("chat_offered")}
+    wanted = {"attempts": "attempts", "right_party": "attempts", "silent_rate": "attempts", "offers": "offers",
+              "offer_conversion": "offers", "sales": "revenue",
               "revenue": "revenue", "profit": "revenue", "work_arrived": "work_arrived",
               "work_response_sl": "work_arrived", "work_backlog": "work_arrived", "chat_offered": "chat_offered",
               "chat_sl": "chat_offered", "chat_abandon_rate": "chat_offered"}

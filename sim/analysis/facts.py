@@ -19,6 +19,7 @@ from sim.analysis.chat_facts import CHAT_FIELDS, chat_busy, chat_facts
 from sim.analysis.spans import spans_by_interval
 from sim.analysis.work_facts import AGE_PERCENTILES, WORK_FIELDS, work_busy, work_facts
 from sim.economics.billing import CostFacts, CostSums
+from sim.economics.units import call_sales, task_units
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED
 from sim.engine.records import (
@@ -75,6 +76,10 @@ on the line (all but call-back legs); ``wait_sum``: their waiting time; ``answer
 within their call type's service-level threshold. ``outbound_time``, ``work_time`` and
 ``chat_time``: the part of ``busy_time`` spent on outbound attempts (``sim.analysis.campaign_facts``), on
 deferrable work items (``sim.analysis.work_facts``) and with at least one chat (``sim.analysis.chat_facts``)."""
+SALES_FIELDS = ("offers", "sales", "revenue")
+"""Care2Sale, per call type x agent group (calls after the warm-up, every leg counted at its own type and group):
+answered calls given a sales offer, offers that sold (``Callers.sale_draw`` below the conversion of the group's
+site), and their revenue."""
 PERCENTILES = (50.0, 80.0, 90.0, 95.0)
 """Percentiles of the waiting time of answered calls."""
 WAIT_EDGES = np.concatenate((np.arange(0.0, 120.0), np.arange(120.0, 600.0, 5.0), np.arange(600.0, 3601.0, 60.0)))
@@ -101,6 +106,7 @@ class Facts:
     work_age_pct: np.ndarray  # [work types, len(AGE_PERCENTILES)]: age at answer, NaN where none was answered
     work_by_group: np.ndarray  # [work types, groups]: agent-seconds on each work type (after the warm-up)
     chats: np.ndarray  # [len(CHAT_FIELDS), intervals, chat types]
+    sales: np.ndarray  # [len(SALES_FIELDS), call types, groups]
 
 
 class FactsSum:
@@ -123,6 +129,7 @@ class FactsSum:
         self._cells: list[np.ndarray] = []
         self._hist = np.zeros((n_types, len(WAIT_EDGES) + 1))
         self.costs = CostSums(layout, self.first)
+        self.sales = np.zeros((len(SALES_FIELDS), n_types, len(layout.group_names)))
         self._channels: Records | None = None
         """The records that carry the replication's campaigns, work items and chats (``Records.attempts`` ...)."""
 
@@ -151,6 +158,8 @@ class FactsSum:
             self._cells.append(cell[~zero].astype(self._cell_type))
             self._hist += wait_histogram(waits, types, n_types)
             self.costs.add(part, wait)
+            if layout.sells:
+                self.sales += sales_facts(part, layout, keep)
 
     def finish(self, staff_log: np.ndarray) -> Facts:
         """The facts, given the run's staffing log (``Records.staff_log``)."""
@@ -169,8 +178,25 @@ class FactsSum:
         return Facts(calls, groups, *_percentiles(waits, cells, self._zeros, layout), first_interval=first,
                      wait_hist=self._hist,
                      costs=self.costs.finish(groups[GROUP_FIELDS.index("staffed_time")],
-                                             _task_time(groups, channels["work_by_group"], layout)),
-                     **channels)
+                                             _task_time(groups, channels["work_by_group"], layout),
+                                             None if self._channels is None else
+                                             task_units(self._channels, layout, first)),
+                     sales=self.sales, **channels)
+
+
+def sales_facts(part: Records, layout: Layout, keep: np.ndarray) -> np.ndarray:
+    """[SALES_FIELDS, call types, groups] of the calls of ``part`` (``keep``: arrived after the warm-up)."""
+    offered, sold = call_sales(part, layout)
+    offered &= keep
+    sold &= keep
+    types = part.callers.call_type.astype(np.int64)
+    n_types, n_groups = len(layout.type_names), len(layout.group_names)
+    cell = types * n_groups + np.maximum(part.group.astype(np.int64), 0)
+    revenue = np.asarray(layout.sale_revenue)[types]
+    n = n_types * n_groups
+    return np.stack([cell_sums(cell, offered, n), cell_sums(cell, sold, n),
+                     np.bincount(cell[sold], weights=revenue[sold], minlength=n)]).reshape(
+        len(SALES_FIELDS), n_types, n_groups)
 
 
 def _task_time(groups: np.ndarray, work_by_group: np.ndarray, layout: Layout) -> np.ndarray | None:

@@ -12,8 +12,9 @@ import numpy as np
 from sim.analysis.campaign_kpis import campaign_kpis, campaign_sums
 from sim.analysis.chat_kpis import chat_kpis
 from sim.analysis.experiment import RunResult
-from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, WAIT_EDGES
+from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, SALES_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
+from sim.analysis.sales_kpis import SALES_KPIS, sales_by_cell, sales_kpis
 from sim.analysis.stats import (
     Estimate,
     call_kpis,
@@ -26,6 +27,7 @@ from sim.analysis.stats import (
 from sim.analysis.work_kpis import work_kpis
 from sim.economics.billing import COMPONENTS, inbound_cost
 from sim.economics.costs import LABELS
+from sim.engine.layout import Layout
 from sim.scenario.contract import SLACredit
 from sim.units import DAY, format_clock
 
@@ -84,7 +86,11 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     money = np.stack([f.costs.by_client for f in result.facts])  # [R, component, client]
     resolved_needs = by_type[:, CALL_FIELDS.index("resolved_needs"), :].sum(axis=1)
     total.update(cost_kpis(money.sum(axis=2), answered, resolved_needs))
-    total.update(_outbound_totals(result))
+    sales = sales_by_cell(result.facts)  # [R, SALES_FIELDS, K, G]
+    selling = _selling(layout)
+    if layout.sells:
+        total.update(sales_kpis(sales.sum(axis=(2, 3)), answered))
+    total.update(_revenue_totals(result, sales, money.sum(axis=(1, 2))))
     rows = [KpiRow("total", "all", total)]
     for c, name in enumerate(layout.client_names):
         x = by_type[:, :, client_of == c].sum(axis=2)
@@ -92,13 +98,20 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
         kpis.update(percentile_kpis(np.stack([f.wait_pct_client[c] for f in result.facts])))
         kpis.update(cost_kpis(money[:, :, c], handled_calls(x),
                               x[:, CALL_FIELDS.index("resolved_needs")]))
+        if selling[0][client_of == c].any():
+            kpis.update(sales_kpis(sales[:, :, client_of == c, :].sum(axis=(2, 3)), handled_calls(x)))
         rows.append(KpiRow("client", name, kpis))
     for t, name in enumerate(layout.type_names):
         kpis = call_kpis(by_type[:, :, t], seconds, sl)
         kpis.update(percentile_kpis(np.stack([f.wait_pct_type[t] for f in result.facts])))
+        if selling[0][t]:
+            kpis.update(sales_kpis(sales[:, :, t, :].sum(axis=2), handled_calls(by_type[:, :, t])))
         rows.append(KpiRow("call_type", name, kpis))
     for g, name in enumerate(layout.group_names):
-        rows.append(KpiRow("group", name, group_kpis(by_group[:, :, g], costs[g])))
+        kpis = group_kpis(by_group[:, :, g], costs[g])
+        if selling[1][g]:
+            kpis.update(sales_kpis(sales[:, :, :, g].sum(axis=2)))
+        rows.append(KpiRow("group", name, kpis))
     if len(layout.site_names) > 1:
         site_of = np.asarray(layout.group_site)
         for s, name in enumerate(layout.site_names):
@@ -106,6 +119,8 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
             kpis = group_kpis(by_group[:, :, mine].sum(axis=2), 0.0)
             site_hours = by_group[:, staffed_at, :][:, mine] / 3600.0
             kpis["labour_cost"] = mean_estimate((site_hours * costs[mine]).sum(axis=1))
+            if selling[1][mine].any():
+                kpis.update(sales_kpis(sales[:, :, :, mine].sum(axis=(2, 3))))
             rows.append(KpiRow("site", name, kpis))
     rows += [KpiRow("campaign", name, kpis) for name, kpis in campaign_kpis(result.facts, layout).items()]
     rows += [KpiRow("work", name, kpis) for name, kpis in work_kpis(result.facts, layout).items()]
@@ -113,20 +128,37 @@ def kpi_rows(result: RunResult) -> list[KpiRow]:
     return rows
 
 
-OUTBOUND_TOTALS = ("outbound_contacts", "outbound_sales", "revenue")
+def _selling(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """(per call type, per group) whether it has sales rows: types with sales offers, and the groups that can
+    answer one (by skill or as an overflow target)."""
+    types = np.asarray([ct.sales is not None for ct in layout.call_types], dtype=bool)
+    groups = np.asarray([any(types[t] for t in skills) or any(g in layout.overflow_groups[t]
+                                                             for t in np.flatnonzero(types))
+                         for g, skills in enumerate(layout.skills)], dtype=bool)
+    return types, groups
+
+
+OUTBOUND_TOTALS = ("outbound_contacts", "outbound_sales")
 """KPIs of the total row that only scenarios with campaigns have."""
+OPTIONAL_TOTALS = (*OUTBOUND_TOTALS, *SALES_KPIS, "profit")
+"""KPIs of the total row that only scenarios with campaigns or sales offers have."""
 
 
-def _outbound_totals(result: RunResult) -> dict[str, Estimate]:
-    """Over all campaigns (none: {}): right-party contacts, sales and revenue, for the total row (sweeps and
-    comparisons of blending show them next to the inbound service level)."""
+def _revenue_totals(result: RunResult, sales: np.ndarray, cost: np.ndarray) -> dict[str, Estimate]:
+    """For the total row of a scenario with campaigns or sales offers (else {}): the campaigns' right-party
+    contacts and sales, ``revenue`` of both (campaign sales and Care2Sale sales on inbound calls) and ``profit``,
+    revenue minus the total cost (``cost[r]``); sweeps and comparisons show them next to the service level."""
     n = len(result.scenario.campaigns or {})
-    if not n:
+    if not n and not result.layout.sells:
         return {}
     sums = [campaign_sums(result.facts, result.layout, c) for c in range(n)]
     ones = np.ones(len(result.facts))
-    return {name: ratio_estimate(np.sum([s[key] for s in sums], axis=0), ones)
-            for name, key in zip(OUTBOUND_TOTALS, ("right_party", "sales", "revenue"), strict=True)}
+    out = {name: ratio_estimate(np.sum([s[key] for s in sums], axis=0), ones)
+           for name, key in zip(OUTBOUND_TOTALS, ("right_party", "sales"), strict=True)} if n else {}
+    revenue = sales[:, SALES_FIELDS.index("revenue")].sum(axis=(1, 2)) + np.sum([s["revenue"] for s in sums], axis=0)
+    out["revenue"] = ratio_estimate(revenue, ones)
+    out["profit"] = ratio_estimate(revenue - cost, ones)
+    return out
 
 
 def period_label(result: RunResult) -> str:

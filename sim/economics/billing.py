@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.economics.costs import Invoice, Usage, allocate, allocation_weights, billable_seconds, invoice, telephony_cost
+from sim.economics.units import TASK_UNITS, call_sales
 from sim.engine.layout import Layout
 from sim.engine.overflow import NONE, REFUSED, WAIT
 from sim.engine.records import ABANDONED, ANSWERED, BLOCK, BLOCKED, CALLBACK, DEFLECTED, Records
@@ -51,6 +52,7 @@ class _Sums:
     site_billable: np.ndarray  # [S, C, I] billable seconds (each site's contract rules)
     site_scalars: np.ndarray  # [S, C, 4]: answered, answered within the SLA threshold, abandoned there, rejected
     line_seconds: np.ndarray  # [3, C]: talk, queue and IVR seconds per client
+    site_sales: np.ndarray  # [S, C, 2]: Care2Sale sales on calls the site's agents answered, and their revenue
 
 
 class CostSums:
@@ -63,7 +65,8 @@ class CostSums:
         self.first_interval = first_interval
         self.priced = _prices_anything(layout)
         self.sums = _Sums(np.zeros((n_g, n_c)), np.zeros((n_g, n_c)), np.zeros((n_s, n_c, n_i)),
-                          np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)))
+                          np.zeros((n_s, n_c, n_i)), np.zeros((n_s, n_c, 4)), np.zeros((3, n_c)),
+                          np.zeros((n_s, n_c, 2)))
 
     def add(self, records: Records, wait: np.ndarray | None = None) -> None:
         """Add the records of consecutive calls from a multiple of BLOCK on (``wait``: their ``Records.wait``, if
@@ -74,19 +77,37 @@ class CostSums:
                 _add_block(self.sums, part, self.layout, self.first_interval,
                            part.wait if wait is None else wait[lo:lo + BLOCK])
 
-    def finish(self, staffed: np.ndarray, task_time: np.ndarray | None = None) -> CostFacts:
-        """The costs, given ``staffed[interval, group]``: agent-seconds on shift, and ``task_time[group, client]``:
-        agent-seconds each client's campaigns, work items and chats took in each group (None: no such work)."""
+    def finish(self, staffed: np.ndarray, task_time: np.ndarray | None = None,
+               tasks: np.ndarray | None = None) -> CostFacts:
+        """The costs, given ``staffed[interval, group]``: agent-seconds on shift, ``task_time[group, client]``:
+        agent-seconds each client's campaigns, work items and chats took in each group, and ``tasks[group, client,
+        TASK_UNITS]``: what they did there (``sim.economics.units.task_units``; None: no such work)."""
         layout, sums, first_interval = self.layout, self.sums, self.first_interval
-        out = np.zeros((len(COMPONENTS), len(layout.client_names)))
-        _add_labour(out, sums, layout, staffed, task_time)
+        n_g, n_c = len(layout.group_names), len(layout.client_names)
+        work = _Tasks(np.zeros((n_g, n_c)) if task_time is None else task_time,
+                      np.zeros((n_g, n_c, len(TASK_UNITS))) if tasks is None else tasks)
+        out = np.zeros((len(COMPONENTS), n_c))
+        _add_labour(out, sums, layout, staffed, work)
         invoices = {}
         lines: dict[tuple[str, str], Invoice] = {}
         for s, site in enumerate(layout.sites):
             if site.contract is not None:
-                invoices[layout.site_names[s]] = _add_invoice(out, sums, layout, staffed, s, first_interval, lines)
+                invoices[layout.site_names[s]] = _add_invoice(out, sums, work, layout, staffed, s, first_interval,
+                                                              lines)
         _add_telephony(out, sums, layout)
         return CostFacts(out, invoices, lines, sums.site_scalars.sum(axis=1))
+
+
+@dataclass(frozen=True)
+class _Tasks:
+    """What campaigns, work items and chats did per group and client: agent-seconds (``time[G, C]``) and units
+    (``units[G, C, TASK_UNITS]``)."""
+
+    time: np.ndarray
+    units: np.ndarray
+
+    def unit(self, name: str) -> np.ndarray:
+        return np.asarray(self.units[:, :, TASK_UNITS.index(name)])
 
 
 def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
@@ -123,10 +144,15 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int, 
     ivr = np.where(_passed_ivr(part) & keep, c.ivr_time, 0.0)
     for k, values in enumerate((talk, wait, ivr)):
         sums.line_seconds[k] += np.bincount(client, weights=values, minlength=n_c)
+    sold = call_sales(part, layout)[1] & keep if layout.sells else np.zeros(len(client), dtype=bool)
+    revenue = np.where(sold, np.asarray(layout.sale_revenue)[c.call_type], 0.0)
     for s, site in enumerate(layout.sites):
         if site.contract is not None:
             _add_site_block(sums, s, part, layout, client, interval, keep, answered, talk, c.wrap_up_time * factor,
                             wait)
+            here = sold & np.isin(group, np.flatnonzero(np.asarray(layout.group_site) == s))
+            sums.site_sales[s, :, 0] += np.bincount(client[here], minlength=n_c)
+            sums.site_sales[s, :, 1] += np.bincount(client[here], weights=revenue[here], minlength=n_c)
 
 
 def _passed_ivr(part: Records) -> np.ndarray:
@@ -201,26 +227,40 @@ def _clients_served(layout: Layout, groups: np.ndarray) -> np.ndarray:
     return served
 
 
-def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray,
-                task_time: np.ndarray | None) -> None:
-    """Each group's scheduled hours at its cost per hour, split among the clients it serves by the allocation key;
-    a group that takes no calls (a task team) split by the time its clients' tasks took there."""
+def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, tasks: _Tasks) -> None:
+    """Each group's scheduled hours at its cost per hour, split among the clients it serves by the allocation key
+    (at a partner: over their calls and tasks, ``_weights``); an in-house group that takes no calls (a task team)
+    split by the time its clients' tasks took there."""
     partner = layout.group_is_partner
     for g, group in enumerate(layout.groups):
         amount = float(staffed[:, g].sum()) / 3600.0 * group.cost_per_hour
-        if group.skills or partner[g]:
-            component = COMPONENTS.index("partner_fees" if partner[g] else "in_house_labour")
-            _split(out, component, amount, layout, sums.handled_minutes[g], sums.handled_calls[g],
-                   _clients_served(layout, np.array([g])))
+        if partner[g]:
+            minutes, calls = _weights(sums, tasks, [g])
+            _split(out, COMPONENTS.index("partner_fees"), amount, layout, minutes, calls,
+                   _clients_served(layout, np.array([g])) | _task_owners(layout, g))
+            continue
+        if group.skills:
+            _split(out, COMPONENTS.index("in_house_labour"), amount, layout, sums.handled_minutes[g],
+                   sums.handled_calls[g], _clients_served(layout, np.array([g])))
             continue
         owners = _task_owners(layout, g)
-        used = task_time[g] if task_time is not None else np.zeros(len(layout.client_names))
+        used = tasks.time[g]
         if amount == 0.0 or not owners.any():
             continue
         names = [layout.client_names[c] for c in np.flatnonzero(owners)]
         weights = dict(zip(names, used[owners].tolist(), strict=True))  # all 0 (no task done): an equal split
         for name, part in allocate(amount, weights).items():
             out[COMPONENTS.index("task_team_labour"), layout.client_names.index(name)] += part
+
+
+def _weights(sums: _Sums, tasks: _Tasks, groups: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per client, over ``groups``: (handled minutes, handled contacts) of calls and tasks together, the
+    allocation key's weights of a partner's cost (minutes with its agents; calls, chats, work items and outbound
+    right-party contacts)."""
+    minutes = sums.handled_minutes[groups].sum(axis=0) + tasks.time[groups].sum(axis=0) / 60.0
+    contacts = sum((tasks.unit(u)[groups].sum(axis=0) for u in ("chats", "items", "contacts")),
+                   np.zeros(len(minutes)))
+    return minutes, sums.handled_calls[groups].sum(axis=0) + contacts
 
 
 def _task_owners(layout: Layout, g: int) -> np.ndarray:
@@ -241,18 +281,20 @@ def inbound_cost(money: np.ndarray) -> np.ndarray:
     return np.asarray(money[..., INBOUND].sum(axis=-1))
 
 
-def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarray, s: int,
+def _add_invoice(out: np.ndarray, sums: _Sums, tasks: _Tasks, layout: Layout, staffed: np.ndarray, s: int,
                  first_interval: int, lines: dict[tuple[str, str], Invoice]) -> dict[str, float]:
     """Bill partner site ``s``: one invoice split among its clients, or (``bill_per_client``) one per client,
-    each with the client's own calls and its share (by handled minutes) of the logged-in hours."""
+    each with the client's own calls and tasks and its share (by handled minutes) of the logged-in hours."""
     site = layout.sites[s]
     groups = np.flatnonzero(np.asarray(layout.group_site) == s)
-    minutes, calls = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
+    minutes, calls = _weights(sums, tasks, groups)
     served = _clients_served(layout, groups)
+    for g in groups:
+        served |= _task_owners(layout, int(g))
     logged_in = staffed[:, groups].sum(axis=1)
     name = layout.site_names[s]
     if not site.bill_per_client:
-        billed = _invoice(layout, sums, s, slice(None), logged_in, first_interval)
+        billed = _invoice(layout, sums, tasks, s, slice(None), logged_in, first_interval)
         lines[name, "all"] = billed
         bill = billed.items
         _split(out, COMPONENTS.index("partner_fees"), _charges(bill), layout, minutes, calls, served)
@@ -263,7 +305,7 @@ def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarr
                                               {str(c): calls[c] for c in clients}))
     items: dict[str, float] = {}
     for c in clients:
-        billed = _invoice(layout, sums, s, [int(c)], logged_in * shares[str(c)], first_interval)
+        billed = _invoice(layout, sums, tasks, s, [int(c)], logged_in * shares[str(c)], first_interval)
         lines[name, layout.client_names[int(c)]] = billed
         bill = billed.items
         out[COMPONENTS.index("partner_fees"), c] += _charges(bill)
@@ -272,19 +314,24 @@ def _add_invoice(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarr
     return items
 
 
-def _invoice(layout: Layout, sums: _Sums, s: int, clients: slice | list[int], logged_in: np.ndarray,
+def _invoice(layout: Layout, sums: _Sums, tasks: _Tasks, s: int, clients: slice | list[int], logged_in: np.ndarray,
              first_interval: int) -> Invoice:
-    """The invoice of site ``s`` for the calls of ``clients``."""
+    """The invoice of site ``s`` for the calls and tasks of ``clients``."""
     contract = layout.sites[s].contract
     assert contract is not None
     answered, within, abandoned, rejected = sums.site_scalars[s, clients].sum(axis=0).tolist()
+    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
+    done = {u: float(tasks.unit(u)[groups][:, clients].sum()) for u in TASK_UNITS}
+    sold, revenue = sums.site_sales[s, clients].sum(axis=0).tolist()
     run = layout.scenario.run
     usage = Usage(
         interval_start=np.arange(layout.n_intervals) * run.interval, interval_length=run.interval,
         start_weekday=run.start_day.number, handled_calls=sums.site_calls[s, clients].sum(axis=0),
         billable_seconds=sums.site_billable[s, clients].sum(axis=0), logged_in_seconds=logged_in,
         offered=answered + abandoned, answered=answered, answered_within=within, abandoned=abandoned,
-        rejected=rejected, horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0)
+        rejected=rejected, horizon_days=(layout.n_intervals - first_interval) * run.interval / 86400.0,
+        sales=sold + done["sales"], revenue=revenue + done["revenue"], chats=done["chats"], items=done["items"],
+        contacts=done["contacts"])
     return invoice(contract, usage)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.scenario.contract import MONTH_DAYS, AllocationKey, Contract, Telephony
+from sim.scenario.contract import MONTH_DAYS, UNIT_PRICES, AllocationKey, Contract, Telephony
 from sim.units import DAY
 
 TIME_EPSILON = 1e-6
@@ -47,6 +47,16 @@ class Usage:
     abandoned: float
     rejected: float
     horizon_days: float
+    sales: float = 0.0
+    """Sales the partner's agents made (Care2Sale on inbound calls and outbound campaigns)."""
+    revenue: float = 0.0
+    """The revenue of those sales."""
+    chats: float = 0.0
+    """Chats the partner's agents took."""
+    items: float = 0.0
+    """Work items the partner's agents finished."""
+    contacts: float = 0.0
+    """Outbound right-party contacts the partner's agents made."""
 
     def __post_init__(self) -> None:
         n = len(self.interval_start)
@@ -94,6 +104,9 @@ LABELS = {
     "calls": "handled calls x per-call rate", "fte": "FTE-months x monthly FTE rate",
     "surcharges": "surcharged time-based charges x average surcharge",
     "minimum_volume": "calls short of the minimum volume x per-call rate",
+    "sales": "sales x fee per sale", "revenue_share": "revenue of the partner's sales x revenue share",
+    "chats": "chats taken x per-chat rate", "items": "work items finished x per-item rate",
+    "contacts": "outbound right-party contacts x per-contact rate",
     "monthly_fee": "months x monthly fee", "minimum_top_up": "top-up to the monthly minimum",
     "sla_credit": "SLA credit: measured SL (reference: contracted SL), share of the base",
     "quality": "quality malus/bonus: score (reference: threshold), share of the base",
@@ -174,7 +187,9 @@ def invoice(contract: Contract, usage: Usage) -> Invoice:
        (the months cancel: FTE = hours / (fte_hours_per_month * m), billed for m months);
     2. ``surcharges = sum_i (factor_i - 1) * (per_hour*h_i + per_minute*min_i + per_call*calls_i)`` per interval i;
     3. ``minimum_volume = per_call * max(0, minimum_calls_per_month * m - sum(handled))``;
-    4. ``monthly_fee = monthly_fee * m``;
+    4. work beyond inbound calls: ``sales = per_sale * sales``, ``revenue_share = revenue_share * revenue``,
+       ``chats = per_chat * chats``, ``items = per_item * items``, ``contacts = per_contact * contacts``;
+       then ``monthly_fee = monthly_fee * m`` (a base fee beside a revenue share, say);
     5. ``minimum_top_up = max(0, monthly_minimum * m - S)``, S = sum of items 1-4; ``B = S + minimum_top_up``;
     6. ``sla_credit = -credit * B`` if the service level < target (else 0);
        ``quality = -malus * B`` if score < threshold, ``+bonus * B`` if score >= bonus_threshold (else 0);
@@ -191,6 +206,14 @@ def invoice(contract: Contract, usage: Usage) -> Invoice:
         shortfall = max(0.0, contract.minimum_calls_per_month * months - float(np.sum(usage.handled_calls)))
         items["minimum_volume"] = contract.per_call * shortfall
         terms["minimum_volume"] = Term(shortfall, contract.per_call, contract.minimum_calls_per_month * months)
+    for key, count in UNIT_PRICES.items():
+        price = getattr(contract, key)
+        if price is not None:
+            items[count] = price * getattr(usage, count)
+            terms[count] = Term(getattr(usage, count), price)
+    if contract.revenue_share is not None:
+        items["revenue_share"] = contract.revenue_share * usage.revenue
+        terms["revenue_share"] = Term(usage.revenue, contract.revenue_share)
     if contract.monthly_fee is not None:
         items["monthly_fee"] = contract.monthly_fee * months
         terms["monthly_fee"] = Term(months, contract.monthly_fee)

@@ -36,6 +36,8 @@ class Callers:
     patience: np.ndarray  # s: longest wait the caller accepts (inf: never hangs up)
     overflow_draw: np.ndarray  # float32 uniform [0, 1): decides the overflow share rule for this call
     resolution_draw: np.ndarray  # float32 uniform [0, 1): unresolved if below the site's unresolved share
+    offered: np.ndarray  # bool: given a sales offer if answered (its extra talk time is part of talk_time)
+    sale_draw: np.ndarray  # float32 uniform [0, 1): an offer sells if below the conversion of the answering site
     repeat_of: np.ndarray  # int32: the call this one repeats, redials or continues (a transfer), -1 if fresh
     repeat_kind: np.ndarray  # int8: sim.engine.repeats.FRESH, REPEAT, REDIAL or TRANSFER (a contact's later leg)
 
@@ -89,6 +91,9 @@ class _TypeDraws:
         self.patience_rng = streams.get(f"patience/{name}") if ct.patience else None
         self.overflow_rng = streams.get(f"overflow/{name}")
         self.resolution_rng = streams.get(f"resolution/{name}")
+        self.sales = ct.sales
+        self.sales_rngs = tuple(streams.get(f"sales/{key}/{name}") for key in ("offer", "talk", "conversion")) \
+            if ct.sales else ()
 
     def until(self, end: float) -> Callers:
         """This type's callers arriving before ``end`` not drawn yet (columns that cannot vary take no memory)."""
@@ -99,9 +104,21 @@ class _TypeDraws:
         deflected = self.deflection_rng.random(n) < self.deflection if self.deflection else constant(n, False, np.bool_)
         patience = self.patience.sample(self.patience_rng, n) if self.patience and self.patience_rng else \
             constant(n, np.inf, np.float64)
-        return Callers(constant(n, self.t, np.int32), times, ivr, deflected, talk, wrap, patience,
-                       self.overflow_rng.random(n, dtype=np.float32), self.resolution_rng.random(n, dtype=np.float32),
-                       constant(n, -1, np.int32), constant(n, 0, np.int8))
+        overflow, resolution = (rng.random(n, dtype=np.float32) for rng in (self.overflow_rng, self.resolution_rng))
+        offered, talk, sale = self._sales(n, talk)
+        return Callers(constant(n, self.t, np.int32), times, ivr, deflected, talk, wrap, patience, overflow,
+                       resolution, offered, sale, constant(n, -1, np.int32), constant(n, 0, np.int8))
+
+    def _sales(self, n: int, talk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(offered, talk time with the offers' extra talk, sale draw) of ``n`` callers; every draw is made for
+        every caller, so a changed offer share or conversion leaves the other callers' numbers alone."""
+        if self.sales is None:
+            return constant(n, False, np.bool_), talk, constant(n, 1.0, np.float32)
+        offer_rng, talk_rng, sale_rng = self.sales_rngs
+        offered = offer_rng.random(n) < self.sales.offer
+        if self.sales.extra_talk is not None:
+            talk = talk + np.where(offered, self.sales.extra_talk.sample(talk_rng, n), 0.0)
+        return offered, talk, sale_rng.random(n, dtype=np.float32)
 
 
 class CallerSource:

@@ -87,6 +87,24 @@ class Layout:
     def handle_factors(self) -> tuple[float, ...]:
         return tuple(g.handle_time_factor for g in self.groups)
 
+    @property
+    def sells(self) -> bool:
+        """Whether some call type makes sales offers (Care2Sale)."""
+        return any(ct.sales is not None for ct in self.call_types)
+
+    @property
+    def conversion(self) -> tuple[tuple[float, ...], ...]:
+        """Per site and call type: the share of sales offers that sell (the site's own, else the type's; 0 for a
+        type without sales)."""
+        return tuple(tuple(site.conversion.get(name, ct.sales.conversion) if ct.sales else 0.0
+                           for name, ct in zip(self.type_names, self.call_types, strict=True))
+                     for site in self.sites)
+
+    @property
+    def sale_revenue(self) -> tuple[float, ...]:
+        """Per call type: the revenue of one sale (0 without sales)."""
+        return tuple(ct.sales.revenue if ct.sales else 0.0 for ct in self.call_types)
+
 
 def build_layout(scenario: Scenario) -> Layout:
     """Number the call types, clients and groups of a validated scenario in file order."""

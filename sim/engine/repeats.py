@@ -38,9 +38,9 @@ if TYPE_CHECKING:
     from sim.engine.model import CallCenter
 
 _COLUMNS = ("call_type", "arrival_at", "ivr_time", "deflected", "talk_time", "wrap_up_time", "patience",
-            "overflow_draw", "resolution_draw", "repeat_of", "repeat_kind")
+            "overflow_draw", "resolution_draw", "offered", "sale_draw", "repeat_of", "repeat_kind")
 _DTYPES = (np.int32, np.float64, np.float64, np.bool_, np.float64, np.float64, np.float64, np.float32, np.float32,
-           np.int32, np.int8)
+           np.bool_, np.float32, np.int32, np.int8)
 """The dtypes of the ``Callers`` columns, as ``sim.engine.callers`` draws them."""
 FRESH, REPEAT, REDIAL, TRANSFER, CALLBACK = 0, 1, 2, 3, 4
 """Kinds of call (``Callers.repeat_kind``): an arrival from outside, a repeat of an unresolved call, a redial
@@ -155,7 +155,8 @@ class Repeats:
         reached = bool(rng.random() < rule.reached)
         later = float(rule.later.sample(rng, 1)[0]) if rule.later else 0.0  # drawn after ring, reached
         values = (t, now, 0.0, False, self._value("talk_time", i), self._value("wrap_up_time", i), np.inf,
-                  self._value("overflow_draw", i), self._value("resolution_draw", i), i, CALLBACK)
+                  self._value("overflow_draw", i), self._value("resolution_draw", i), self._value("offered", i),
+                  self._value("sale_draw", i), i, CALLBACK)
         self._append(values)
         leg = center.add_record()
         self._attempts[leg] = (ring, reached)
@@ -180,10 +181,16 @@ class Repeats:
         ivr = None if kind == TRANSFER else ct.ivr_time or (self.layout.scenario.ivr.time
                                                              if self.layout.scenario.ivr else None)
         talk, wrap = (float(handle.sample(rng, 1)[0]), 0.0) if handle else _work(ct, rng)
-        values = (t, at, float(ivr.sample(rng, 1)[0]) if ivr else 0.0, False, talk, wrap,
-                  float(ct.patience.sample(rng, 1)[0]) if ct.patience else np.inf,
-                  float(rng.random()), float(rng.random()), origin, kind)
-        self._append(values)
+        ivr_time = float(ivr.sample(rng, 1)[0]) if ivr else 0.0
+        patience = float(ct.patience.sample(rng, 1)[0]) if ct.patience else np.inf
+        overflow, resolution = float(rng.random()), float(rng.random())
+        offered, sale = False, 1.0
+        if ct.sales is not None:  # drawn last: a type without sales draws what it always drew
+            offered = bool(rng.random() < ct.sales.offer)
+            extra = float(ct.sales.extra_talk.sample(rng, 1)[0]) if ct.sales.extra_talk else 0.0
+            talk, sale = talk + extra * offered, float(rng.random())
+        self._append((t, at, ivr_time, False, talk, wrap, patience, overflow, resolution, offered, sale, origin,
+                      kind))
 
     def _append(self, values: tuple[Any, ...]) -> None:
         """The columns of a born call, and what it inherits from the call ``values`` names as its origin."""

@@ -28,7 +28,12 @@ KPI_COLUMNS = (
     ("callback_sl", "Called back in time %", "pct"), ("occupancy", "Occupancy %", "pct"),
     ("agent_hours", "Agent hours", "count"),
     ("labour_cost", "Labour cost", "count"), ("total_cost", "Total cost", "count"),
+    ("offers", "Sales offers", "count"), ("sales", "Sales", "count"), ("conversion", "Conversion %", "pct"),
+    ("revenue", "Revenue", "count"), ("revenue_per_call", "Revenue per call", "money"),
+    ("profit", "Profit", "count"),
 )
+_MONEY = frozenset({"labour_cost", "total_cost", "revenue", "revenue_per_call", "profit"})
+"""KPI_COLUMNS in the scenario's currency."""
 CAPTIONS = {
     "service_level": "Service level per interval against the target; the band is the 95 % confidence interval.",
     "volumes": "Calls per interval by outcome.",
@@ -102,8 +107,8 @@ def kpi_table(rows: Sequence[dict[str, Any]], currency: str, by_day: bool = Fals
     blocking) are dropped."""
     columns = [c for c in KPI_COLUMNS if any(_nonzero(r["kpis"].get(c[0])) for r in rows)]
     text_columns = 1 if by_day else 2
-    header = (["Day"] if by_day else ["Level", "Name"]) + [title.replace("cost", f"cost {currency}")
-                                                           for _, title, _ in columns]
+    header = (["Day"] if by_day else ["Level", "Name"]) + [f"{title} {currency}" if key in _MONEY else title
+                                                           for key, title, _ in columns]
     cells = [([] if by_day else [r["level"]]) + [r["name"]] + [fmt(r["kpis"].get(k), kind) for k, _, kind in columns]
              for r in rows]
     classes = [["" if j < text_columns else "num" for j in range(len(header))] for _ in cells]

@@ -47,6 +47,7 @@ KPIS = ("service_level", "asa", "abandon_rate", "blocking_rate", "deflection_rat
         "agent_hours", "labour_cost", "cost_per_call", "transfer_rate", "transfer_sl", "transfer_abandon_rate",
         "callback_rate", "callback_sl",
         "attempts", "right_party", "right_party_rate", "silent_rate", "sales", "revenue",
+        "offers", "conversion", "revenue_per_call", "profit",
         "right_party_per_agent_hour", "list_penetration",
         "response_sl", "mean_age_h", "mean_backlog", "items_per_agent_hour", "concurrency", "chats_per_agent_hour")
 ENVIRONMENT = ("python", "numpy")

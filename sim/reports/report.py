@@ -271,6 +271,8 @@ TERMINAL_COLUMNS = (
     ("callback_sl", "Callb SL %", "pct"),
     ("occupancy", "Occ %", "pct"), ("fcr", "FCR %", "pct"),
     ("agent_hours", "Agent h", "count"),
+    ("offers", "Offers", "count"), ("sales", "Sales", "count"), ("conversion", "Conv %", "pct"),
+    ("revenue_per_call", "Rev/call", "money"),
 )
 
 
@@ -305,7 +307,7 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
             f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
     period = period_label(result)
     risk = cost_risk_text(cost_risk(result), period.removeprefix("per "), s.currency)
-    cost = _cost_line(total.kpis, s.currency, period, risk)
+    cost = _cost_line(total.kpis, s.currency, period, risk) + _revenue_line(total.kpis, s.currency, period)
     channels = channel_lines([(r.level, r.name, r.kpis) for r in summary.rows if r.level in CHANNEL_LEVELS],
                              s.currency, period)
     return (head + "\n" + "\n".join(lines) + cost + _site_lines(result, s.currency) + channels
@@ -338,6 +340,16 @@ def _cost_line(kpis: dict[str, Estimate], currency: str, period: str, risk: str)
             f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}"
             + (f"; per resolved need {per_need.mean:.2f} ±{per_need.half_width:.2f} {currency}" if per_need else "")
             + risk)
+
+
+def _revenue_line(kpis: dict[str, Estimate], currency: str, period: str) -> str:
+    """Revenue over ``period`` (campaign sales and sales offers on service calls) and profit, revenue minus the
+    total cost (nothing without revenue)."""
+    revenue, profit = kpis.get("revenue"), kpis.get("profit")
+    if revenue is None or profit is None:
+        return ""
+    return (f"\nRevenue {period} {revenue.mean:,.0f} ±{revenue.half_width:,.0f} {currency}; profit (revenue minus "
+            f"total cost) {profit.mean:,.0f} ±{profit.half_width:,.0f} {currency}")
 
 
 def analytic_table(result: RunResult, summary: Summary) -> str:

@@ -22,14 +22,15 @@ _COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_wi
            "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "agent_hours",
            "avg_queue_length", "transferred", "transfer_legs", "transfer_answered", "transfer_abandoned",
            "transfer_blocked", "callbacks", "callback_legs", "callback_reached", "callback_unreached",
-           "outbound_contacts", "outbound_sales")
+           "outbound_contacts", "outbound_sales", "offers", "sales")
 _MONEY = ("labour_cost", "in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour",
-          "total_cost", "cost_per_call", "cost_per_resolved_need", "revenue")
+          "total_cost", "cost_per_call", "cost_per_resolved_need", "revenue",
+          "revenue_per_call", "profit")
 _PERCENT = ("service_level", "sl_answered_of_offered", "sl_answered_of_answered", "sl_answered_of_offered_minus_short",
             "sl_answered_of_offered_minus_abandoned_within", "p_wait", "abandon_rate", "blocking_rate",
             "deflection_rate", "closed_rate", "overflow_rate", "repeat_rate", "redial_rate", "partner_share",
             "occupancy", "transfer_rate", "transfer_sl", "transfer_abandon_rate", "callback_rate", "callback_sl",
-            "callback_reached_rate")
+            "callback_reached_rate", "conversion")
 KINDS: dict[str, str] = {**dict.fromkeys(_COUNTS, "count"), **dict.fromkeys(_SECONDS, "sec"),
                          **dict.fromkeys(_MONEY, "money"), **dict.fromkeys(_PERCENT, "pct")}
 """Every whole-run KPI (the ``total`` row of a summary) and how it is shown."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sim.errors import TraceError, did_you_mean
 from sim.scenario.campaigns import Dialing
+from sim.scenario.contract import TIME_AND_FEES
 from sim.scenario.outsourcing import Overflow, SiteKind
 from sim.scenario.schema import AgentGroup, CallType, Scenario
 from sim.scenario.traces import Trace, load_trace
@@ -124,11 +125,21 @@ def _site_problems(scenario: Scenario) -> list[tuple[Path, str]]:
         elif group.site is not None and group.site not in sites:
             hint = did_you_mean(group.site, list(sites)) or f"; the sites are {', '.join(sites)}"
             problems.append((("agent_groups", gname, "site"), f"unknown site '{group.site}'{hint}"))
+    types = scenario.all_call_types()
+    for sname, site in sites.items():
+        for tname in site.conversion:
+            where: Path = ("sites", sname, "conversion", tname)
+            if tname not in types:
+                hint = did_you_mean(tname, list(types)) or f"; the call types are {', '.join(types)}"
+                problems.append((where, f"unknown call type '{tname}'{hint}"))
+            elif types[tname][1].sales is None:
+                problems.append((where, f"call type '{tname}' has no 'sales': give it sales offers, or remove this "
+                                        "conversion"))
     return problems
 
 
 def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
-    """A campaign's or work type's groups exist and work in-house (partner contracts price inbound calls only);
+    """A campaign's, work type's or chat type's groups exist (at a partner: priced, ``_partner_price_problems``);
     each group works at most one campaign; predictive dialing only with groups that take no inbound calls; a
     group without skills must work a campaign or work items."""
     groups = scenario.agent_groups
@@ -155,11 +166,7 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
                 problems.append((where, f"unknown agent group '{gname}'{hint}"))
                 continue
             busy.add(gname)
-            site = _site_name(scenario, gname)
-            sites = scenario.site_map()
-            if site in sites and sites[site].kind == SiteKind.partner:
-                problems.append((where, f"'{gname}' works at partner site '{site}': partner contracts price inbound "
-                                        "calls only, so this work would be free there; give it in-house groups"))
+            problems += _partner_price_problems(scenario, where, gname, key)
             if key == "chats":
                 if groups[gname].skills:
                     problems.append((where, f"'{gname}' takes phone calls: chats go to groups without skills "
@@ -183,6 +190,26 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
             problems.append((("agent_groups", gname, "skills"), "a group needs at least one skill, or must work "
                                                                 "an outbound campaign, work items or chats"))
     return problems
+
+
+_TASK_PRICES = {"campaigns": ("per_contact", "per_sale", "revenue_share"), "work": ("per_item",),
+                "chats": ("per_chat",)}
+"""The contract prices that pay for each kind of task at a partner (besides TIME_AND_FEES)."""
+
+
+def _partner_price_problems(scenario: Scenario, where: Path, gname: str, key: str) -> list[tuple[Path, str]]:
+    """A task worked at a partner site must be paid for: by a price of the contract for that work or for the
+    agents' hours, or by the group's cost_per_hour."""
+    site = _site_name(scenario, gname)
+    sites = scenario.site_map()
+    if site not in sites or sites[site].kind != SiteKind.partner or scenario.agent_groups[gname].cost_per_hour:
+        return []
+    contract = sites[site].contract
+    prices = (*_TASK_PRICES[key], *TIME_AND_FEES)
+    if contract is not None and any(getattr(contract, p) is not None for p in prices):
+        return []
+    return [(where, f"'{gname}' works at partner site '{site}', whose contract pays nothing for this work: give "
+                    f"the contract {' or '.join(prices)}, or the group a cost_per_hour")]
 
 
 def _transfer_problems(scenario: Scenario, path: Path, call_type: str, ct: CallType) -> list[tuple[Path, str]]:

@@ -22,7 +22,12 @@ MONTH_DAYS = 365.25 / 12
 AllocationKey = Literal["handled_minutes", "handled_calls", "equal"]
 """How a shared cost (e.g. a pooled night desk) is split among clients."""
 
-_PRICES = ("per_hour", "per_fte_month", "per_minute", "per_call", "monthly_fee")
+_PRICES = ("per_hour", "per_fte_month", "per_minute", "per_call", "monthly_fee", "per_sale", "revenue_share",
+           "per_chat", "per_item", "per_contact")
+UNIT_PRICES = {"per_sale": "sales", "per_chat": "chats", "per_item": "items", "per_contact": "contacts"}
+"""Prices per unit of work beyond inbound calls -> the ``Usage`` count they multiply."""
+TIME_AND_FEES = ("per_hour", "per_fte_month", "monthly_fee")
+"""Prices that pay for whatever the partner's agents do in their hours."""
 _TIME_BASED = ("per_hour", "per_minute", "per_call")
 _PER_MINUTE_TERMS = ("billing_increment", "bill_wrap_up", "bill_queue_time", "max_billable_per_call")
 _WHOLE_INCREMENT_TOLERANCE = 1e-6
@@ -103,7 +108,9 @@ class Contract(_Model):
 
     Billing units: ``per_hour`` (logged-in agent hours), ``per_fte_month`` (logged-in hours / fte_hours_per_month,
     pro rata), ``per_minute`` (billable minutes, see ``sim.economics.costs.billable_seconds``), ``per_call`` (handled
-    calls), ``monthly_fee``. How the terms combine into an invoice: ``sim.economics.costs.invoice``.
+    calls), ``monthly_fee``; beyond inbound service: ``per_sale`` and ``revenue_share`` (sales the partner's agents
+    make, with or without a base fee), ``per_chat``, ``per_item`` (work items finished), ``per_contact`` (outbound
+    right-party contacts). How the terms combine into an invoice: ``sim.economics.costs.invoice``.
     """
 
     per_hour: Money | None = Field(None, description="price per logged-in (productive) agent hour")
@@ -117,6 +124,15 @@ class Contract(_Model):
     max_billable_per_call: PositiveDuration | None = Field(None, description="cap on one call's billable time")
     per_call: Money | None = Field(None, description="price per handled call")
     monthly_fee: Money | None = Field(None, description="fixed fee per month")
+    per_sale: Money | None = Field(None, description="fee per sale the partner's agents make (Care2Sale on inbound "
+                                                     "calls and outbound campaign sales)")
+    revenue_share: Share | None = Field(None, description="share of the revenue of the partner's sales paid to it, "
+                                                          "e.g. 0.15")
+    per_chat: Money | None = Field(None, description="price per chat the partner's agents take")
+    per_item: Money | None = Field(None, description="price per work item (e-mail, letter, back-office case) the "
+                                                     "partner's agents finish")
+    per_contact: Money | None = Field(None, description="price per outbound right-party contact the partner's agents "
+                                                        "make")
     monthly_minimum: Money = Field(0.0, description="the invoice before credits is at least this per month")
     minimum_calls_per_month: float = Field(0.0, ge=0, le=1e9,
                                            description="handled calls are billed as at least this many")
@@ -130,8 +146,8 @@ class Contract(_Model):
     @model_validator(mode="after")
     def _check(self) -> Contract:
         if all(getattr(self, k) is None for k in _PRICES):
-            raise ValueError("a contract needs at least one price: per_hour, per_fte_month, per_minute, per_call "
-                             "or monthly_fee")
+            raise ValueError("a contract needs at least one price: per_hour, per_fte_month, per_minute, per_call, "
+                             "monthly_fee, per_sale, revenue_share, per_chat, per_item or per_contact")
         self._check_dependent_terms()
         if self.max_billable_per_call is not None:
             whole = self.max_billable_per_call / self.billing_increment

@@ -42,6 +42,9 @@ class Site(BaseModel):
     contract: Contract | None = Field(None, description="the partner's price model (partner sites only)")
     bill_per_client: bool = Field(False, description="apply the contract to each client separately (own minimums, "
                                                      "fees, SLA); logged-in hours split by handled minutes")
+    conversion: dict[Name, Share] = Field(default_factory=dict,
+                                          description="Care2Sale: this site's agents' conversion of sales offers "
+                                                      "per call type (overrides the call type's sales.conversion)")
     transfer_delay: Distribution | None = Field(None, description="time from a partner agent being reserved for a "
                                                                   "call until the caller reaches them (partner "
                                                                   "sites only; default 8 s)")

@@ -15,6 +15,7 @@ from sim.scenario.campaigns import Campaign
 from sim.scenario.contract import AllocationKey, Telephony
 from sim.scenario.distributions import Delay, Distribution
 from sim.scenario.outsourcing import OpeningHours, Overflow, Site, SiteKind
+from sim.scenario.sales import Sales
 from sim.scenario.types import (
     ALL_DAYS,
     MAX_AGENTS,
@@ -254,6 +255,8 @@ class CallType(Model):
     transfer: Transfer | None = Field(None, description="answered calls passed on to another call type's queue")
     callback: Callback | None = Field(None, description="virtual hold: call-back offers to callers facing a long "
                                                         "wait")
+    sales: Sales | None = Field(None, description="Care2Sale: sales offers on answered calls (offer share, "
+                                                  "conversion, extra talk time, revenue per sale)")
 
     @model_validator(mode="after")
     def _check(self) -> CallType:

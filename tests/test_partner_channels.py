@@ -1,0 +1,122 @@
+"""Campaigns, chats and work items worked at a partner site, priced per unit: the invoice counts exactly what the
+partner's own agents did (from the records), and a partner whose contract cannot pay for such work is refused
+with the group and the work named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.analysis.experiment import replicate, run
+from sim.engine.dialer import ATTEMPT_OUTCOMES
+from sim.engine.layout import build_layout
+from sim.engine.records import Records
+from sim.errors import ScenarioError
+from sim.scenario.loader import parse_scenario
+from tests.helpers import scenario
+
+PARTNER = """
+name: partner_channels
+run: {days: 1, replications: 3, seed: 77, interval: 30min}
+call_types:
+  phone:
+    arrivals: {rate_per_hour: 30}
+    handle_time: {dist: exponential, mean: 4min}
+    patience: {dist: exponential, mean: 3min}
+sites:
+  home: {kind: in_house}
+  bpo:
+    kind: partner
+    contract: {per_chat: 2.5, per_item: 1.8, per_contact: 3, per_sale: 12, revenue_share: 0.1, monthly_fee: 600}
+agent_groups:
+  desk: {site: home, skills: [phone], agents: 4, cost_per_hour: 40}
+  bpo_chat: {site: bpo, skills: [], shifts: [{start: "08:00", end: "18:00", agents: 3}]}
+  bpo_mail: {site: bpo, skills: [], shifts: [{start: "08:00", end: "16:00", agents: 2}]}
+  bpo_sales: {site: bpo, skills: [], shifts: [{start: "09:00", end: "17:00", agents: 3}]}
+  home_mail: {site: home, skills: [], cost_per_hour: 40, shifts: [{start: "08:00", end: "12:00", agents: 1}]}
+chats:
+  web:
+    arrivals: {rate_per_hour: 20}
+    handle_time: {dist: exponential, mean: 8min}
+    patience: {dist: exponential, mean: 2min}
+    groups: [bpo_chat]
+    concurrency: 2
+    stretch: [1.0, 1.2]
+    service_level: {threshold: 60s, target: 0.8}
+work:
+  mail:
+    channel: email
+    arrivals: {rate_per_hour: 12}
+    handle_time: {dist: exponential, mean: 6min}
+    groups: [bpo_mail, home_mail]
+    hours: {mon-sun: "08:00-18:00"}
+    response: {within: 8h, target: 0.9}
+campaigns:
+  winback:
+    groups: [bpo_sales]
+    list: {per_day: 600}
+    hours: {mon-sun: "09:00-17:00"}
+    dialing: progressive
+    outcomes:
+      no_answer: {share: 0.6, ring_time: {dist: deterministic, value: 20s}}
+      right_party:
+        share: 0.4
+        ring_time: {dist: exponential, mean: 8s}
+        talk_time: {dist: exponential, mean: 3min}
+    retry: {max_attempts: 2, no_answer: {dist: deterministic, value: 1h}}
+    sale: {conversion: 0.2, revenue: 90}
+"""
+MONTH_DAYS = 365.25 / 12
+RIGHT_PARTY = ATTEMPT_OUTCOMES.index("right_party")
+
+
+def test_the_partner_invoice_counts_the_chats_items_contacts_and_sales_of_its_own_agents() -> None:
+    s = scenario(PARTNER)
+    groups = list(build_layout(s).group_names)
+    bpo = np.asarray([groups.index(g) for g in ("bpo_chat", "bpo_mail", "bpo_sales")])
+    kept: list[Records] = []
+    for rep in range(s.run.replications):
+        facts, _ = replicate(s, rep, lambda _, records, __: kept.append(records))
+        records = kept[-1]
+        chats = records.chats
+        items = records.items
+        attempts = records.attempts
+        assert chats is not None and items is not None and attempts is not None
+        taken = int((~np.isnan(chats.start_at)).sum())
+        finished = int((~np.isnan(items.end_at) & np.isin(items.group, bpo)).sum())
+        at_home = int((~np.isnan(items.end_at) & (items.group == groups.index("home_mail"))).sum())
+        contacts, sales = int((attempts.outcome == RIGHT_PARTY).sum()), int(attempts.sale.sum())
+        assert min(taken, finished, at_home, contacts, sales) > 0  # every unit occurs, the home team works mail
+        bill = facts.costs.invoices["bpo"]
+        expected = {"chats": 2.5 * taken, "items": 1.8 * finished, "contacts": 3.0 * contacts, "sales": 12.0 * sales,
+                    "revenue_share": 0.1 * 90 * sales, "monthly_fee": 600 / MONTH_DAYS}
+        assert set(bill) == set(expected)
+        for key, amount in expected.items():
+            assert bill[key] == pytest.approx(amount, rel=1e-12), key
+
+
+@pytest.mark.parametrize(("contract", "path", "group", "price"), [
+    ("{per_item: 1.8, per_contact: 3, per_sale: 12}", "partner.yaml:25 chats.web.groups[0]", "bpo_chat", "per_chat"),
+    ("{per_chat: 2.5, per_contact: 3}", "partner.yaml:34 work.mail.groups[0]", "bpo_mail", "per_item"),
+    ("{per_chat: 2.5, per_item: 1.8}", "partner.yaml:39 campaigns.winback.groups[0]", "bpo_sales", "per_contact"),
+])
+def test_a_partner_that_cannot_pay_for_its_work_is_refused(contract: str, path: str, group: str, price: str) -> None:
+    text = PARTNER.replace(
+        "{per_chat: 2.5, per_item: 1.8, per_contact: 3, per_sale: 12, revenue_share: 0.1, monthly_fee: 600}", contract)
+    with pytest.raises(ScenarioError) as bad:
+        parse_scenario(text, "partner.yaml")
+    message = str(bad.value)
+    assert message.startswith(f"{path}: '{group}' works at partner site 'bpo', whose contract pays nothing for "
+                              f"this work: give the contract {price}"), message
+    assert message.endswith("or the group a cost_per_hour"), message
+
+
+def test_time_prices_pay_for_any_work_at_the_partner() -> None:
+    text = PARTNER.replace(
+        "{per_chat: 2.5, per_item: 1.8, per_contact: 3, per_sale: 12, revenue_share: 0.1, monthly_fee: 600}",
+        "{per_hour: 25}")
+    s = parse_scenario(text, "partner.yaml")
+    result = run(s, workers=1)
+    hours = (3 * 10 + 2 * 8 + 3 * 8)
+    for facts in result.facts:
+        assert facts.costs.invoices["bpo"]["hours"] == pytest.approx(25 * hours, rel=1e-12)
