@@ -2,7 +2,8 @@
 from each group. Pure numpy.
 
 An attempt counts in the interval in which it was dialled (as a call counts where it arrived); the agent time is
-split exactly at interval boundaries. Intervals in the warm-up are zeroed, as for calls.
+split exactly at interval boundaries, that of an attempt under way at the end counted until the run ended.
+Intervals in the warm-up are zeroed, as for calls.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ CAMPAIGN_FIELDS = (
     "added",
 )
 """Per interval x campaign: attempts dialled, then by outcome (``no_answer``, ``busy``, ``machine``,
-``right_party``, ``wrong_party``: put through to an agent, ``silent``: a live answer with no agent free), sales and
+``right_party``, ``wrong_party``: put through to an agent, ``silent``: a live answer with no agent free,
+``in_progress``: under way when the run ended, counted where it began if still in preview), sales and
 their revenue, the agent-seconds spent on the campaign's attempts (preview, ringing, talk, after-call work), the
 part of it talking to live answers, records dialled for the first time (list penetration), records finished
 (reached, or their last attempt made) and records added to the list (the start list and each calling day's new
@@ -37,10 +39,11 @@ def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> n
     campaigns = layout.scenario.campaigns or {}
     n = len(campaigns)
     out = np.zeros((len(CAMPAIGN_FIELDS), n_int, n))
-    interval = np.minimum((attempts.dial_at // run.interval).astype(np.int64), n_int - 1)
+    began = np.where(np.isnan(attempts.dial_at), attempts.busy_from, attempts.dial_at)
+    interval = np.minimum((began // run.interval).astype(np.int64), n_int - 1)
     cell = interval * n + attempts.campaign
     revenue = np.asarray([c.sale.revenue if c.sale else 0.0 for c in campaigns.values()])
-    for f, values in enumerate(_columns(attempts, revenue)):
+    for f, values in enumerate(_columns(attempts, revenue, _stop(attempts, layout))):
         out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
     for c, campaign in enumerate(campaigns.values()):
         opens = [a for a, _ in spans(campaign.hours, run.start_day.number, run.days)]
@@ -52,18 +55,23 @@ def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> n
     return out
 
 
-def _columns(a: Attempts, revenue: np.ndarray) -> Iterator[np.ndarray]:
-    """The per-attempt values summed into CAMPAIGN_FIELDS, in order."""
+def _stop(a: Attempts, layout: Layout) -> np.ndarray:
+    """Per attempt: when it ended, or the end of the run for one under way."""
+    return np.where(np.isnan(a.end_at), layout.horizon + layout.scenario.run.drain, a.end_at)
+
+
+def _columns(a: Attempts, revenue: np.ndarray, stop: np.ndarray) -> Iterator[np.ndarray]:
+    """The per-attempt values summed into CAMPAIGN_FIELDS, in order (``stop``: ``_stop``)."""
     yield np.ones(len(a))
     for k in range(len(ATTEMPT_OUTCOMES)):
         yield a.outcome == k
     yield a.sale
     yield np.where(a.sale, revenue[a.campaign], 0.0)
     has_agent = ~np.isnan(a.busy_from)
-    yield np.where(has_agent, a.end_at - a.busy_from, 0.0)
+    yield np.where(has_agent, stop - a.busy_from, 0.0)
     live = has_agent & np.isin(a.outcome, [ATTEMPT_OUTCOMES.index("right_party"),
                                            ATTEMPT_OUTCOMES.index("wrong_party")])
-    yield np.where(live, a.end_at - np.fmax(a.busy_from, a.rang_at), 0.0)
+    yield np.where(live, stop - np.fmax(a.busy_from, a.rang_at), 0.0)
     yield a.attempt == 1
     yield a.final
 
@@ -71,5 +79,6 @@ def _columns(a: Attempts, revenue: np.ndarray) -> Iterator[np.ndarray]:
 def outbound_busy(attempts: Attempts, layout: Layout) -> np.ndarray:
     """[intervals, groups]: agent-seconds each group spent on outbound attempts, split at interval boundaries."""
     has = ~np.isnan(attempts.busy_from)
-    return spans_by_interval(attempts.busy_from[has], attempts.end_at[has], attempts.group[has].astype(np.int64),
+    return spans_by_interval(attempts.busy_from[has], _stop(attempts, layout)[has],
+                             attempts.group[has].astype(np.int64),
                              len(layout.group_names), layout.scenario.run.interval, layout.n_intervals)

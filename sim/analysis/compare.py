@@ -181,7 +181,7 @@ def _channel_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]
             "silent_rate": (total("silent"), total("live_answers")),
             "offers": (offers, ones), "offer_conversion": (sold, offers), "sales": (total("sales") + sold, ones),
             "revenue": (revenue, ones), "profit": (revenue - money, ones),
-            "work_arrived": (w["arrived"], ones), "work_response_sl": (w["answered_within"], w["arrived"]),
+            "work_arrived": (w["arrived"], ones), "work_response_sl": (w["answered_within"], w["due"]),
             "work_backlog": (w["backlog_area"] / seconds, ones),
             "chat_offered": (c["offered"], ones),
             "chat_sl": (c["answered_within"], c["offered"] - c["abandoned_within"]),

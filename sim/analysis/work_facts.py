@@ -13,11 +13,14 @@ from sim.analysis.spans import spans_by_interval
 from sim.engine.backoffice import Items
 from sim.engine.layout import Layout
 
-WORK_FIELDS = ("arrived", "answered", "answered_within", "age_sum", "handle_sum", "backlog_area", "open_at_end")
+WORK_FIELDS = ("arrived", "answered", "answered_within", "age_sum", "handle_sum", "backlog_area", "open_at_end",
+               "due")
 """Per interval x work type: items arrived; of them, finished (answered) within the run, finished within the work
-type's response time, the sum of their ages at answer (arrival to finish, s) and of their handle times, and the
-items not finished when the run ended; ``backlog_area``: integral of the items waiting (arrived, not started) over
-the interval, by time (item-seconds)."""
+type's response time (of those due), the sum of their ages at answer (arrival to finish, s) and of their handle
+times, and the items not finished when the run ended; ``backlog_area``: integral of the items waiting (arrived,
+not started) over the interval, by time (item-seconds); ``due``: items whose response deadline (arrival + the
+response time) falls within the run (horizon + drain), the base of the response service level: for a later
+deadline the run cannot tell whether the item will be answered in time."""
 AGE_PERCENTILES = (50.0, 90.0)
 """Percentiles of the age at answer of finished items."""
 
@@ -35,12 +38,13 @@ def work_facts(items: Items, layout: Layout, first_interval: int) -> tuple[np.nd
     done = ~np.isnan(items.end_at)
     age = np.where(done, items.end_at - items.arrival_at, 0.0)
     within = np.asarray([w.response.within for w in work.values()])[items.work]
-    columns = (np.ones(len(items)), done, done & (age <= within), age,
-               np.where(done, items.end_at - items.start_at, 0.0), None, ~done)
+    end = layout.horizon + run.drain
+    due = items.arrival_at + within <= end
+    columns = (np.ones(len(items)), done, done & (age <= within) & due, age,
+               np.where(done, items.end_at - items.start_at, 0.0), None, ~done, due)
     for f, values in enumerate(columns):
         if values is not None:
             out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
-    end = layout.horizon + run.drain
     waiting_until = np.where(np.isnan(items.start_at), end, items.start_at)
     out[WORK_FIELDS.index("backlog_area")] = spans_by_interval(items.arrival_at, waiting_until,
                                                                items.work.astype(np.int64), n, run.interval, n_int)

@@ -26,7 +26,7 @@ def work_kpis(facts: tuple[Facts, ...], layout: Layout) -> dict[str, dict[str, E
         agent_hours = hours[:, k, :].sum(axis=1)
         labour = hours[:, k, :] @ costs
         kpis = {n: mean_estimate(f[n]) for n in ("arrived", "answered", "open_at_end")}
-        kpis["response_sl"] = ratio_estimate(f["answered_within"], f["arrived"])
+        kpis["response_sl"] = ratio_estimate(f["answered_within"], f["due"])
         kpis["mean_age_h"] = ratio_estimate(f["age_sum"] / 3600.0, f["answered"])
         pct = np.stack([one.work_age_pct[k] for one in facts]) / 3600.0
         kpis.update({f"age_p{p:g}_h": mean_estimate(pct[:, j]) for j, p in enumerate(AGE_PERCENTILES)})

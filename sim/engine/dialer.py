@@ -36,7 +36,10 @@ from sim.units import DAY
 
 SILENT = len(OUTCOMES)
 """Outcome of a live answer that found no free agent (predictive dialing)."""
-ATTEMPT_OUTCOMES = (*OUTCOMES, "silent")
+IN_PROGRESS = SILENT + 1
+"""Outcome of an attempt still under way when the run ended (its agent previewing, ringing, talking or wrapping
+up); its ``end_at`` is NaN."""
+ATTEMPT_OUTCOMES = (*OUTCOMES, "silent", "in_progress")
 _RIGHT = OUTCOMES.index("right_party")
 _RETRY_DRAW = 128
 """The retry delay of attempt k is drawn from the record's stream number 128 + k (the attempt's own draws use k)."""
@@ -45,7 +48,7 @@ _HEADROOM = 0.9
 
 
 class AttemptLog:
-    """One row per finished attempt, in compact columns (array.array: fast appends)."""
+    """One row per attempt, in compact columns (array.array: fast appends)."""
 
     def __init__(self) -> None:
         self.campaign = array("h")
@@ -61,7 +64,9 @@ class AttemptLog:
         self.sale = array("b")
         self.final = array("b")
 
-    def add(self, campaign: int, a: _Attempt, outcome: int, sale: bool, final: bool, now: float) -> None:
+    def add(self, campaign: int, a: _Attempt, outcome: int, sale: bool, final: bool, now: float,
+            rang_at: float | None = None) -> None:
+        """Log an attempt that ended at ``now`` (NaN: under way; ``rang_at`` then NaN if it still rang)."""
         agent = a.agent
         self.campaign.append(campaign)
         self.record.append(a.record)
@@ -69,7 +74,7 @@ class AttemptLog:
         self.group.append(-1 if agent is None else agent.group)
         self.agent.append(-1 if agent is None else agent.id)
         self.dial_at.append(a.dial_at)
-        self.rang_at.append(a.dial_at + a.ring)
+        self.rang_at.append(a.dial_at + a.ring if rang_at is None else rang_at)
         self.busy_from.append(a.busy_from)
         self.end_at.append(now)
         self.outcome.append(outcome)
@@ -89,11 +94,13 @@ class AttemptLog:
 
 @dataclass(frozen=True)
 class Attempts:
-    """The attempts of one replication, one entry per attempt in the order they ended: campaign index, record
-    number within the campaign, attempt number (1 = first), agent group and agent (-1: none, a silent call or
-    an attempt a predictive dialer ended alone), instant dialled, instant the ringing ended (answered, or given
-    up), instant the agent's part began (NaN without an agent), instant it ended, outcome (``ATTEMPT_OUTCOMES``),
-    whether it was a sale, whether it was the record's last (reached, or no retry follows)."""
+    """The attempts of one replication, one entry per attempt in the order they ended, then those still under way
+    when the run ended (outcome ``in_progress``, in the order they began): campaign index, record number within
+    the campaign, attempt number (1 = first), agent group and agent (-1: none, a silent call or an attempt a
+    predictive dialer ended alone), instant dialled (NaN: still in preview at the end), instant the ringing ended
+    (answered, or given up), instant the agent's part began (NaN without an agent), instant it ended (NaN: in
+    progress), outcome (``ATTEMPT_OUTCOMES``), whether it was a sale, whether it was the record's last (reached, or
+    no retry follows; never for one in progress)."""
 
     campaign: np.ndarray
     record: np.ndarray
@@ -145,6 +152,8 @@ class Dialer:
             getattr(campaign.retry, o, None) for o in ATTEMPT_OUTCOMES]
         self._ready: deque[tuple[int, int]] = deque()
         """Records due for another attempt: (record, attempts made so far)."""
+        self.under_way: dict[_Attempt, None] = {}
+        """Attempts begun and not ended, in the order they began (a dict: ordered, O(1) removal)."""
         self._fresh = 0
         self._next_record = 0
         self.open = False
@@ -186,16 +195,20 @@ class Dialer:
     def _next(self) -> _Attempt:
         if self._ready:
             record, made = self._ready.popleft()
-            return _Attempt(record, made + 1)
-        self._fresh -= 1
-        self._next_record += 1
-        return _Attempt(self._next_record - 1, 1)
+            a = _Attempt(record, made + 1)
+        else:
+            self._fresh -= 1
+            self._next_record += 1
+            a = _Attempt(self._next_record - 1, 1)
+        self.under_way[a] = None
+        return a
 
     def _end(self, a: _Attempt, outcome: int, sale: bool, now: float) -> None:
         """Record the attempt; a record not reached is called again after its outcome's delay, if it has one and
         attempts are left."""
         delay = self._retry[outcome]
         again = delay is not None and a.number < self.campaign.retry.max_attempts
+        del self.under_way[a]
         self.log.add(self.index, a, outcome, sale, not again, now)
         if delay is not None and again:
             wait = float(delay.sample(self._draws.get(a.record, _RETRY_DRAW + a.number), 1)[0])
@@ -328,5 +341,12 @@ class Campaigns:
             for g in d.groups:
                 self.by_group[g] = d
 
-    def freeze(self) -> Attempts:
+    def freeze(self, end: float) -> Attempts:
+        """Every attempt: those ended, then those still under way when the run ended at ``end``
+        (``IN_PROGRESS``)."""
+        for d in self.dialers:
+            for a in d.under_way:
+                rang = a.dial_at + a.ring
+                self.log.add(d.index, a, IN_PROGRESS, False, False, math.nan, rang if rang <= end else math.nan)
+            d.under_way.clear()
         return self.log.freeze()

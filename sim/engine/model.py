@@ -257,7 +257,7 @@ class CallCenter:
 
     def _channels(self, end: float) -> dict[str, Any]:
         """The records of the channels beside calls (``Records.attempts``, ``items``, ``chats``)."""
-        return {"attempts": self.campaigns.freeze() if self.campaigns else None,
+        return {"attempts": self.campaigns.freeze(end) if self.campaigns else None,
                 "items": freeze(self.work) if self.work else None,
                 "chats": freeze_chats(self.chats, end) if self.chats else None}
 
