@@ -444,7 +444,9 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", action="store_true", help="also write a self-contained report.html")
     p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (one sheet per table)")
     p.add_argument("--records", action="store_true",
-                   help="also write every replication's per-call records (records/replication_NN.csv.gz)")
+                   help="also write every replication's per-call records (records/replication_NN.csv.gz) and, "
+                        "for the channels the scenario has, its outbound attempts, work items and chats "
+                        "(records/attempts_NN.csv.gz, work_items_NN.csv.gz, chats_NN.csv.gz)")
 
 
 def _written(staged: Staged) -> str:
