@@ -356,11 +356,7 @@ def interval_table(result: RunResult) -> IntervalTable:
     busy, staffed = groups[:, GROUP_FIELDS.index("busy_time")], groups[:, GROUP_FIELDS.index("staffed_time")]
     occupancy = ratio_estimate(busy, staffed)
     logged_in = mean_estimate(staffed / run.interval)
-    starts = []
-    for i in range(first, layout.n_intervals):
-        start = i * run.interval
-        day = int(start // DAY)
-        starts.append((day + 1, WEEKDAYS[(run.start_day.number + day) % 7], format_clock(start - day * DAY)))
+    starts = interval_starts(result)
     columns = {c: kpis[c].mean for c in (*INTERVAL_COUNTS, *INTERVAL_KPIS)}
     columns.update(service_level_ci=kpis["service_level"].half_width, asa_ci=kpis["asa"].half_width,
                    wait_p90=p90.mean, aht=kpis["aht"].mean)
@@ -370,6 +366,17 @@ def interval_table(result: RunResult) -> IntervalTable:
         group_columns[f"occupancy_{name}"] = occupancy.mean[first:, g]
     return IntervalTable(tuple(starts), (*layout.type_names, "all"), {c: v[first:] for c, v in columns.items()},
                          group_columns)
+
+
+def interval_starts(result: RunResult) -> list[tuple[int, str, str]]:
+    """(day from 1, weekday, clock time) of every interval after the warm-up."""
+    run = result.scenario.run
+    starts = []
+    for i in range(result.facts[0].first_interval, result.layout.n_intervals):
+        start = i * run.interval
+        day = int(start // DAY)
+        starts.append((day + 1, WEEKDAYS[(run.start_day.number + day) % 7], format_clock(start - day * DAY)))
+    return starts
 
 
 def wait_distribution(result: RunResult) -> dict[str, Any]:

@@ -444,12 +444,14 @@ def cost_components_figure(results: Results) -> Figure | None:
 
 def figures(results: Results) -> dict[str, Figure]:
     """Every figure of a single run, by file stem (the risk figures: sim.reports.risk_plots)."""
+    from sim.reports.channel_plots import channel_figures  # likewise
     from sim.reports.risk_plots import risk_figures  # it imports this module's layout helpers
     optional = {"waiting_time": wait_figure(results), "labour_cost": labour_cost_figure(results),
                 "costs": cost_components_figure(results)}
     return {"service_level": service_level_figure(results), "volumes": volume_figure(results),
             "staffing": staffing_figure(results), "occupancy": occupancy_figure(results),
-            **{name: fig for name, fig in optional.items() if fig is not None}, **risk_figures(results)}
+            **{name: fig for name, fig in optional.items() if fig is not None}, **channel_figures(results),
+            **risk_figures(results)}
 
 
 def to_bytes(fig: Figure, fmt: str) -> bytes:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.channel_intervals import COLUMNS as CHANNEL_INTERVAL_COLUMNS
+from sim.analysis.channel_intervals import channel_interval_rows
 from sim.analysis.experiment import RunResult
 from sim.analysis.risk import (
     COST_CSV_COLUMNS,
@@ -251,6 +253,9 @@ def fill_results(tmp: Path, result: RunResult, summary: Summary, scenario_file: 
     write_csv(tmp / "days.csv", *kpi_table(summary.days))
     if summary.intervals:
         write_intervals(tmp / "intervals.csv", summary.intervals)
+    channels = channel_interval_rows(result)
+    if channels:
+        write_csv(tmp / "channel_intervals.csv", list(CHANNEL_INTERVAL_COLUMNS), channels)
     write_csv(tmp / "risk.csv", list(CSV_COLUMNS), risk_csv_rows(summary.risk))
     if costs:
         write_csv(tmp / "cost_risk.csv", list(COST_CSV_COLUMNS),

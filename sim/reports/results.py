@@ -11,7 +11,7 @@ import csv
 import json
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +40,14 @@ COST_COMPONENTS = {"in_house_labour": "in-house labour", "partner_fees": "partne
 
 @dataclass(frozen=True)
 class Results:
-    """The content of a results folder: run.json, summary.json and the rows of intervals.csv (numbers as floats,
-    NaN for empty cells)."""
+    """The content of a results folder: run.json, summary.json and the rows of intervals.csv and
+    channel_intervals.csv (numbers as floats, NaN for empty cells)."""
 
     run: dict[str, Any]
     summary: dict[str, Any]
     intervals: list[dict[str, Any]]
+    channel_intervals: list[dict[str, Any]] = field(default_factory=list)
+    """Rows of channel_intervals.csv (campaigns, work, chat per interval; none without them)."""
 
     @property
     def name(self) -> str:
@@ -86,11 +88,12 @@ def load_results(folder: str | Path) -> Results:
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         rows = read_table(folder / "intervals.csv") if (folder / "intervals.csv").exists() else []
+        channels = read_table(folder / "channel_intervals.csv") if (folder / "channel_intervals.csv").exists() else []
     except FileNotFoundError as exc:
         raise CcsimError(f"{folder}: not a results folder ({Path(exc.filename).name} is missing)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CcsimError(f"{folder}: unreadable result file: {exc}") from None
-    return Results(info, summary, rows)
+    return Results(info, summary, rows, channels)
 
 
 def read_table(path: Path) -> list[dict[str, Any]]:
