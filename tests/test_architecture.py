@@ -13,7 +13,8 @@ LAYERS = ("scenario", "engine", "economics", "analysis", "reports", "calibration
 """In data-flow order: a module may import its own layer and earlier ones (economics prices what the engine
 recorded; analysis turns records and prices into statistics; calibration fits scenarios from history and backtests
 them, writing its results folder through reports)."""
-PLOTS = ("sim.reports.plots", "sim.reports.risk_plots", "sim.reports.channel_plots", "sim.reports.sweep_plots", "sim.calibration.plots")
+PLOTS = ("sim.reports.plots", "sim.reports.risk_plots", "sim.reports.channel_plots", "sim.reports.sweep_plots",
+         "sim.calibration.plots")
 """The only modules that import matplotlib."""
 DASK = "sim.analysis.cluster"
 """The only module that imports Dask."""

@@ -171,9 +171,9 @@ class FactsSum:
         groups[GROUP_FIELDS.index("staffed_time")] = on_shift
         calls[:, :first, :] = 0.0
         groups[:, :first, :] = 0.0
-        waits = np.concatenate(self._waits)
+        waits = np.concatenate([np.zeros(0), *self._waits])  # none without call types
         self._waits = []
-        cells = np.concatenate(self._cells)
+        cells = np.concatenate([np.zeros(0, dtype=self._cell_type), *self._cells])
         self._cells = []
         return Facts(calls, groups, *_percentiles(waits, cells, self._zeros, layout), first_interval=first,
                      wait_hist=self._hist,

@@ -235,7 +235,8 @@ def risk_rows(result: RunResult) -> tuple[Spread, ...]:
     out: list[Spread] = []
     for kind in UNIT_KINDS:
         units = _units(result.layout, first, kind)
-        out += _call_spreads(result, _per_unit(calls, first, units), units)
+        if result.layout.type_names:  # a scenario may have no inbound calls (outbound, work or chat only)
+            out += _call_spreads(result, _per_unit(calls, first, units), units)
         out += _group_spreads(result, _per_unit(groups, first, units), units)
     return tuple(out)
 
@@ -459,6 +460,8 @@ def risk_profile(result: RunResult) -> dict[str, Any]:
     with a defined one (None where none has), and that number of replications. Warm-up intervals are no units; a
     day's service level here counts only its intervals after the warm-up."""
     layout = result.layout
+    if not layout.type_names:
+        return {}
     slices, _ = _call_slices(layout)
     chosen = [0, *range(1 + len(layout.client_names), len(slices))][:1 + PROFILE_TYPES]
     per_interval, per_day = _interval_values(result, chosen)

@@ -135,7 +135,7 @@ class CallerSource:
         parts = [d.until(end) for d in self._types]
         filled = [p for p in parts if len(p)]
         if len(filled) <= 1:
-            return filled[0] if filled else parts[0]
+            return filled[0] if filled else parts[0] if parts else no_callers()
         order = np.argsort(np.concatenate([p.arrival_at for p in parts]), kind="stable")
         return Callers(*(joined(*(getattr(p, f.name) for p in parts), order=order) for f in fields(Callers)))
 
@@ -155,6 +155,13 @@ class CallerSource:
                 pending, held = [part], len(part)
         if held or not self.total:
             yield _own(pending) if pending else self._day(math.inf)
+
+
+def no_callers() -> Callers:
+    """No callers (a scenario without call types: outbound, work or chat only)."""
+    f4, f8 = np.zeros(0, dtype=np.float32), np.zeros(0)
+    return Callers(np.zeros(0, dtype=np.int32), f8, f8, np.zeros(0, dtype=np.bool_), f8, f8, f8, f4, f4,
+                   np.zeros(0, dtype=np.bool_), f4, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8))
 
 
 def _own(parts: list[Callers]) -> Callers:

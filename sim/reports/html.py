@@ -334,9 +334,9 @@ def report_html(results: Results, charts: dict[str, bytes]) -> str:
              f"<p>{esc(run.get('description') or '')}</p>",
              f"<p class=\"meta\">{esc(run.get('replications'))} replications x {esc(run.get('days'))} day(s), "
              f"seed {esc(run.get('seed'))}; means with 95 % confidence intervals (±).</p>",
-             "<h2>At a glance</h2>", glance(results),
+             *(["<h2>At a glance</h2>", glance(results)] if results.has_calls else []),  # inbound KPIs
              "<h2>Key figures</h2>", kpi_table(rows, currency)]
-    if results.summary.get("days"):
+    if results.summary.get("days") and results.has_calls:
         parts += ["<h3>Per day</h3>", kpi_table(results.summary["days"], currency, by_day=True)]
     if results.summary.get("risk"):
         parts += ["<h2>Risk: days and intervals</h2>", "<p class=\"note\">Spread over the days and intervals of all "
@@ -346,7 +346,7 @@ def report_html(results: Results, charts: dict[str, bytes]) -> str:
         parts += ["<h2>Charts</h2>", _figures(charts)]
     parts += channel_sections(results)
     parts += ["<h2>Cost breakdown</h2>", cost_section(results), site_section(results)]
-    if results.intervals:
+    if results.intervals and results.has_calls:
         parts += ["<h2>Intervals</h2>", "<p class=\"note\">All call types together; intervals without calls "
                   "during opening hours are left out. Difference = logged in - required (red: understaffed).</p>",
                   interval_section(results)]

@@ -214,7 +214,8 @@ def occupancy_figure(results: Results) -> Figure:
     width = results.interval_s / 3600.0
     groups = results.groups
     columns = [f"occupancy_{g}" for g in groups] + [f"agents_{g}" for g in groups] + ["answered", "abandoned"]
-    panels, note = _active(day_panels(results.total_rows(), columns), ["answered"])
+    panels, note = _active(day_panels(results.total_rows(), columns),
+                           ["answered"] if results.has_calls else [f"agents_{g}" for g in groups])
     fig, axes = _panels_figure(
         panels, f"Occupancy per agent group per {_interval_name(results)} interval",
         "Occupancy = time busy with calls (talk + wrap-up) / time logged in on shift (an agent finishing a call "
@@ -229,7 +230,7 @@ def occupancy_figure(results: Results) -> Figure:
         for g in groups:
             x, occupancy = _steps(p, f"occupancy_{g}", width)
             _, agents = _steps(p, f"agents_{g}", width)
-            shown = (agents >= 1.0) & (answered + abandoned > 0)
+            shown = (agents >= 1.0) & ((answered + abandoned > 0) | (not results.has_calls))
             ax.plot(x, np.where(shown, 100 * occupancy, np.nan), drawstyle="steps-post", linewidth=1.5, label=g)
         ax.axhline(85, color="#666666", linestyle=":", linewidth=1.2, label="85 %")
         ax.set_ylim(0, 105)
@@ -448,8 +449,9 @@ def figures(results: Results) -> dict[str, Figure]:
     from sim.reports.risk_plots import risk_figures  # it imports this module's layout helpers
     optional = {"waiting_time": wait_figure(results), "labour_cost": labour_cost_figure(results),
                 "costs": cost_components_figure(results)}
-    return {"service_level": service_level_figure(results), "volumes": volume_figure(results),
-            "staffing": staffing_figure(results), "occupancy": occupancy_figure(results),
+    calls = {"service_level": service_level_figure(results), "volumes": volume_figure(results),
+             "staffing": staffing_figure(results)} if results.has_calls else {}
+    return {**calls, "occupancy": occupancy_figure(results),
             **{name: fig for name, fig in optional.items() if fig is not None}, **channel_figures(results),
             **risk_figures(results)}
 

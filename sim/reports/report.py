@@ -300,16 +300,18 @@ def terminal_table(summary: Summary, result: RunResult) -> str:
     cells = [["", "", *[title for _, title, _ in TERMINAL_COLUMNS]]]
     for r in rows:
         cells.append([r.level, r.name, *[_fmt(r.kpis.get(key), kind) for key, _, kind in TERMINAL_COLUMNS]])
-    empty = ("-", "0.0 ±0.0", "0.0")
+    empty = ("-", "0.0 ±0.0", "0.0", "0")
     keep = [j for j in range(len(cells[0])) if j < 2 or any(row[j] not in empty for row in cells[1:])]
     cells = [[row[j] for j in keep] for row in cells]
     widths = [max(len(row[j]) for row in cells) for j in range(len(keep))]
     lines = ["  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True)))
              for row in cells]
     total = next(r for r in summary.rows if r.level == "total")
+    inbound = (f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
+               f"{s.service_level.threshold:g}s ({s.service_level.definition.value})" if result.layout.type_names
+               else f"no inbound calls; {result.wall_time:.1f}s")
     head = (f"{s.name}: {s.run.replications} replications x {s.run.days} day(s), seed {s.run.seed}; "
-            f"{result.calls:,} calls in {result.wall_time:.1f}s. Service level {s.service_level.target:.0%}/"
-            f"{s.service_level.threshold:g}s ({s.service_level.definition.value}); 95% CIs.")
+            f"{inbound}; 95% CIs.")
     period = period_label(result)
     risk = cost_risk_text(cost_risk(result), period.removeprefix("per "), s.currency)
     cost = _cost_line(total.kpis, s.currency, period, risk) + _revenue_line(total.kpis, s.currency, period)
@@ -341,10 +343,11 @@ def _cost_line(kpis: dict[str, Estimate], currency: str, period: str, risk: str)
     if total is None or per_call is None or not total.mean:
         return ""
     parts = [f"{name.replace('_', ' ')} {kpis[name].mean:,.0f}" for name in COMPONENTS if kpis[name].mean]
-    return (f"\nCost {period} {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)}); "
-            f"per handled call {per_call.mean:.2f} ±{per_call.half_width:.2f} {currency}"
-            + (f"; per resolved need {per_need.mean:.2f} ±{per_need.half_width:.2f} {currency}" if per_need else "")
-            + risk)
+    per = [f"per {what} {e.mean:.2f} ±{e.half_width:.2f} {currency}"
+           for what, e in (("handled call", per_call), ("resolved need", per_need))
+           if e is not None and not math.isnan(e.mean)]  # none without inbound calls
+    return (f"\nCost {period} {total.mean:,.0f} ±{total.half_width:,.0f} {currency} ({'; '.join(parts)})"
+            + "".join(f"; {p}" for p in per) + risk)
 
 
 def _revenue_line(kpis: dict[str, Estimate], currency: str, period: str) -> str:

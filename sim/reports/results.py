@@ -76,6 +76,11 @@ class Results:
         sl = self.run.get("service_level", {})
         return float(sl.get("threshold_s", 20.0)), float(sl.get("target", 0.8)), str(sl.get("definition", ""))
 
+    @property
+    def has_calls(self) -> bool:
+        """Whether the scenario has inbound call types (it may have only campaigns, work or chats)."""
+        return any(r["level"] == "call_type" for r in self.summary["rows"])
+
     def kpi_row(self, level: str, name: str) -> dict[str, dict[str, float | None]]:
         """KPIs ({kpi: {mean, ci}}) of one row of summary.json ({} if absent)."""
         return next((r["kpis"] for r in self.summary["rows"] if r["level"] == level and r["name"] == name), {})

@@ -20,6 +20,9 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
     problems += _site_problems(scenario)
     problems += _campaign_problems(scenario)
     known = list(scenario.all_call_types())
+    if not known and not (scenario.campaigns or scenario.work or scenario.chats):
+        problems.append((("call_types",), "nothing to simulate: give call types (inbound calls), or campaigns, work "
+                                          "or chats"))
     traces: dict[str, Trace | None] = {}
     for gname, group in scenario.agent_groups.items():
         for skill in group.skills:

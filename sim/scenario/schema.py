@@ -333,7 +333,7 @@ class ChatType(Model):
 
 class Client(Model):
     description: str = ""
-    call_types: dict[Name, CallType] = Field(min_length=1)
+    call_types: dict[Name, CallType] = Field(default_factory=dict)
 
 
 class Shift(Model):
@@ -424,7 +424,7 @@ class Scenario(Model):
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
-        if (self.clients is None) == (self.call_types is None):
+        if self.clients is not None and self.call_types is not None:
             raise ValueError("give exactly one of 'clients' or 'call_types'")
         return self
 
@@ -445,8 +445,7 @@ class Scenario(Model):
         """Clients by name; the single-client shorthand becomes one client named after the scenario."""
         if self.clients is not None:
             return self.clients
-        assert self.call_types is not None
-        return {self.name: Client(call_types=self.call_types)}
+        return {self.name: Client(call_types=self.call_types or {})}
 
     def all_call_types(self) -> dict[str, tuple[str, CallType]]:
         """Call type name -> (client name, call type), in file order."""
