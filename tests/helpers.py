@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.analysis.experiment import RunResult, run
+from sim.analysis.experiment import RunResult, replicate, run
+from sim.analysis.facts import Facts
 from sim.analysis.stats import Estimate
 from sim.analysis.summary import KpiRow, Summary, kpi_rows
 from sim.engine.callers import draw_callers
@@ -69,6 +70,14 @@ def replication_records(s: Scenario) -> list[Records]:
         streams = Streams(s.run.seed, rep)
         out.append(simulate(layout, draw_callers(layout, streams), streams))
     return out
+
+
+def facts_and_records(s: Scenario, replication: int) -> tuple[Facts, Records]:
+    """The facts of replication ``replication`` of ``s`` (numbered as ``run`` numbers them, from 0) and the whole
+    records they were drawn from."""
+    kept: list[Records] = []
+    facts, _ = replicate(s, replication, lambda _, records, __: kept.append(records))
+    return facts, kept[0]
 
 
 def inbound_shares(r: Records, lo: float, hi: float) -> dict[str, float]:

@@ -18,7 +18,7 @@ import pytest
 import sim.engine.dialer
 from sim.analysis.campaign_facts import CAMPAIGN_FIELDS
 from sim.analysis.chat_facts import CHAT_FIELDS
-from sim.analysis.experiment import RunResult, replicate, run, with_overrides
+from sim.analysis.experiment import RunResult, run, with_overrides
 from sim.analysis.facts import Facts
 from sim.analysis.work_facts import WORK_FIELDS
 from sim.cli.app import main
@@ -27,6 +27,7 @@ from sim.engine.records import Records
 from sim.reports.call_records import CHANNEL_COLUMNS, CHANNEL_FILES, RecordsWriter, write_channel
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
+from tests.helpers import facts_and_records
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICATIONS = 2
@@ -131,9 +132,7 @@ def test_records_re_aggregate_to_the_facts_of_their_replication(written: tuple[s
 
 def _kept(scenario: Scenario, replication: int) -> Records:
     """The in-memory records of ``replication`` (numbered as ``run`` numbers them, from 0)."""
-    kept: list[Records] = []
-    replicate(scenario, replication, lambda rep, records, layout: kept.append(records))
-    return kept[0]
+    return facts_and_records(scenario, replication)[1]
 
 
 def test_records_read_back_as_the_records_simulated(written: tuple[str, RunResult, Path]) -> None:

@@ -15,7 +15,6 @@ import pytest
 
 from sim.analysis.campaign_facts import CAMPAIGN_FIELDS
 from sim.analysis.chat_facts import CHAT_FIELDS
-from sim.analysis.experiment import replicate
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, Facts
 from sim.analysis.work_facts import WORK_FIELDS
 from sim.engine.dialer import ATTEMPT_OUTCOMES, IN_PROGRESS, Attempts
@@ -24,7 +23,7 @@ from sim.engine.records import OUTCOMES, Records
 from sim.engine.repeats import LEGS
 from sim.scenario.campaigns import refills
 from sim.scenario.schema import Scenario
-from tests.helpers import scenario
+from tests.helpers import facts_and_records, scenario
 
 REL = 1e-9
 ALL_CHANNELS = """
@@ -86,12 +85,7 @@ chats:
 
 def _runs(drain: str) -> tuple[Scenario, Layout, list[tuple[Facts, Records]]]:
     s = scenario(ALL_CHANNELS.replace("DRAIN", drain))
-    kept: list[Records] = []
-    out = []
-    for rep in range(s.run.replications):
-        facts, _ = replicate(s, rep, lambda _, records, __: kept.append(records))
-        out.append((facts, kept[-1]))
-    return s, build_layout(s), out
+    return s, build_layout(s), [facts_and_records(s, rep) for rep in range(s.run.replications)]
 
 
 @pytest.fixture(scope="module", params=["0s", "1d"])

@@ -7,13 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.analysis.experiment import replicate, run
+from sim.analysis.experiment import run
 from sim.engine.dialer import ATTEMPT_OUTCOMES
 from sim.engine.layout import build_layout
-from sim.engine.records import Records
 from sim.errors import ScenarioError
 from sim.scenario.loader import parse_scenario
-from tests.helpers import scenario
+from tests.helpers import facts_and_records, scenario
 
 PARTNER = """
 name: partner_channels
@@ -74,10 +73,8 @@ def test_the_partner_invoice_counts_the_chats_items_contacts_and_sales_of_its_ow
     s = scenario(PARTNER)
     groups = list(build_layout(s).group_names)
     bpo = np.asarray([groups.index(g) for g in ("bpo_chat", "bpo_mail", "bpo_sales")])
-    kept: list[Records] = []
     for rep in range(s.run.replications):
-        facts, _ = replicate(s, rep, lambda _, records, __: kept.append(records))
-        records = kept[-1]
+        facts, records = facts_and_records(s, rep)
         chats = records.chats
         items = records.items
         attempts = records.attempts
