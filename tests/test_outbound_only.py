@@ -66,3 +66,12 @@ def test_a_scenario_with_nothing_to_simulate_is_refused() -> None:
         parse_scenario("name: nothing\nagent_groups:\n  team: {skills: [x], agents: 3}\n", "nothing.yaml")
     assert "nothing.yaml:1 call_types: nothing to simulate: give call types (inbound calls), or campaigns, work " \
            "or chats" in str(bad.value)
+
+
+def test_call_types_and_clients_together_are_refused() -> None:
+    calls = "{arrivals: {rate_per_hour: 1}, handle_time: {dist: exponential, mean: 3min}, patience: none}"
+    text = (f"name: both\ncall_types:\n  a: {calls}\nclients:\n  x:\n    call_types:\n      b: {calls}\n"
+            "agent_groups:\n  t: {skills: [a, b], agents: 1}\n")
+    with pytest.raises(ScenarioError) as bad:
+        parse_scenario(text, "both.yaml")
+    assert str(bad.value) == "both.yaml:1: give 'clients' or 'call_types', not both"

@@ -425,7 +425,7 @@ class Scenario(Model):
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         if self.clients is not None and self.call_types is not None:
-            raise ValueError("give exactly one of 'clients' or 'call_types'")
+            raise ValueError("give 'clients' or 'call_types', not both")
         return self
 
     def site_map(self) -> dict[str, Site]:
