@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.experiment import run
+from sim.economics.billing import COMPONENTS
 from sim.engine.dialer import ATTEMPT_OUTCOMES
 from sim.engine.layout import build_layout
 from sim.errors import ScenarioError
@@ -117,3 +118,68 @@ def test_time_prices_pay_for_any_work_at_the_partner() -> None:
     hours = (3 * 10 + 2 * 8 + 3 * 8)
     for facts in result.facts:
         assert facts.costs.invoices["bpo"]["hours"] == pytest.approx(25 * hours, rel=1e-12)
+
+
+SHARED = """
+name: shared_partner
+run: {days: 1, replications: 2, seed: 5, interval: 1h}
+clients:
+  shop:
+    call_types:
+      orders:
+        arrivals: {rate_per_hour: 20}
+        handle_time: {dist: exponential, mean: 3min}
+        patience: none
+  bank: {}
+sites:
+  bpo:
+    kind: partner
+    bill_per_client: BILL
+    contract: {per_chat: 2, per_item: 3, per_call: 1, monthly_fee: 300}
+agent_groups:
+  bpo_phone: {site: bpo, skills: [orders], agents: 3}
+  bpo_chat: {site: bpo, skills: [], shifts: [{start: "08:00", end: "18:00", agents: 2}]}
+  bpo_mail: {site: bpo, skills: [], shifts: [{start: "08:00", end: "16:00", agents: 1}]}
+chats:
+  shop_chat:
+    client: shop
+    arrivals: {rate_per_hour: 10}
+    handle_time: {dist: exponential, mean: 6min}
+    patience: {dist: exponential, mean: 2min}
+    groups: [bpo_chat]
+    concurrency: 2
+    stretch: [1.0, 1.2]
+    service_level: {threshold: 60s, target: 0.8}
+work:
+  bank_mail:
+    client: bank
+    channel: email
+    arrivals: {rate_per_hour: 6}
+    handle_time: {dist: exponential, mean: 6min}
+    groups: [bpo_mail]
+    response: {within: 8h, target: 0.9}
+"""
+
+
+def test_a_partner_billing_each_client_bills_each_its_own_tasks() -> None:
+    """One partner works a shop's calls and chats and a bank's e-mail (the bank has no inbound line): billed per
+    client, each invoice counts only that client's units and carries its own base fee; billed once, the invoice
+    counts them all and the total is the same but for the fee charged once."""
+    s = scenario(SHARED.replace("BILL", "true"))
+    one = scenario(SHARED.replace("BILL", "false"))
+    for rep in range(s.run.replications):
+        facts, records = facts_and_records(s, rep)
+        single = facts_and_records(one, rep)[0]
+        assert records.chats is not None and records.items is not None
+        chats = int((~np.isnan(records.chats.start_at)).sum())
+        items = int((~np.isnan(records.items.end_at)).sum())
+        shop, bank = facts.costs.lines["bpo", "shop"], facts.costs.lines["bpo", "bank"]
+        assert (shop.items["chats"], shop.items["items"]) == (2 * chats, 0) and shop.items["calls"] > 0
+        assert (bank.items["chats"], bank.items["items"], bank.items["calls"]) == (0, 3 * items, 0)
+        fee = 300 / MONTH_DAYS
+        assert shop.items["monthly_fee"] == pytest.approx(fee) and bank.items["monthly_fee"] == pytest.approx(fee)
+        whole = single.costs.lines["bpo", "all"]
+        assert whole.items["chats"] == 2 * chats and whole.items["items"] == 3 * items
+        assert shop.total + bank.total == pytest.approx(whole.total + fee, rel=1e-12)
+        fees = facts.costs.by_client[COMPONENTS.index("partner_fees")]  # clients in file order: shop, bank
+        assert fees.tolist() == pytest.approx([shop.total, bank.total], rel=1e-12)
