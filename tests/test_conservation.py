@@ -199,3 +199,10 @@ def test_every_chat_is_taken_left_or_waiting(runs: tuple[Scenario, Layout, list[
                             ("finished", finished.sum())):
             assert f[CHAT_FIELDS.index(name)] == count, name
         assert ((taken & ~finished).sum() + waiting.sum() > 0) != _ended(s)
+        horizon = s.run.days * 86400.0  # the concurrency: chat-seconds in service per agent-second with a chat
+        until = np.minimum(np.where(np.isnan(ch.end_at), np.inf, ch.end_at), horizon)
+        service = float((until - np.minimum(ch.start_at, horizon))[taken].sum())
+        assert f[CHAT_FIELDS.index("service_time")] == pytest.approx(service, rel=REL)
+        g = build_layout(s).group_names.index("chatters")
+        chatting = facts.groups[GROUP_FIELDS.index("chat_time"), :, g].sum()
+        assert chatting <= service <= 2 * chatting  # 1 to `concurrency` chats while an agent has any

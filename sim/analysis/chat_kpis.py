@@ -33,7 +33,7 @@ def chat_kpis(facts: tuple[Facts, ...], layout: Layout) -> dict[str, dict[str, E
         index = [layout.group_names.index(g) for g in (layout.scenario.chats or {})[name].groups]
         chatting = np.stack([one.groups[GROUP_FIELDS.index("chat_time"), first:, :][:, index].sum()
                              for one in facts])
-        kpis["concurrency"] = ratio_estimate(f["handle_sum"], chatting)
+        kpis["concurrency"] = ratio_estimate(f["service_time"], chatting)
         kpis["agent_hours"] = mean_estimate(agent_hours)
         kpis["chats_per_agent_hour"] = ratio_estimate(f["finished"], agent_hours)
         kpis["labour_cost"] = mean_estimate(labour)
