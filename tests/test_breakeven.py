@@ -68,6 +68,44 @@ def test_partner_price_at_which_outsourcing_stops_paying(pair: Path, capsys: pyt
         "sites.bpo.contract.per_minute,difference,difference_ci")
 
 
+SELLING = """
+name: selling
+run: {days: 1, replications: 10, seed: 4}
+call_types:
+  calls:
+    arrivals: {rate_per_hour: 60}
+    handle_time: {dist: exponential, mean: 5min}
+    patience: none
+    sales: {offer: 0.5, conversion: 0.2, revenue: 100}
+agent_groups:
+  team: {skills: [calls], agents: 10, cost_per_hour: 30}
+"""
+SELLING_PARTNER = """
+extends: selling.yaml
+name: selling_partner
+sites:
+  bpo: {kind: partner, conversion: {calls: 0.2}, contract: {per_hour: 20, revenue_share: 0.25}}
+agent_groups:
+  team: {site: bpo, cost_per_hour: 0}
+"""
+
+
+def test_the_partner_conversion_at_which_revenue_share_stops_paying(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same 720 offers a day (60 calls/h x 24 h x 0.5) sold at 100 EUR: in house 20 % convert at 30 EUR per
+    agent hour; at the partner x convert, it keeps 25 % of the revenue and charges 20 EUR an hour. Profits are
+    equal where 0.75 x 100 x 720 x = 100 x 720 x 0.2 - 10 x 240 h x 10 EUR, x* = 12,000 / 54,000 = 0.2222; the
+    search's 95 % CI must contain it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "selling.yaml").write_text(SELLING, encoding="utf-8")
+    (tmp_path / "selling_partner.yaml").write_text(SELLING_PARTNER, encoding="utf-8")
+    assert main(["breakeven", "selling.yaml", "selling_partner.yaml", "--vary", "sites.bpo.conversion.calls",
+                 "--between", "0.1", "0.4", "--kpi", "profit", "--workers", "1", "--quiet", "--out", "be"]) == 0
+    result = json.loads(Path("be/breakeven.json").read_text())
+    assert result["kpi"] == "profit" and result["ci_low"] < 12_000 / 54_000 < result["ci_high"]
+    assert result["ci_high"] - result["ci_low"] < 0.05
+
+
 def test_whole_numbers_find_the_equal_staffing(pair: Path) -> None:
     """B = A with its agents varied: under common random numbers B's SL equals A's exactly at A's own 10
     agents."""
@@ -95,6 +133,7 @@ def test_the_crossing_of_a_line_and_its_ci() -> None:
     (["--between", "0.5", "2", "--kpi", "total_cots"], "did you mean 'total_cost'?"),
     (["--between", "-1", "2"], "partner.yaml --vary sites.bpo.contract.per_minute: must be >= 0 (got -1.0)"),
     (["--between", "0.5", "2", "--replications", "1"], "at least 2 replications"),
+    (["--between", "0.5", "2", "--kpi", "profit"], "--kpi profit: neither own nor partner has the work it measures"),
 ])
 def test_bad_searches_exit_2(pair: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     assert main(["breakeven", "own.yaml", "partner.yaml", "--vary", "sites.bpo.contract.per_minute", "--workers", "1",

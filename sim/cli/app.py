@@ -747,7 +747,10 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
 
         def evaluate(x: float) -> Estimate:
             rows = compare([reference, simulated(variant(x))])
-            diff = next(r for r in rows if r.scope == "all" and r.key == kpi).diffs[1] or Estimate(math.nan, math.nan)
+            row = next((r for r in rows if r.scope == "all" and r.key == kpi), None)
+            if row is None:  # a row of campaigns, sales, work or chat that neither scenario has
+                raise CcsimError(f"--kpi {kpi}: neither {names[0]} nor {names[1]} has the work it measures")
+            diff = row.diffs[1] or Estimate(math.nan, math.nan)
             if wanted(sys.stderr, args.quiet or args.json):
                 print(f"  {key} = {x:.6g}: {names[1]} - {names[0]} = {diff.mean:+,.6g} ±{diff.half_width:,.3g}",
                       file=sys.stderr, flush=True)

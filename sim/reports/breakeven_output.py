@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.breakeven import Crossing
-from sim.analysis.compare import COMPARED
+from sim.analysis.compare import CHANNELS, COMPARED
 from sim.errors import CcsimError, did_you_mean
 from sim.reports.folders import Staged, staged_folder
 from sim.reports.report import json_number, versions, write_csv
 
-KINDS = {key: kind for key, _, kind in COMPARED}
-"""The KPIs a break-even can equate (those of ``ccsim compare``) and their kinds."""
+KINDS = {key: kind for key, _, kind in (*COMPARED, *CHANNELS)}
+"""The KPIs a break-even can equate (those of ``ccsim compare``, with the rows of campaigns, sales, work and chat
+such as ``revenue`` and ``profit``) and their kinds."""
 
 
 def check_kpi(kpi: str) -> str:
