@@ -226,3 +226,43 @@ def test_an_offers_list_is_labelled_by_its_values(center: Path) -> None:
     (center / "twice.yaml").write_text("agent_groups.team.agents: [12, 12]\n", encoding="utf-8")
     with pytest.raises(CcsimError, match="twice.yaml:1 agent_groups.team.agents: the option 12 is given twice"):
         offers("twice.yaml")
+
+
+SELLING = """
+name: selling
+run: {days: 1, replications: 6, seed: 9}
+call_types:
+  service:
+    arrivals: {rate_per_hour: 60}
+    handle_time: {dist: exponential, mean: 5min}
+    patience: none
+    sales: {offer: 0.5, conversion: 0.2, revenue: 100}
+sites:
+  bpo: {kind: partner, contract: {per_hour: 20, revenue_share: 0.2}}
+agent_groups:
+  desk: {skills: [service], agents: 8, site: bpo}
+"""
+
+
+def test_the_most_profitable_contract_is_known_by_construction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The same calls, offers and sales under three contracts: 20 EUR an hour plus a revenue share of 20 % or
+    10 %, or 27 EUR an hour and no share. Profit = revenue - 8 x 24 x hourly - share x revenue, so the 10 % share
+    wins unless 0.1 x revenue > 7 x 192 h = 1,344 EUR, i.e. revenue over 13,440 EUR: about 720 offers x 0.2 x 100
+    = 14,400 EUR a day, so the flat 27 EUR wins; the 10 % share is runner-up, short by exactly 0.1 x revenue -
+    1,344 in every replication."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "selling.yaml").write_text(SELLING, encoding="utf-8")
+    assert main(["optimize", "selling.yaml", "--choose", "sites.bpo.contract={per_hour: 20, revenue_share: 0.2},"
+                 "{per_hour: 20, revenue_share: 0.1},{per_hour: 27}", "--kpi", "profit", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Chosen: sites.bpo.contract={per_hour: 27}" in out and "EUR per day less" in out
+    result = json.loads(Path("results/optimize-selling/optimize.json").read_text())
+    rows = {r["sites.bpo.contract"]: r for r in result["rows"]}
+    flat, ten, twenty = (rows[k] for k in ("{per_hour: 27}", "{per_hour: 20, revenue_share: 0.1}",
+                                           "{per_hour: 20, revenue_share: 0.2}"))
+    revenue = (ten["profit"] - twenty["profit"]) / 0.1  # the same revenue under every contract
+    assert 12_000 < revenue < 17_000
+    assert ten["vs_chosen"] == pytest.approx(1344 - 0.1 * revenue, rel=1e-9)
+    assert flat["profit"] == pytest.approx(revenue - 27 * 192, rel=1e-9)
+    assert result["run"]["runner_up"] == {"sites.bpo.contract": "{per_hour: 20, revenue_share: 0.1}"}

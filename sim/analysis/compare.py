@@ -91,6 +91,13 @@ def kpi_pairs(result: RunResult, client: int | None) -> dict[str, tuple[np.ndarr
     return out
 
 
+def objective_pairs(result: RunResult, kpi: str) -> tuple[np.ndarray, np.ndarray]:
+    """(numerator, denominator) per replication of one compared KPI over all clients: a KPI of ``kpi_pairs`` or
+    of the rows of campaigns, sales, work and chat (``CHANNELS``, e.g. ``profit``)."""
+    pairs = kpi_pairs(result, None)
+    return pairs[kpi] if kpi in pairs else _channel_pairs(result)[kpi]
+
+
 def _site_pairs(result: RunResult, field: str, per: str | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """GROUP_FIELDS ``field`` per site (over ``per`` if given, else a count), per replication."""
     first = result.facts[0].first_interval

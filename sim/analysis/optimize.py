@@ -6,7 +6,8 @@ replication r of every combination sees the same callers (common random numbers)
 every call type meets its service-level target (its own, else the scenario's): by the rule ``ci`` the lower end
 of the 95 % CI of its service level is at or above the target, by ``mean`` the point estimate is; with a limit on
 abandonment, the upper end of its CI (the mean) is at or below it. Among the feasible combinations the one with
-the lowest KPI (mean) is chosen; the paired difference to the runner-up says whether the choice is clear.
+the lowest cost (mean) is chosen, or with ``--kpi profit`` the highest profit (revenue of sales and campaigns
+minus the total cost); the paired difference to the runner-up says whether the choice is clear.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.analysis.compare import COMPARED, kpi_pairs
+from sim.analysis.compare import COMPARED, objective_pairs
 from sim.analysis.experiment import RunResult
 from sim.analysis.stats import Estimate, paired_difference, ratio_estimate
 from sim.analysis.summary import kpi_rows
@@ -31,6 +32,8 @@ COMMAND = "ccsim optimize"
 OPTIONS = "--choose KEY.PATH=V1,V2,... or --choose-file OFFERS.yaml"
 COSTS = tuple(key for key, _, kind in COMPARED if kind.startswith("money"))
 """The KPIs an optimisation can minimise: the costs of ``ccsim compare``."""
+GAINS = ("profit",)
+"""The KPIs an optimisation can maximise."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +90,25 @@ class Decision:
     margin: Estimate | None
 
     @property
+    def maximise(self) -> bool:
+        """Whether the KPI is a gain (profit), chosen highest, rather than a cost, chosen lowest."""
+        return self.kpi in GAINS
+
+    @property
     def clear(self) -> bool:
-        """Whether the runner-up costs more than the chosen combination beyond the noise (its CI excludes 0)."""
+        """Whether the runner-up is worse than the chosen combination beyond the noise (its CI excludes 0): it
+        costs more, or earns less."""
         m = self.margin
-        return m is not None and not math.isnan(m.half_width) and m.mean - m.half_width > 0
+        if m is None or math.isnan(m.half_width):
+            return False
+        return bool(m.mean + m.half_width < 0 if self.maximise else m.mean - m.half_width > 0)
 
 
 def check_kpi(kpi: str) -> str:
-    """``--kpi`` checked: a cost of ``ccsim compare``."""
-    if kpi not in COSTS:
-        raise CcsimError(f"{COMMAND} --kpi {kpi}: not a cost KPI{did_you_mean(kpi, list(COSTS))}; choose among "
-                         f"{', '.join(COSTS)}")
+    """``--kpi`` checked: a cost of ``ccsim compare`` or profit."""
+    if kpi not in (*COSTS, *GAINS):
+        raise CcsimError(f"{COMMAND} --kpi {kpi}: not a cost KPI or profit{did_you_mean(kpi, [*COSTS, *GAINS])}; "
+                         f"choose among {', '.join((*COSTS, *GAINS))}")
     return kpi
 
 
@@ -143,13 +154,14 @@ def offers(file: str) -> list[Axis]:
 
 
 def decide(sweep: SweepResult, kpi: str, goals: Goals) -> Decision:
-    """Check every combination against the goals, choose the feasible one of lowest ``kpi`` (the first in grid
-    order among equals) and compare every combination with it, paired by replication."""
-    pairs = [kpi_pairs(r, None)[kpi] for r in sweep.results]
+    """Check every combination against the goals, choose the feasible one of lowest ``kpi`` (highest for a gain;
+    the first in grid order among equals) and compare every combination with it, paired by replication."""
+    pairs = [objective_pairs(r, kpi) for r in sweep.results]
     checks = [_types(r, goals) for r in sweep.results]
     values = [ratio_estimate(*p) for p in pairs]
     feasible = [i for i, types in enumerate(checks) if all(t.meets for t in types)]
-    ranked = sorted(feasible, key=lambda i: (values[i].mean, i))
+    sign = -1.0 if kpi in GAINS else 1.0
+    ranked = sorted(feasible, key=lambda i: (sign * values[i].mean, i))
     chosen = ranked[0] if ranked else None
     runner_up = ranked[1] if len(ranked) > 1 else None
     rows = tuple(Row(v.settings, values[i], checks[i], i in feasible,

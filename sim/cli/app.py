@@ -244,8 +244,9 @@ def _add_breakeven(commands: Any) -> None:
 
 def _add_optimize(commands: Any) -> None:
     """``optimize`` (the choice: sim.analysis.optimize; the files: sim.reports.optimize_output)."""
-    p = commands.add_parser("optimize", help="the cheapest combination of options (staffing, partner contracts, "
-                                             "overflow rules) that meets every call type's service target")
+    p = commands.add_parser("optimize", help="the cheapest (or most profitable) combination of options (staffing, "
+                                             "partner contracts, overflow rules) that meets every call type's "
+                                             "service target")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--choose", action="append", default=[], metavar="KEY.PATH=V1,V2,...",
                    help="one decision: a scenario key and its options, addressed as in error messages (YAML "
@@ -253,7 +254,7 @@ def _add_optimize(commands: Any) -> None:
     p.add_argument("--choose-file", action="append", default=[], metavar="OFFERS.yaml",
                    help="decisions from a file: KEY.PATH: {LABEL: VALUE, ...} (e.g. whole partner contracts)")
     p.add_argument("--kpi", default="total_cost", help="the cost to minimise (a cost of ccsim compare; default "
-                                                         "total_cost, per the run's period)")
+                                                         "total_cost, per the run's period), or profit to maximise")
     p.add_argument("--feasible", default="ci", choices=("ci", "mean"),
                    help="ci (default): the lower end of the 95%% CI of every call type's SL meets its target; "
                         "mean: the point estimate does")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.compare import COMPARED
+from sim.analysis.compare import CHANNELS, COMPARED
 from sim.analysis.optimize import Decision, Row
 from sim.analysis.stats import Estimate
 from sim.analysis.sweep import SweepResult
@@ -21,7 +21,7 @@ from sim.reports.report import json_number, versions, write_csv
 from sim.reports.staffed import parent_path
 
 CHOSEN = "chosen.yaml"
-_LABELS = {key: label for key, label, _ in COMPARED}
+_LABELS = {key: label for key, label, _ in (*COMPARED, *CHANNELS)}
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -104,8 +104,10 @@ def decision_text(decision: Decision, currency: str, period: str) -> str:
             verdict = "a clear choice: the CI excludes 0"
         else:
             verdict = "a toss-up: the CI includes 0, so the two are not told apart at these replications"
-        lines.append(f"Runner-up: {settings_text(runner)}: {_money(decision.margin, signed=True)} {currency} "
-                     f"{period} more (paired by replication, 95 % CI); {verdict}.")
+        margin, word = ((Estimate(-decision.margin.mean, decision.margin.half_width), "less") if decision.maximise
+                        else (decision.margin, "more"))
+        lines.append(f"Runner-up: {settings_text(runner)}: {_money(margin, signed=not decision.maximise)} {currency} "
+                     f"{period} {word} (paired by replication, 95 % CI); {verdict}.")
     return "\n".join(lines)
 
 
