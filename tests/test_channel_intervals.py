@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 
 from sim.analysis.channel_intervals import COLUMNS, channel_interval_rows
 from sim.analysis.experiment import RunResult, run, with_overrides
 from sim.analysis.summary import kpi_rows, summarize
 from sim.reports import plots
+from sim.reports.outputs import Outputs, write_outputs
 from sim.reports.report import write_results
 from sim.reports.results import load_results
 from sim.scenario.loader import load_scenario
@@ -49,6 +51,10 @@ def test_the_file_and_figures_follow_the_channels(desk: RunResult, tmp_path: Pat
     write_results(desk, summarize(desk), tmp_path / "desk", None)
     results = load_results(tmp_path / "desk")
     assert len(results.channel_intervals) == len(channel_interval_rows(desk))
+    write_outputs(tmp_path / "desk", Outputs(xlsx=True))
+    sheet = load_workbook(tmp_path / "desk" / "results.xlsx", read_only=True)["Channel intervals"]
+    header, *cells = sheet.iter_rows(values_only=True)
+    assert list(header) == list(COLUMNS) and len(cells) == len(results.channel_intervals)
     figures = plots.figures(results)
     assert {"work_backlog", "chat_service_level"} <= set(figures) and "outbound_contacts" not in figures
     backlog = figures["work_backlog"]

@@ -5,6 +5,7 @@ Sheets and their columns (stable; the CSV sheets keep the CSV files' column name
 - ``Run``: key / value pairs of run.json (nested keys joined with dots, e.g. ``service_level.target``);
 - ``KPIs``, ``Days``, ``Intervals``, ``Risk``: summary.csv, days.csv, intervals.csv and risk.csv;
 - ``Cost risk``: cost_risk.csv (only when the scenario prices something);
+- ``Channel intervals``: channel_intervals.csv (only with campaigns, work items or chats);
 - ``Staffing``: per interval ``day, weekday, interval_start, calls, aht, required, scheduled, difference``
   (calls that wanted an agent, Erlang C agents required, agents logged in, logged in - required);
 - ``Wait distribution``: ``wait_s`` and, per call type and ``all``, the share of answered calls that waited at
@@ -44,7 +45,7 @@ from sim.reports.compare_report import Comparison, sheet_titles
 from sim.reports.results import Results, read_table, requirement
 
 CSV_SHEETS = (("KPIs", "summary.csv"), ("Days", "days.csv"), ("Intervals", "intervals.csv"), ("Risk", "risk.csv"),
-              ("Cost risk", "cost_risk.csv"))
+              ("Cost risk", "cost_risk.csv"), ("Channel intervals", "channel_intervals.csv"))
 BOLD = Font(bold=True)
 
 
