@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from sim.analysis.experiment import run
+from sim.analysis.summary import kpi_rows
 from sim.economics.billing import COMPONENTS
 from sim.engine.dialer import ATTEMPT_OUTCOMES
 from sim.engine.layout import build_layout
+from sim.engine.records import ANSWERED
 from sim.errors import ScenarioError
 from sim.scenario.loader import parse_scenario
 from tests.helpers import facts_and_records, scenario
@@ -109,6 +111,16 @@ def test_a_partner_that_cannot_pay_for_its_work_is_refused(contract: str, path: 
     assert message.endswith("or the group a cost_per_hour"), message
 
 
+def test_a_fee_per_sale_does_not_pay_for_a_campaign_that_sells_nothing() -> None:
+    text = PARTNER.replace("    sale: {conversion: 0.2, revenue: 90}\n", "").replace(
+        "{per_chat: 2.5, per_item: 1.8, per_contact: 3, per_sale: 12, revenue_share: 0.1, monthly_fee: 600}",
+        "{per_chat: 2.5, per_item: 1.8, per_sale: 12}")
+    with pytest.raises(ScenarioError) as bad:
+        parse_scenario(text, "partner.yaml")
+    assert "campaigns.winback.groups[0]: 'bpo_sales' works at partner site 'bpo', whose contract pays nothing for " \
+           "this work: give the contract per_contact or per_hour or per_fte_month or monthly_fee" in str(bad.value)
+
+
 def test_time_prices_pay_for_any_work_at_the_partner() -> None:
     text = PARTNER.replace(
         "{per_chat: 2.5, per_item: 1.8, per_contact: 3, per_sale: 12, revenue_share: 0.1, monthly_fee: 600}",
@@ -181,5 +193,101 @@ def test_a_partner_billing_each_client_bills_each_its_own_tasks() -> None:
         whole = single.costs.lines["bpo", "all"]
         assert whole.items["chats"] == 2 * chats and whole.items["items"] == 3 * items
         assert shop.total + bank.total == pytest.approx(whole.total + fee, rel=1e-12)
-        fees = facts.costs.by_client[COMPONENTS.index("partner_fees")]  # clients in file order: shop, bank
-        assert fees.tolist() == pytest.approx([shop.total, bank.total], rel=1e-12)
+        money = facts.costs.by_client  # clients in file order: shop, bank
+        fees, task = money[COMPONENTS.index("partner_fees")], money[COMPONENTS.index("partner_task_fees")]
+        assert (fees + task).tolist() == pytest.approx([shop.total, bank.total], rel=1e-12)
+        assert fees[1] == 0 and task[1] == pytest.approx(bank.total, rel=1e-12)  # the bank has only e-mail
+        assert task[0] >= shop.items["chats"] > 0  # the shop's chats, and its chat agents' share of the fee
+
+
+MIXED = """
+name: mixed
+run: {days: 1, replications: 2, seed: 6, interval: 1h}
+clients:
+  alpha:
+    call_types:
+      orders:
+        arrivals: {rate_per_hour: 30}
+        handle_time: {dist: exponential, mean: 4min}
+        patience: none
+        sales: {offer: 0.5, conversion: 0.2, revenue: 80}
+  beta: {}
+sites:
+  bpo: {kind: partner, contract: {per_hour: 20, per_chat: 3, revenue_share: 0.1, per_call: 0.5}}
+agent_groups:
+  phones: {site: bpo, skills: [orders], agents: 4}
+  chatters: {site: bpo, skills: [], shifts: [{start: "08:00", end: "18:00", agents: 2}]}
+chats:
+  web:
+    client: beta
+    arrivals: {rate_per_hour: 12}
+    handle_time: {dist: exponential, mean: 6min}
+    patience: {dist: exponential, mean: 2min}
+    groups: [chatters]
+    concurrency: 2
+    stretch: [1.0, 1.2]
+    service_level: {threshold: 60s, target: 0.8}
+"""
+
+
+def test_a_pooled_partner_charges_each_unit_to_its_owner_and_tasks_stay_out_of_the_cost_per_call() -> None:
+    """Alpha's calls (with sales offers) and beta's chats at one partner, one invoice: beta pays none of alpha's
+    revenue share or per-call charges and alpha none of beta's chat fees; beta's whole share is partner_task_fees,
+    alpha's partner_fees; the two add up to the invoice; the cost per handled call counts alpha's inbound cost only."""
+    result = run(scenario(MIXED), workers=1)
+    alpha, beta = (result.layout.client_names.index(c) for c in ("alpha", "beta"))
+    fees, task = COMPONENTS.index("partner_fees"), COMPONENTS.index("partner_task_fees")
+    for f in result.facts:
+        money = f.costs.by_client
+        bill = f.costs.invoices["bpo"]
+        assert money[fees, beta] == 0 and money[task, alpha] == 0
+        assert money[task, beta] >= bill["chats"] > 0
+        assert money[fees, alpha] >= bill["revenue_share"] + bill["calls"] and bill["calls"] > 0
+        assert money[fees].sum() + money[task].sum() == pytest.approx(sum(bill.values()), rel=1e-12)
+    rows = {(r.level, r.name): r.kpis for r in kpi_rows(result)}
+    assert float(rows["total", "all"]["cost_per_call"].mean) == pytest.approx(
+        float(rows["client", "alpha"]["cost_per_call"].mean), rel=1e-12)
+
+
+BLENDED = """
+name: blended_clients
+run: {days: 1, replications: 2, seed: 4, interval: 1h, start_day: mon}
+clients:
+  alpha:
+    call_types:
+      hotline:
+        arrivals: {rate_per_hour: 20}
+        handle_time: {dist: exponential, mean: 4min}
+        patience: none
+  beta: {}
+agent_groups:
+  team: {skills: [hotline], agents: 4, cost_per_hour: 30}
+campaigns:
+  winback:
+    client: beta
+    groups: [team]
+    reserve: 1
+    list: {per_day: 400}
+    hours: {mon-sun: "08:00-18:00"}
+    dialing: progressive
+    outcomes:
+      no_answer: {share: 0.6, ring_time: {dist: deterministic, value: 20s}}
+      right_party: {share: 0.4, ring_time: {dist: deterministic, value: 5s}, talk_time: {dist: exponential, mean: 3min}}
+"""
+
+
+def test_a_blended_team_bills_the_campaign_client_its_share_of_the_labour() -> None:
+    """One in-house team answers alpha's calls and, in quiet periods, works beta's campaign: its labour is split
+    by minutes, calls for alpha and the campaign's agent time for beta (in-house labour of both)."""
+    s = scenario(BLENDED)
+    for rep in range(s.run.replications):
+        facts, records = facts_and_records(s, rep)
+        assert records.attempts is not None
+        answered = records.outcome == ANSWERED
+        call_minutes = float((records.end_at - records.start_at)[answered].sum()) / 60.0
+        a = records.attempts
+        campaign_minutes = float((a.end_at - a.busy_from)[~np.isnan(a.busy_from)].sum()) / 60.0
+        labour = 4 * 24 * 30.0
+        money = facts.costs.by_client[COMPONENTS.index("in_house_labour")]
+        assert money.sum() == pytest.approx(labour, rel=1e-12)
+        assert money[1] == pytest.approx(labour * campaign_minutes / (call_minutes + campaign_minutes), rel=1e-6)

@@ -2,6 +2,7 @@
 seed (common random numbers), rows equal to ``ccsim run --set`` bit for bit, a monotone SL curve over agents in
 every replication, bad grid specs refused with exit 2 and nothing written."""
 
+import csv
 import dataclasses
 import json
 from pathlib import Path
@@ -97,6 +98,10 @@ def test_a_row_equals_ccsim_run_of_that_variant(queue: Path, capsys: pytest.Capt
     (["--set", "agent_groups.tema.agents=20,21"], "there is no 'tema' in agent_groups (did you mean 'team'?)"),
     (["--set", "agent_groups.team.agents=20", "--kpi", "servce_level"], "did you mean 'service_level'?"),
     (["--range", "run.volume_factor=0.001:100:0.001"], "at most 10,000"),
+    (["--set", "agent_groups.team.agents=20,21", "--kpi", "profit"],
+     "--kpi profit: queue has no campaigns or sales offers, so no variant has this KPI"),
+    (["--set", "agent_groups.team.agents=20,21", "--kpi", "offers"],
+     "--kpi offers: queue has no sales offers on calls (call_types.<name>.sales)"),
     ([], "give at least one --set"),
 ])
 def test_bad_grid_specs_exit_2_and_write_nothing(queue: Path, capsys: pytest.CaptureFixture[str],
@@ -105,6 +110,20 @@ def test_bad_grid_specs_exit_2_and_write_nothing(queue: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not Path("results").exists()
+
+
+def test_sales_kpis_of_some_variants_are_swept_and_drawn(queue: Path) -> None:
+    """Sales offers switched on in one variant only: the other has no sales KPIs (empty cells, no point), the
+    sweep and its figure are still written; sales = offer sales there, profit = revenue - total cost."""
+    offers = "{offer: 0.5, conversion: 0.2, revenue: 50}"
+    assert main(["sweep", "queue.yaml", "--set", f"call_types.calls.sales=null,{offers}", "--kpi",
+                 "sales,offer_sales,conversion,revenue,profit", "--days", "1", "--replications", "2", "--workers",
+                 "1", "--quiet"]) == 0
+    rows = list(csv.DictReader(Path("results/sweep-queue/sweep.csv").open(encoding="utf-8")))
+    off, on = rows
+    assert off["profit"] == "" and float(on["conversion"]) == pytest.approx(0.2, abs=0.05)
+    assert on["sales"] == on["offer_sales"] and float(on["revenue"]) == pytest.approx(50 * float(on["sales"]))
+    assert Path("results/sweep-queue/plots").is_dir()
 
 
 def test_a_bad_value_text_names_the_option() -> None:

@@ -154,7 +154,7 @@ def compare(results: list[RunResult]) -> list[CompareRow]:
 CHANNELS = (
     ("attempts", "Outbound attempts", "count"), ("right_party", "Right-party contacts", "count"),
     ("silent_rate", "Silent calls of live answers", "pct"),
-    ("offers", "Sales offers on service calls", "count"), ("offer_conversion", "Offers that sold", "pct"),
+    ("offers", "Sales offers on service calls", "count"), ("conversion", "Offers that sold", "pct"),
     ("sales", "Sales (outbound and on service calls)", "count"),
     ("revenue", "Revenue", "money"), ("profit", "Revenue minus total cost", "money"),
     ("work_arrived", "Work items arrived", "count"), ("work_response_sl", "Work items answered in time", "pct"),
@@ -186,7 +186,7 @@ def _channel_pairs(result: RunResult) -> dict[str, tuple[np.ndarray, np.ndarray]
     revenue = total("revenue") + inbound_revenue
     return {"attempts": (total("attempts"), ones), "right_party": (total("right_party"), ones),
             "silent_rate": (total("silent"), total("live_answers")),
-            "offers": (offers, ones), "offer_conversion": (sold, offers), "sales": (total("sales") + sold, ones),
+            "offers": (offers, ones), "conversion": (sold, offers), "sales": (total("sales") + sold, ones),
             "revenue": (revenue, ones), "profit": (revenue - money, ones),
             "work_arrived": (w["arrived"], ones), "work_response_sl": (w["answered_within"], w["due"]),
             "work_backlog": (w["backlog_area"] / seconds, ones),
@@ -204,7 +204,7 @@ def _channel_rows(per: list[dict[str, tuple[np.ndarray, np.ndarray]]], period: s
     shown = {"attempts": some("attempts"), "offers": some("offers"), "revenue": some("revenue"),
              "work_arrived": some("work_arrived"), "chat_offered": some("chat_offered")}
     wanted = {"attempts": "attempts", "right_party": "attempts", "silent_rate": "attempts", "offers": "offers",
-              "offer_conversion": "offers", "sales": "revenue",
+              "conversion": "offers", "sales": "revenue",
               "revenue": "revenue", "profit": "revenue", "work_arrived": "work_arrived",
               "work_response_sl": "work_arrived", "work_backlog": "work_arrived", "chat_offered": "chat_offered",
               "chat_sl": "chat_offered", "chat_abandon_rate": "chat_offered"}

@@ -14,7 +14,7 @@ from sim.analysis.chat_kpis import chat_kpis
 from sim.analysis.experiment import RunResult
 from sim.analysis.facts import CALL_FIELDS, GROUP_FIELDS, SALES_FIELDS, WAIT_EDGES
 from sim.analysis.risk import Spread, risk_rows
-from sim.analysis.sales_kpis import SALES_KPIS, sales_by_cell, sales_kpis
+from sim.analysis.sales_kpis import sales_by_cell, sales_kpis
 from sim.analysis.stats import (
     Estimate,
     call_kpis,
@@ -29,6 +29,7 @@ from sim.economics.billing import COMPONENTS, inbound_cost
 from sim.economics.costs import LABELS
 from sim.engine.layout import Layout
 from sim.scenario.contract import SLACredit
+from sim.scenario.schema import Scenario
 from sim.units import DAY, format_clock
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -140,14 +141,29 @@ def _selling(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
 
 OUTBOUND_TOTALS = ("outbound_contacts", "outbound_sales")
 """KPIs of the total row that only scenarios with campaigns have."""
-OPTIONAL_TOTALS = (*OUTBOUND_TOTALS, *SALES_KPIS, "profit")
-"""KPIs of the total row that only scenarios with campaigns or sales offers have."""
+OFFER_TOTALS = ("offers", "offer_sales", "conversion", "revenue_per_call")
+"""KPIs of the total row that only scenarios with sales offers on calls have (``conversion``: offer sales /
+offers)."""
+REVENUE_TOTALS = ("sales", "revenue", "profit")
+"""KPIs of the total row of scenarios with campaigns or sales offers: every sale, its revenue, revenue minus the
+total cost."""
+OPTIONAL_TOTALS = (*OUTBOUND_TOTALS, *OFFER_TOTALS, *REVENUE_TOTALS)
+"""KPIs of the total row that only some scenarios have (``optional_totals``)."""
+
+
+def optional_totals(scenario: Scenario) -> set[str]:
+    """The OPTIONAL_TOTALS that ``scenario``'s total row has."""
+    campaigns = bool(scenario.campaigns)
+    sells = any(ct.sales is not None for _, ct in scenario.all_call_types().values())
+    return ({*OUTBOUND_TOTALS} if campaigns else set()) | ({*OFFER_TOTALS} if sells else set()) | (
+        {*REVENUE_TOTALS} if campaigns or sells else set())
 
 
 def _revenue_totals(result: RunResult, sales: np.ndarray, cost: np.ndarray) -> dict[str, Estimate]:
     """For the total row of a scenario with campaigns or sales offers (else {}): the campaigns' right-party
-    contacts and sales, ``revenue`` of both (campaign sales and Care2Sale sales on inbound calls) and ``profit``,
-    revenue minus the total cost (``cost[r]``); sweeps and comparisons show them next to the service level."""
+    contacts and sales, the sales offers' sales (``offer_sales``), ``sales`` and ``revenue`` of both and
+    ``profit``, revenue minus the total cost (``cost[r]``); sweeps and comparisons show them next to the service
+    level."""
     n = len(result.scenario.campaigns or {})
     if not n and not result.layout.sells:
         return {}
@@ -155,6 +171,10 @@ def _revenue_totals(result: RunResult, sales: np.ndarray, cost: np.ndarray) -> d
     ones = np.ones(len(result.facts))
     out = {name: ratio_estimate(np.sum([s[key] for s in sums], axis=0), ones)
            for name, key in zip(OUTBOUND_TOTALS, ("right_party", "sales"), strict=True)} if n else {}
+    sold = sales[:, SALES_FIELDS.index("sales")].sum(axis=(1, 2))
+    if result.layout.sells:
+        out["offer_sales"] = ratio_estimate(sold, ones)
+    out["sales"] = ratio_estimate(sold + np.sum([s["sales"] for s in sums], axis=0), ones)
     revenue = sales[:, SALES_FIELDS.index("revenue")].sum(axis=(1, 2)) + np.sum([s["revenue"] for s in sums], axis=0)
     out["revenue"] = ratio_estimate(revenue, ones)
     out["profit"] = ratio_estimate(revenue - cost, ones)

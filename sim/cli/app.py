@@ -654,6 +654,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                               replications=args.replications, days=args.days)
 
     chosen = variants(axes, load)
+    _check_optional_kpis(kpis, [v.scenario for v in chosen], base.name)
     total = sum(v.scenario.run.replications for v in chosen)
     check_sweep_size(chosen, args.max_calls, 1 if args.scheduler else (args.workers or os.cpu_count() or 1))
     out = Path(args.out) if args.out else Path("results") / f"sweep-{base.name}"
@@ -683,6 +684,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_optional_kpis(kpis: Sequence[str], scenarios: Sequence[Scenario], name: str) -> None:
+    """CcsimError for a ``--kpi`` of campaigns or sales offers that no variant has (before anything runs)."""
+    from sim.analysis.summary import OPTIONAL_TOTALS, OUTBOUND_TOTALS, REVENUE_TOTALS, optional_totals
+
+    has = set().union(*(optional_totals(s) for s in scenarios))
+    for kpi in kpis:
+        if kpi in OPTIONAL_TOTALS and kpi not in has:
+            what = ("campaigns" if kpi in OUTBOUND_TOTALS else "campaigns or sales offers" if kpi in REVENUE_TOTALS
+                    else "sales offers on calls (call_types.<name>.sales)")
+            raise CcsimError(f"--kpi {kpi}: {name} has no {what}, so no variant has this KPI")
+
+
 def _between(texts: Sequence[str], integer: bool) -> tuple[float, float]:
     """``--between LO HI`` as numbers (whole numbers if ``integer``)."""
     try:
@@ -697,13 +710,12 @@ def _between(texts: Sequence[str], integer: bool) -> tuple[float, float]:
 
 
 def _cmd_breakeven(args: argparse.Namespace) -> int:
-    import math
     from contextlib import ExitStack
 
     from sim.analysis.breakeven import find_crossing
-    from sim.analysis.compare import compare
+    from sim.analysis.compare import objective_pairs
     from sim.analysis.experiment import with_overrides
-    from sim.analysis.stats import Estimate
+    from sim.analysis.stats import Estimate, paired_difference
     from sim.analysis.sweep import Variant, check_sweep_size, run_sweep
     from sim.reports.breakeven_output import breakeven_info, breakeven_text, check_kpi, write_breakeven
     from sim.reports.folders import check_target
@@ -747,11 +759,7 @@ def _cmd_breakeven(args: argparse.Namespace) -> int:
         reference = simulated(a)
 
         def evaluate(x: float) -> Estimate:
-            rows = compare([reference, simulated(variant(x))])
-            row = next((r for r in rows if r.scope == "all" and r.key == kpi), None)
-            if row is None:  # a row of campaigns, sales, work or chat that neither scenario has
-                raise CcsimError(f"--kpi {kpi}: neither {names[0]} nor {names[1]} has the work it measures")
-            diff = row.diffs[1] or Estimate(math.nan, math.nan)
+            diff = paired_difference(*objective_pairs(reference, kpi), *objective_pairs(simulated(variant(x)), kpi))
             if wanted(sys.stderr, args.quiet or args.json):
                 print(f"  {key} = {x:.6g}: {names[1]} - {names[0]} = {diff.mean:+,.6g} ±{diff.half_width:,.3g}",
                       file=sys.stderr, flush=True)

@@ -21,11 +21,14 @@ from sim.engine.overflow import NONE, REFUSED, WAIT
 from sim.engine.records import ABANDONED, ANSWERED, BLOCK, BLOCKED, CALLBACK, DEFLECTED, Records
 from sim.engine.repeats import CALLBACK as CALLBACK_LEG
 
-COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour")
+COMPONENTS = ("in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour",
+              "partner_task_fees")
 """Cost components per client; penalties and credits paid by partners are negative. ``task_team_labour``: the
 labour of in-house groups that take no inbound calls (outbound, back-office and chat teams), billed to the clients
-whose campaigns, work items or chats they take; the cost per call KPIs leave it out (``inbound_cost``)."""
-INBOUND = [k for k, c in enumerate(COMPONENTS) if c != "task_team_labour"]
+whose campaigns, work items or chats they take; ``partner_task_fees``: what partners charge for such work (its
+unit prices, and the share of their time-based charges that the work's agent time took); the cost per call KPIs
+leave both out (``inbound_cost``)."""
+INBOUND = [k for k, c in enumerate(COMPONENTS) if c not in ("task_team_labour", "partner_task_fees")]
 """The components that inbound calls cost."""
 
 
@@ -108,13 +111,6 @@ class _Tasks:
 
     def unit(self, name: str) -> np.ndarray:
         return np.asarray(self.units[:, :, TASK_UNITS.index(name)])
-
-
-def cost_facts(records: Records, layout: Layout, staffed: np.ndarray, first_interval: int) -> CostFacts:
-    """Costs of one replication; ``staffed[interval, group]``: agent-seconds on shift."""
-    total = CostSums(layout, first_interval)
-    total.add(records)
-    return total.finish(staffed)
 
 
 def _prices_anything(layout: Layout) -> bool:
@@ -234,14 +230,13 @@ def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarra
     partner = layout.group_is_partner
     for g, group in enumerate(layout.groups):
         amount = float(staffed[:, g].sum()) / 3600.0 * group.cost_per_hour
+        minutes, calls = _weights(sums, tasks, [g])
+        eligible = _clients_served(layout, np.array([g])) | _task_owners(layout, g)
         if partner[g]:
-            minutes, calls = _weights(sums, tasks, [g])
-            _split(out, COMPONENTS.index("partner_fees"), amount, layout, minutes, calls,
-                   _clients_served(layout, np.array([g])) | _task_owners(layout, g))
+            _split_partner(out, amount, layout, minutes, calls, eligible, _task_share(tasks, [g], minutes))
             continue
-        if group.skills:
-            _split(out, COMPONENTS.index("in_house_labour"), amount, layout, sums.handled_minutes[g],
-                   sums.handled_calls[g], _clients_served(layout, np.array([g])))
+        if group.skills:  # a blended team: its tasks' clients pay their share too (it stays in-house labour)
+            _split(out, COMPONENTS.index("in_house_labour"), amount, layout, minutes, calls, eligible)
             continue
         owners = _task_owners(layout, g)
         used = tasks.time[g]
@@ -251,6 +246,45 @@ def _add_labour(out: np.ndarray, sums: _Sums, layout: Layout, staffed: np.ndarra
         weights = dict(zip(names, used[owners].tolist(), strict=True))  # all 0 (no task done): an equal split
         for name, part in allocate(amount, weights).items():
             out[COMPONENTS.index("task_team_labour"), layout.client_names.index(name)] += part
+
+
+def _task_share(tasks: _Tasks, groups: list[int] | np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """Per client: the share of its minutes with ``groups`` (``_weights``) that went to its tasks (0 without
+    minutes)."""
+    task = tasks.time[groups].sum(axis=0) / 60.0
+    return np.asarray(np.divide(task, minutes, out=np.zeros(len(minutes)), where=minutes > 0))
+
+
+def _split_partner(out: np.ndarray, amount: float, layout: Layout, minutes: np.ndarray, calls: np.ndarray,
+                   eligible: np.ndarray, task_share: np.ndarray) -> None:
+    """Add a partner's time-based ``amount``, split among the eligible clients by the allocation key, each
+    client's part into ``partner_task_fees`` by its ``task_share`` and the rest into ``partner_fees``."""
+    parts = np.zeros((1, len(layout.client_names)))
+    _split(parts, 0, amount, layout, minutes, calls, eligible)
+    out[COMPONENTS.index("partner_fees")] += parts[0] * (1.0 - task_share)
+    out[COMPONENTS.index("partner_task_fees")] += parts[0] * task_share
+
+
+def _unit_charges(layout: Layout, sums: _Sums, tasks: _Tasks, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per client, what site ``s``'s contract charges per unit: (for sales offers on inbound calls, for tasks:
+    chats, work items, outbound contacts and sales). Together they are the invoice's items ``sales``,
+    ``revenue_share``, ``chats``, ``items`` and ``contacts``, each charged to the client whose work it was."""
+    contract = layout.sites[s].contract
+    assert contract is not None
+    groups = np.flatnonzero(np.asarray(layout.group_site) == s)
+
+    def price(key: str) -> float:
+        value = getattr(contract, key)
+        return 0.0 if value is None else float(value)
+
+    def done(unit: str) -> np.ndarray:
+        return np.asarray(tasks.unit(unit)[groups].sum(axis=0))
+
+    inbound = price("per_sale") * sums.site_sales[s, :, 0] + price("revenue_share") * sums.site_sales[s, :, 1]
+    task = (price("per_chat") * done("chats") + price("per_item") * done("items")
+            + price("per_contact") * done("contacts") + price("per_sale") * done("sales")
+            + price("revenue_share") * done("revenue"))
+    return inbound, task
 
 
 def _weights(sums: _Sums, tasks: _Tasks, groups: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -277,27 +311,45 @@ def _task_owners(layout: Layout, g: int) -> np.ndarray:
 
 
 def inbound_cost(money: np.ndarray) -> np.ndarray:
-    """``money[..., component]`` -> what inbound calls cost (every component but ``task_team_labour``)."""
+    """``money[..., component]`` -> what inbound calls cost (every component but those of tasks)."""
     return np.asarray(money[..., INBOUND].sum(axis=-1))
+
+
+CALL_ITEMS = ("minutes", "calls", "minimum_volume", "surcharges")
+"""Invoice items driven by the partner's calls (per minute, per call and their surcharges and minimum volume):
+charged to the clients whose calls they are, by the allocation key over calls alone, as ``partner_fees``."""
 
 
 def _add_invoice(out: np.ndarray, sums: _Sums, tasks: _Tasks, layout: Layout, staffed: np.ndarray, s: int,
                  first_interval: int, lines: dict[tuple[str, str], Invoice]) -> dict[str, float]:
     """Bill partner site ``s``: one invoice split among its clients, or (``bill_per_client``) one per client,
-    each with the client's own calls and tasks and its share (by handled minutes) of the logged-in hours."""
+    each with the client's own calls and tasks and its share (by handled minutes) of the logged-in hours. Unit
+    charges go to the client whose work they priced (``_unit_charges``), call charges (``CALL_ITEMS``) to the
+    clients of the calls, the rest (time and fees) by the allocation key over calls and tasks, each client's part
+    of it into ``partner_task_fees`` by the share of its minutes its tasks took."""
     site = layout.sites[s]
     groups = np.flatnonzero(np.asarray(layout.group_site) == s)
     minutes, calls = _weights(sums, tasks, groups)
-    served = _clients_served(layout, groups)
+    share = _task_share(tasks, groups, minutes)
+    inbound_units, task_units = _unit_charges(layout, sums, tasks, s)
+    callers = _clients_served(layout, groups)
+    served = callers.copy()
     for g in groups:
         served |= _task_owners(layout, int(g))
     logged_in = staffed[:, groups].sum(axis=1)
     name = layout.site_names[s]
+    fees, task_fees = COMPONENTS.index("partner_fees"), COMPONENTS.index("partner_task_fees")
+    call_minutes, call_counts = sums.handled_minutes[groups].sum(axis=0), sums.handled_calls[groups].sum(axis=0)
     if not site.bill_per_client:
         billed = _invoice(layout, sums, tasks, s, slice(None), logged_in, first_interval)
         lines[name, "all"] = billed
         bill = billed.items
-        _split(out, COMPONENTS.index("partner_fees"), _charges(bill), layout, minutes, calls, served)
+        by_calls = _call_charges(bill)
+        out[fees] += inbound_units
+        out[task_fees] += task_units
+        _split(out, fees, by_calls, layout, call_minutes, call_counts, callers)
+        rest = _rest(_charges(bill), inbound_units.sum() + task_units.sum() + by_calls)
+        _split_partner(out, rest, layout, minutes, calls, served, share)
         _split(out, COMPONENTS.index("penalties_credits"), _credits(bill), layout, minutes, calls, served)
         return bill
     clients = np.flatnonzero(served)
@@ -308,10 +360,17 @@ def _add_invoice(out: np.ndarray, sums: _Sums, tasks: _Tasks, layout: Layout, st
         billed = _invoice(layout, sums, tasks, s, [int(c)], logged_in * shares[str(c)], first_interval)
         lines[name, layout.client_names[int(c)]] = billed
         bill = billed.items
-        out[COMPONENTS.index("partner_fees"), c] += _charges(bill)
+        by_calls = _call_charges(bill)
+        rest = _rest(_charges(bill), inbound_units[c] + task_units[c] + by_calls)
+        out[fees, c] += inbound_units[c] + by_calls + rest * (1.0 - share[c])
+        out[task_fees, c] += task_units[c] + rest * share[c]
         out[COMPONENTS.index("penalties_credits"), c] += _credits(bill)
         items = {k: items.get(k, 0.0) + v for k, v in bill.items()}
     return items
+
+
+def _call_charges(items: dict[str, float]) -> float:
+    return math.fsum(v for k, v in items.items() if k in CALL_ITEMS and v > 0)
 
 
 def _invoice(layout: Layout, sums: _Sums, tasks: _Tasks, s: int, clients: slice | list[int], logged_in: np.ndarray,
@@ -333,6 +392,12 @@ def _invoice(layout: Layout, sums: _Sums, tasks: _Tasks, s: int, clients: slice 
         sales=sold + done["sales"], revenue=revenue + done["revenue"], chats=done["chats"], items=done["items"],
         contacts=done["contacts"])
     return invoice(contract, usage)
+
+
+def _rest(charges: float, units: float) -> float:
+    """The charges beyond the unit charges (0 where only rounding is left)."""
+    rest = charges - units
+    return 0.0 if abs(rest) <= 1e-9 * max(1.0, abs(charges)) else rest
 
 
 def _charges(items: dict[str, float]) -> float:

@@ -29,8 +29,8 @@ KPI_COLUMNS = (
     ("agent_hours", "Agent hours", "count"),
     ("labour_cost", "Labour cost", "count"), ("total_cost", "Total cost", "count"),
     ("offers", "Sales offers", "count"), ("sales", "Sales", "count"), ("conversion", "Conversion %", "pct"),
-    ("revenue", "Revenue", "count"), ("revenue_per_call", "Revenue per call", "money"),
-    ("profit", "Profit", "count"),
+    ("revenue", "Revenue", "amount"), ("revenue_per_call", "Revenue per call", "money"),
+    ("profit", "Profit", "amount"),
 )
 _MONEY = frozenset({"labour_cost", "total_cost", "revenue", "revenue_per_call", "profit"})
 """KPI_COLUMNS in the scenario's currency."""
@@ -74,11 +74,12 @@ def esc(value: Any) -> str:
 
 
 def fmt(kpi: dict[str, float | None] | None, kind: str) -> str:
-    """"92.6 ± 2.1" for a {mean, ci} KPI ('' if missing); percentages in %, counts without a CI."""
+    """"92.6 ± 2.1" for a {mean, ci} KPI ('' if missing); percentages in %, counts without a CI, amounts (money
+    that varies: revenue, profit) whole with one."""
     mean = kpi.get("mean") if kpi else None
     if kpi is None or mean is None:
         return ""
-    scale, digits = (100.0, 1) if kind == "pct" else (1.0, {"count": 0, "money": 2}.get(kind, 1))
+    scale, digits = (100.0, 1) if kind == "pct" else (1.0, {"count": 0, "amount": 0, "money": 2}.get(kind, 1))
     text = f"{mean * scale:,.{digits}f}"
     ci = kpi.get("ci")
     if kind != "count" and ci is not None and not math.isnan(ci):

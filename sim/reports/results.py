@@ -34,7 +34,8 @@ SL_FORMULAS = {
 """Each service-level definition as a formula a reader can check (T = the threshold)."""
 COST_COMPONENTS = {"in_house_labour": "in-house labour", "partner_fees": "partner fees",
                    "penalties_credits": "penalties and credits", "telephony": "telephony",
-                   "task_team_labour": "outbound, back-office and chat teams"}
+                   "task_team_labour": "outbound, back-office and chat teams",
+                   "partner_task_fees": "partner fees for outbound, back-office and chat work"}
 """Cost components of summary.json's total and client rows, with the words shown for them."""
 
 

@@ -22,8 +22,9 @@ _COUNTS = ("offered", "deflected", "blocked", "closed", "answered", "answered_wi
            "in_system", "repeats", "redials", "overflowed", "overflow_refused", "answered_partner", "agent_hours",
            "avg_queue_length", "transferred", "transfer_legs", "transfer_answered", "transfer_abandoned",
            "transfer_blocked", "callbacks", "callback_legs", "callback_reached", "callback_unreached",
-           "outbound_contacts", "outbound_sales", "offers", "sales")
+           "outbound_contacts", "outbound_sales", "offers", "offer_sales", "sales")
 _MONEY = ("labour_cost", "in_house_labour", "partner_fees", "penalties_credits", "telephony", "task_team_labour",
+          "partner_task_fees",
           "total_cost", "cost_per_call", "cost_per_resolved_need", "revenue",
           "revenue_per_call", "profit")
 _PERCENT = ("service_level", "sl_answered_of_offered", "sl_answered_of_answered", "sl_answered_of_offered_minus_short",

@@ -10,9 +10,13 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 
 from sim.analysis.breakeven import Crossing
+from sim.analysis.stats import Estimate
 from sim.analysis.sweep import Axis, SweepResult
 from sim.reports.plots import DPI, WIDTH
 from sim.reports.sweep_output import label, scaled
+
+MISSING = Estimate(float("nan"), float("nan"))
+"""A KPI a variant's total row lacks (no campaigns or sales offers in it): no point."""
 
 _NUMERIC = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)([a-z]*)")
 PANEL_HEIGHT = 2.4
@@ -56,7 +60,8 @@ def _figure(sweep: SweepResult, a: int, kpis: Sequence[str]) -> Figure:
     totals = sweep.totals()
     for ax, kpi in zip(axes, kpis, strict=True):
         for others, members in lines.items():
-            points = [(at[sweep.variants[i].settings[a][1]], *scaled(totals[i][kpi], kpi)) for i in members]
+            points = [(at[sweep.variants[i].settings[a][1]], *scaled(totals[i].get(kpi, MISSING), kpi))
+                      for i in members]
             name = ", ".join(f"{k}={v}" for k, v in others) or None
             ax.errorbar([p[0] for p in points], [p[1] for p in points], yerr=[p[2] for p in points], marker="o",
                         markersize=4, capsize=3, linewidth=1.4, label=name)

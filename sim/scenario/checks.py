@@ -169,7 +169,8 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
                 problems.append((where, f"unknown agent group '{gname}'{hint}"))
                 continue
             busy.add(gname)
-            problems += _partner_price_problems(scenario, where, gname, key)
+            sells = key == "campaigns" and (scenario.campaigns or {})[name].sale is not None
+            problems += _partner_price_problems(scenario, where, gname, key, sells)
             if key == "chats":
                 if groups[gname].skills:
                     problems.append((where, f"'{gname}' takes phone calls: chats go to groups without skills "
@@ -195,20 +196,22 @@ def _campaign_problems(scenario: Scenario) -> list[tuple[Path, str]]:
     return problems
 
 
-_TASK_PRICES = {"campaigns": ("per_contact", "per_sale", "revenue_share"), "work": ("per_item",),
-                "chats": ("per_chat",)}
-"""The contract prices that pay for each kind of task at a partner (besides TIME_AND_FEES)."""
+_TASK_PRICES = {"campaigns": ("per_contact",), "work": ("per_item",), "chats": ("per_chat",)}
+"""The contract prices that pay for each kind of task at a partner (besides TIME_AND_FEES; and per_sale or
+revenue_share for a campaign that sells)."""
 
 
-def _partner_price_problems(scenario: Scenario, where: Path, gname: str, key: str) -> list[tuple[Path, str]]:
-    """A task worked at a partner site must be paid for: by a price of the contract for that work or for the
-    agents' hours, or by the group's cost_per_hour."""
+def _partner_price_problems(scenario: Scenario, where: Path, gname: str, key: str,
+                            sells: bool) -> list[tuple[Path, str]]:
+    """A task worked at a partner site must be paid for: by a price of the contract for that work (``sells``: a
+    campaign with sales, also per sale or by revenue share) or for the agents' hours, or by the group's
+    cost_per_hour."""
     site = _site_name(scenario, gname)
     sites = scenario.site_map()
     if site not in sites or sites[site].kind != SiteKind.partner or scenario.agent_groups[gname].cost_per_hour:
         return []
     contract = sites[site].contract
-    prices = (*_TASK_PRICES[key], *TIME_AND_FEES)
+    prices = (*_TASK_PRICES[key], *(("per_sale", "revenue_share") if sells else ()), *TIME_AND_FEES)
     if contract is not None and any(getattr(contract, p) is not None for p in prices):
         return []
     return [(where, f"'{gname}' works at partner site '{site}', whose contract pays nothing for this work: give "
