@@ -206,3 +206,19 @@ def test_every_chat_is_taken_left_or_waiting(runs: tuple[Scenario, Layout, list[
         g = build_layout(s).group_names.index("chatters")
         chatting = facts.groups[GROUP_FIELDS.index("chat_time"), :, g].sum()
         assert chatting <= service <= 2 * chatting  # 1 to `concurrency` chats while an agent has any
+
+
+def test_with_a_warm_up_list_penetration_counts_the_lists_after_it() -> None:
+    """Calling starts at midnight, inside a 3 h warm-up: the first day's list falls in the warm-up, so neither its
+    records nor their first dials count; the second day's do, and every one of them is dialled or not, once."""
+    s = scenario(ALL_CHANNELS.replace("DRAIN", "1d").replace("start_day: mon,", "start_day: mon, warmup: 3h,"))
+    care = list(s.campaigns or {}).index("care")
+    first_day = 400 + 150  # the start list and day 1's records
+    for facts, rec in (facts_and_records(s, rep) for rep in range(s.run.replications)):
+        a = rec.attempts
+        assert a is not None
+        f = facts.campaigns[:, :, care].sum(axis=1)
+        assert f[CAMPAIGN_FIELDS.index("added")] == 150  # day 2's records
+        mine = (a.campaign == care) & (a.record >= first_day)
+        assert f[CAMPAIGN_FIELDS.index("first_attempts")] == (mine & (a.attempt == 1)).sum() <= 150
+        assert f[CAMPAIGN_FIELDS.index("finished")] == (mine & a.final).sum()

@@ -29,7 +29,8 @@ CAMPAIGN_FIELDS = (
 their revenue, the agent-seconds spent on the campaign's attempts (preview, ringing, talk, after-call work), the
 part of it talking to live answers, records dialled for the first time (list penetration), records finished
 (reached, or their last attempt made) and records added to the list (the start list and each calling day's new
-records, counted in the interval in which that day's calling starts)."""
+records, counted in the interval in which that day's calling starts); first dials and finished records count
+only for records added after the warm-up, as the additions do."""
 
 
 def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> np.ndarray:
@@ -43,14 +44,18 @@ def campaign_facts(attempts: Attempts, layout: Layout, first_interval: int) -> n
     interval = np.minimum((began // run.interval).astype(np.int64), n_int - 1)
     cell = interval * n + attempts.campaign
     revenue = np.asarray([c.sale.revenue if c.sale else 0.0 for c in campaigns.values()])
-    for f, values in enumerate(_columns(attempts, revenue, _stop(attempts, layout))):
-        out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
+    early = np.zeros(n, dtype=np.int64)  # per campaign: records added in the warm-up (they come first)
     for c, campaign in enumerate(campaigns.values()):
         opens = [a for a, _ in spans(campaign.hours, run.start_day.number, run.days)]
         for day, added in enumerate(refills(campaign, run.start_day.number, run.days)):
-            if added:  # booked when the day's calling starts, so a warm-up drops lists and first dials together
+            if added:  # booked when the day's calling starts
                 at = next((a for a in opens if day * DAY <= a < (day + 1) * DAY), day * DAY)
-                out[CAMPAIGN_FIELDS.index("added"), min(int(at // run.interval), n_int - 1), c] += added
+                booked = min(int(at // run.interval), n_int - 1)
+                out[CAMPAIGN_FIELDS.index("added"), booked, c] += added
+                early[c] += added if booked < first_interval else 0
+    listed = attempts.record >= early[attempts.campaign]  # records of lists added after the warm-up
+    for f, values in enumerate(_columns(attempts, revenue, _stop(attempts, layout), listed)):
+        out[f] = np.bincount(cell, weights=values, minlength=n_int * n).reshape(n_int, n)
     out[:, :first_interval, :] = 0.0
     return out
 
@@ -60,8 +65,9 @@ def _stop(a: Attempts, layout: Layout) -> np.ndarray:
     return np.where(np.isnan(a.end_at), layout.horizon + layout.scenario.run.drain, a.end_at)
 
 
-def _columns(a: Attempts, revenue: np.ndarray, stop: np.ndarray) -> Iterator[np.ndarray]:
-    """The per-attempt values summed into CAMPAIGN_FIELDS, in order (``stop``: ``_stop``)."""
+def _columns(a: Attempts, revenue: np.ndarray, stop: np.ndarray, listed: np.ndarray) -> Iterator[np.ndarray]:
+    """The per-attempt values summed into CAMPAIGN_FIELDS, in order (``stop``: ``_stop``; ``listed``: the record
+    was added after the warm-up, so its first dial and its end count against the lists added)."""
     yield np.ones(len(a))
     for k in range(len(ATTEMPT_OUTCOMES)):
         yield a.outcome == k
@@ -72,8 +78,8 @@ def _columns(a: Attempts, revenue: np.ndarray, stop: np.ndarray) -> Iterator[np.
     live = has_agent & np.isin(a.outcome, [ATTEMPT_OUTCOMES.index("right_party"),
                                            ATTEMPT_OUTCOMES.index("wrong_party")])
     yield np.where(live, stop - np.fmax(a.busy_from, a.rang_at), 0.0)
-    yield a.attempt == 1
-    yield a.final
+    yield (a.attempt == 1) & listed
+    yield a.final & listed
 
 
 def outbound_busy(attempts: Attempts, layout: Layout) -> np.ndarray:
