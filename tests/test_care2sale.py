@@ -136,3 +136,11 @@ def test_a_changed_offer_share_leaves_the_other_types_alone() -> None:
         others = [t for t in range(3) if t != service and t != TYPES.index("complaints")]
         assert np.array_equal(a.calls[:, :, others], b.calls[:, :, others])  # billing: its own team
         assert a.sales[0, service].sum() < b.sales[0, service].sum()
+
+
+def test_a_conversion_no_group_of_the_site_can_use_is_a_warning() -> None:
+    warnings: list = []
+    parse_scenario(SELLING.replace("conversion: {billing: 0.1}", "conversion: {billing: 0.1, service: 0.2}"),
+                   "selling.yaml", warnings=warnings)
+    assert [(w.path, w.message) for w in warnings] == [
+        ("sites.bpo.conversion.service", "no group at 'bpo' answers 'service' calls: this conversion is never used")]

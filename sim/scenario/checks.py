@@ -49,8 +49,12 @@ def check_references(scenario: Scenario) -> list[tuple[Path, str]]:
 
 def check_warnings(scenario: Scenario) -> list[tuple[Path, str]]:
     """What is valid but probably not meant, as (key path, message): an overflow rule whose wait equals the call
-    type's service-level threshold."""
+    type's service-level threshold; a site's conversion for a call type none of its groups can answer."""
     found: list[tuple[Path, str]] = []
+    for sname, site in scenario.site_map().items():
+        skills = {t for g, group in scenario.agent_groups.items() if scenario.site_of(g) == sname for t in group.skills}
+        found += [(("sites", sname, "conversion", t), f"no group at '{sname}' answers '{t}' calls: this conversion "
+                                                      "is never used") for t in site.conversion if t not in skills]
     for tname, (cname, ct) in scenario.all_call_types().items():
         rule, path = ct.overflow, _call_type_path(scenario, cname, tname)
         threshold = scenario.service_level.threshold if ct.service_level is None else ct.service_level.threshold
