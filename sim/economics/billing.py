@@ -140,13 +140,16 @@ def _add_block(sums: _Sums, part: Records, layout: Layout, first_interval: int, 
     ivr = np.where(_passed_ivr(part) & keep, c.ivr_time, 0.0)
     for k, values in enumerate((talk, wait, ivr)):
         sums.line_seconds[k] += np.bincount(client, weights=values, minlength=n_c)
-    sold = call_sales(part, layout)[1] & keep if layout.sells else np.zeros(len(client), dtype=bool)
-    revenue = np.where(sold, np.asarray(layout.sale_revenue)[c.call_type], 0.0)
     for s, site in enumerate(layout.sites):
         if site.contract is not None:
             _add_site_block(sums, s, part, layout, client, interval, keep, answered, talk, c.wrap_up_time * factor,
                             wait)
-            here = sold & np.isin(group, np.flatnonzero(np.asarray(layout.group_site) == s))
+    if layout.sells:  # Care2Sale sales per answering partner site and client
+        sold = call_sales(part, layout)[1] & keep
+        revenue = np.where(sold, np.asarray(layout.sale_revenue)[c.call_type], 0.0)
+        at = np.asarray(layout.group_site)[np.maximum(group, 0)]
+        for s in (s for s, one in enumerate(layout.sites) if one.contract is not None):
+            here = sold & (at == s)
             sums.site_sales[s, :, 0] += np.bincount(client[here], minlength=n_c)
             sums.site_sales[s, :, 1] += np.bincount(client[here], weights=revenue[here], minlength=n_c)
 
